@@ -1,0 +1,33 @@
+package knobs.kernels;
+
+import org.bytedeco.pytorch.Module;
+import org.bytedeco.pytorch.Tensor;
+
+/** Pre-norm transformer block: x + attn(ln1(x)), then + ffn(ln2(x)). */
+public final class Block extends Module {
+    private final LayerNorm ln1;
+    private final CausalSelfAttention attn;
+    private final LayerNorm ln2;
+    private final FeedForward ffn;
+
+    public Block(ModelConfig c) {
+        super("Block");
+        this.ln1 = register_module("ln_1", new LayerNorm(c.dModel()));
+        this.attn = register_module("attn", new CausalSelfAttention(c));
+        this.ln2 = register_module("ln_2", new LayerNorm(c.dModel()));
+        this.ffn = c.isMoe()
+                ? register_module("moe", new MoeFeedForward(c))
+                : register_module("mlp", new MlpFeedForward(c));
+    }
+
+    /** x (B, T, d) → (B, T, d); see {@link CausalSelfAttention#forward} for the cache arguments. */
+    public Tensor forward(Tensor x, KvCache cache, int layer, int pos) {
+        x = x.add(attn.forward(ln1.forward(x), cache, layer, pos));
+        return x.add(ffn.forward(ln2.forward(x)));
+    }
+
+    /** The block's feed-forward (an {@link MoeFeedForward} for MoE models). */
+    public FeedForward feedForward() {
+        return ffn;
+    }
+}

@@ -1,0 +1,110 @@
+package knobs.kernels;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.bytedeco.pytorch.Device;
+import org.bytedeco.pytorch.Module;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+
+/**
+ * GPT-style decoder: token + learned position embedding, pre-norm blocks, final LayerNorm, LM head
+ * (untied). Weights are random from a seed; nothing is downloaded.
+ *
+ * <p>{@link #setActiveBlocks} runs only the first N blocks while keeping the rest in the model, so
+ * depth can be turned as a knob without rebuilding.
+ */
+public final class Gpt extends Module {
+    private final ModelConfig config;
+    private final Tensor wte;   // (V, d)
+    private final Tensor wpe;   // (maxSeq, d)
+    private final Block[] blocks;
+    private final LayerNorm lnF;
+    private final Tensor lmHead; // (V, d)
+    private int activeBlocks;
+
+    private Gpt(ModelConfig c) {
+        super("Gpt");
+        this.config = c;
+        this.wte = Init.param(this, "wte", Init.normal(Init.STD, c.vocab(), c.dModel()));
+        this.wpe = Init.param(this, "wpe", Init.normal(Init.STD, c.maxSeq(), c.dModel()));
+        this.blocks = new Block[c.layers()];
+        for (int i = 0; i < blocks.length; i++) {
+            blocks[i] = register_module("h" + i, new Block(c));
+        }
+        this.lnF = register_module("ln_f", new LayerNorm(c.dModel()));
+        this.lmHead = Init.param(this, "lm_head", Init.normal(Init.STD, c.vocab(), c.dModel()));
+        this.activeBlocks = c.layers();
+    }
+
+    /** Builds the model on the CPU with every weight drawn from libtorch's generator seeded with {@code seed}. */
+    public static Gpt create(ModelConfig c, long seed) {
+        torch.manual_seed(seed);
+        return new Gpt(c);
+    }
+
+    /** Moves every parameter to {@code device}. */
+    public Gpt toDevice(Device device) {
+        to(device, false);
+        moeLayers().forEach(MoeFeedForward::refreshExpertViews);
+        return this;
+    }
+
+    public ModelConfig config() {
+        return config;
+    }
+
+    /** Runs only blocks [0, n); the others stay in the model but are skipped. */
+    public void setActiveBlocks(int n) {
+        if (n < 1 || n > blocks.length) {
+            throw new IllegalArgumentException("activeBlocks=" + n + " is not allowed: must be in 1.." + blocks.length);
+        }
+        activeBlocks = n;
+    }
+
+    public int activeBlocks() {
+        return activeBlocks;
+    }
+
+    /** Sets top-k of every MoE block (validated against the number of experts). */
+    public void setTopK(int k) {
+        for (MoeFeedForward moe : moeLayers()) {
+            moe.setTopK(k);
+        }
+    }
+
+    /** The MoE feed-forwards, one per block; empty for a dense model. */
+    public List<MoeFeedForward> moeLayers() {
+        List<MoeFeedForward> out = new ArrayList<>();
+        for (Block b : blocks) {
+            if (b.feedForward() instanceof MoeFeedForward m) {
+                out.add(m);
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Logits for every position of {@code idx}.
+     *
+     * @param idx   (B, T) token ids
+     * @param cache null for a cache-free pass; else tokens are appended after {@code cache.length()}
+     * @return (B, T, V)
+     */
+    public Tensor forward(Tensor idx, KvCache cache) {
+        long t = idx.size(1);
+        int pos = cache == null ? 0 : cache.length();
+        if (pos + t > config.maxSeq()) {
+            throw new IllegalArgumentException("sequence of " + (pos + t) + " tokens exceeds maxSeq="
+                    + config.maxSeq() + " of model '" + config.name() + "'");
+        }
+        Tensor x = torch.embedding(wte, idx).add(wpe.narrow(0, pos, t));   // (B, T, d)
+        for (int i = 0; i < activeBlocks; i++) {
+            x = blocks[i].forward(x, cache, i, pos);
+        }
+        if (cache != null) {
+            cache.advance(t);
+        }
+        return Ops.linear(CostModel.LM_HEAD, lnF.forward(x), lmHead);     // (B, T, V)
+    }
+}

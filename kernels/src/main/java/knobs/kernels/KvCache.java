@@ -1,0 +1,80 @@
+package knobs.kernels;
+
+import org.bytedeco.pytorch.Device;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorOptions;
+import org.bytedeco.pytorch.global.torch;
+
+/**
+ * Preallocated key/value cache: per layer one (2, B, nh, maxSeq, hs) buffer, written in place at
+ * each step (no concatenation, no reallocation while decoding). {@link #length()} is the number of
+ * positions filled; {@link #truncate(int)} rewinds it so a benchmark can decode the same step again.
+ */
+public final class KvCache implements AutoCloseable {
+    private final Tensor[] buffers;
+    private final int maxSeq;
+    private int length;
+
+    public KvCache(ModelConfig c, int batch, Device device, torch.ScalarType dtype) {
+        this.maxSeq = c.maxSeq();
+        this.buffers = new Tensor[c.layers()];
+        TensorOptions opts = new TensorOptions(dtype).device(new org.bytedeco.pytorch.DeviceOptional(device));
+        for (int i = 0; i < buffers.length; i++) {
+            buffers[i] = torch.zeros(new long[] {2, batch, c.heads(), maxSeq, c.headDim()}, opts);
+        }
+    }
+
+    /** Number of cached positions. */
+    public int length() {
+        return length;
+    }
+
+    /** Longest sequence the cache can hold. */
+    public int capacity() {
+        return maxSeq;
+    }
+
+    /** Rewinds the cache to its first {@code n} positions (the contents beyond are ignored). */
+    public void truncate(int n) {
+        if (n < 0 || n > length) {
+            throw new IllegalArgumentException("cannot truncate a cache of length " + length + " to " + n);
+        }
+        length = n;
+    }
+
+    /** Marks {@code t} more positions as filled; called by the model once every layer has written. */
+    void advance(long t) {
+        length += (int) t;
+    }
+
+    /**
+     * Writes {@code x} (B, nh, T, hs) as keys (kv=0) or values (kv=1) of {@code layer} at positions
+     * [pos, pos+T) and returns the view of positions [0, pos+T).
+     */
+    Tensor append(int layer, int kv, int pos, Tensor x) {
+        long t = x.size(2);
+        if (pos + t > maxSeq) {
+            throw new IllegalArgumentException("sequence of " + (pos + t) + " tokens exceeds the KV cache capacity "
+                    + maxSeq + " (model maxSeq)");
+        }
+        Tensor buf = buffers[layer].select(0, kv);       // (B, nh, maxSeq, hs)
+        buf.narrow(2, pos, t).copy_(x);
+        return buf.narrow(2, 0, pos + t);
+    }
+
+    /** Bytes held by the cache buffers. */
+    public long bytes() {
+        long n = 0;
+        for (Tensor b : buffers) {
+            n += b.nbytes();
+        }
+        return n;
+    }
+
+    @Override
+    public void close() {
+        for (Tensor b : buffers) {
+            b.close();
+        }
+    }
+}

@@ -1,0 +1,37 @@
+package knobs.kernels;
+
+import org.bytedeco.pytorch.Module;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+
+/** Dense MLP: up-projection, GELU (or SwiGLU with a gate), down-projection. */
+public final class MlpFeedForward extends Module implements FeedForward {
+    private final Activation activation;
+    private final long dFf;
+    private final Tensor wUp;   // (m·dFf, d): for SwiGLU gate rows first, then up rows
+    private final Tensor wDown; // (d, dFf)
+
+    public MlpFeedForward(ModelConfig c) {
+        super("MlpFeedForward");
+        this.activation = c.activation();
+        this.dFf = c.dFf();
+        long m = activation.matrices - 1;
+        this.wUp = Init.param(this, "c_fc", Init.normal(Init.STD, m * dFf, c.dModel()));
+        this.wDown = Init.param(this, "c_proj", Init.normal(Init.residualStd(c), c.dModel(), dFf));
+    }
+
+    @Override
+    public Tensor forward(Tensor x) {
+        Tensor h = hidden(activation, dFf, Ops.linear(CostModel.MLP, x, wUp)); // (..., dFf)
+        return Ops.linear(CostModel.MLP, h, wDown);                            // (..., d)
+    }
+
+    /** Applies the non-linearity to the up-projection {@code u} (..., m·dFf) → (..., dFf). */
+    static Tensor hidden(Activation activation, long dFf, Tensor u) {
+        if (activation == Activation.GELU) {
+            return torch.gelu(u);
+        }
+        int last = (int) u.dim() - 1;
+        return torch.silu(u.narrow(last, 0, dFf)).mul_(u.narrow(last, dFf, dFf));
+    }
+}

@@ -1,0 +1,167 @@
+package knobs.kernels;
+
+import org.bytedeco.pytorch.GradMode;
+import org.bytedeco.pytorch.Module;
+import org.bytedeco.pytorch.Scalar;
+import org.bytedeco.pytorch.T_TensorTensor_T;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorVector;
+import org.bytedeco.pytorch.global.torch;
+
+/**
+ * Mixture-of-experts feed-forward with grouped dispatch.
+ *
+ * <p>Router → softmax → top-k → weights renormalised over the k chosen experts. The N·k
+ * (token, slot) pairs are sorted by expert so that each expert runs two (or three) matmuls on one
+ * contiguous slice of gathered tokens; results are scaled by their routing weight and summed back
+ * per token with {@code index_add_}. Only the chosen experts' FLOPs run, and the number of libtorch
+ * calls grows with the number of experts hit, not with N·k.
+ *
+ * <p>{@link #forwardNaive} is the reference: one token at a time, one expert at a time.
+ */
+public final class MoeFeedForward extends Module implements FeedForward {
+    private final int d;
+    private final int experts;
+    private final long expertDFf;
+    private final Activation activation;
+    private final Tensor wRouter; // (E, d)
+    private final Tensor wUp;     // (E, m·dFf, d)
+    private final Tensor wDown;   // (E, d, dFf)
+    private final Tensor[] up;    // per-expert views of wUp, made once: select() per call costs a JNI round trip
+    private final Tensor[] down;
+    private int topK;
+    private Scalar topKScalar;
+    private long[] lastTokensPerExpert;
+
+    public MoeFeedForward(ModelConfig c) {
+        super("MoeFeedForward");
+        this.d = c.dModel();
+        this.experts = c.experts();
+        this.expertDFf = c.expertDFf();
+        this.activation = c.activation();
+        long m = activation.matrices - 1;
+        this.wRouter = Init.param(this, "router", Init.normal(Init.STD, experts, d));
+        this.wUp = Init.param(this, "experts_up", Init.normal(Init.STD, experts, m * expertDFf, d));
+        this.wDown = Init.param(this, "experts_down", Init.normal(Init.residualStd(c), experts, d, expertDFf));
+        this.up = new Tensor[experts];
+        this.down = new Tensor[experts];
+        refreshExpertViews();
+        setTopK(c.topK());
+    }
+
+    /**
+     * Rebuilds the per-expert weight views. Must run after the parameters move to another device or
+     * dtype: {@code Module.to} swaps the parameters' storage, and old views keep pointing at the old one.
+     */
+    void refreshExpertViews() {
+        for (int e = 0; e < experts; e++) {
+            up[e] = wUp.select(0, e);
+            down[e] = wDown.select(0, e);
+        }
+    }
+
+    /** Changes the number of experts each token is routed to (1..experts). */
+    public void setTopK(int k) {
+        if (k < 1 || k > experts) {
+            throw new IllegalArgumentException("topK=" + k + " is not allowed: must be in 1.." + experts
+                    + " (the number of experts)");
+        }
+        this.topK = k;
+        this.topKScalar = new Scalar((long) k);
+    }
+
+    public int topK() {
+        return topK;
+    }
+
+    /** Tokens routed to each expert by the latest {@link #forward} (a copy), or null before the first. */
+    public long[] lastTokensPerExpert() {
+        return lastTokensPerExpert == null ? null : lastTokensPerExpert.clone();
+    }
+
+    @Override
+    public Tensor forward(Tensor x) {
+        Tensor xf = x.reshape(-1, d);                                        // (N, d)
+        Routing r = route(xf);
+        Tensor flatExpert = r.experts.reshape(-1);                           // (N·k): pair p = n·k + j
+        Tensor order = flatExpert.argsort(true, 0, false);                   // pairs grouped by expert
+        Tensor tokenOfPair = order.floor_divide(topKScalar);                 // (N·k) token of each sorted pair
+        long[] counts = tokensPerExpert(flatExpert);
+        Tensor xs = xf.index_select(0, tokenOfPair);                         // (N·k, d) gathered tokens
+        Tensor ys = expertOutputs(xs, counts);                               // (N·k, d)
+        Tensor w = r.weights.reshape(-1).index_select(0, order);             // (N·k) routing weights
+        ys.mul_(w.unsqueeze(1));
+        Tensor out = torch.zeros_like(xf).index_add_(0, tokenOfPair, ys);    // (N, d)
+        lastTokensPerExpert = counts;
+        return out.view(x.size(0), x.size(1), d);
+    }
+
+    /** Runs each expert on its contiguous slice of the expert-sorted tokens. */
+    private Tensor expertOutputs(Tensor xs, long[] counts) {
+        boolean grad = GradMode.is_enabled();
+        // _out variants write straight into the result but do not support autograd.
+        Tensor ys = grad ? null : torch.empty(xs.size(0), d);
+        TensorVector parts = grad ? new TensorVector() : null;
+        long offset = 0;
+        for (int e = 0; e < experts; e++) {
+            long c = counts[e];
+            if (c == 0) {
+                continue;
+            }
+            Tensor h = expertHidden(e, xs.narrow(0, offset, c));             // (c, dFf)
+            if (grad) {
+                parts.push_back(Ops.linear(CostModel.EXPERTS, h, down[e]));
+            } else {
+                Ops.linearOut(CostModel.EXPERTS, ys.narrow(0, offset, c), h, down[e]);
+            }
+            offset += c;
+        }
+        return grad ? torch.cat(parts, 0) : ys;
+    }
+
+    private Tensor expertHidden(int e, Tensor xe) {
+        return MlpFeedForward.hidden(activation, expertDFf, Ops.linear(CostModel.EXPERTS, xe, up[e]));
+    }
+
+    private long[] tokensPerExpert(Tensor flatExpert) {
+        Tensor counts = torch.bincount(flatExpert, Ops.NO_TENSOR, experts).cpu();
+        long[] out = new long[experts];
+        counts.data_ptr_long().get(out);
+        return out;
+    }
+
+    /** Chosen experts and their renormalised weights for xf (N, d). */
+    Routing route(Tensor xf) {
+        Tensor probs = Ops.linear(CostModel.ROUTER, xf, wRouter).softmax(-1); // (N, E)
+        T_TensorTensor_T top = probs.topk(topK, -1, true, true);
+        Tensor weights = top.get0();                                         // (N, k)
+        weights = weights.div(weights.sum(new long[] {-1}, true, new org.bytedeco.pytorch.ScalarTypeOptional()));
+        return new Routing(weights, top.get1());
+    }
+
+    /** Routing of N tokens: weights (N, k), sum 1 per row, and expert indices (N, k). */
+    record Routing(Tensor weights, Tensor experts) {
+    }
+
+    /**
+     * Reference implementation: for every token and each of its k experts, run the expert on that
+     * single token and accumulate the weighted result. Slow; for tests only.
+     */
+    public Tensor forwardNaive(Tensor x) {
+        Tensor xf = x.reshape(-1, d);
+        Routing r = route(xf);
+        long n = xf.size(0);
+        long[] idx = new long[(int) (n * topK)];
+        r.experts.contiguous().data_ptr_long().get(idx);
+        Tensor out = torch.zeros_like(xf);
+        for (int i = 0; i < n; i++) {
+            Tensor row = xf.narrow(0, i, 1);                                 // (1, d)
+            for (int j = 0; j < topK; j++) {
+                int e = (int) idx[i * topK + j];
+                Tensor y = Ops.linear(CostModel.EXPERTS, expertHidden(e, row), down[e]);
+                out.narrow(0, i, 1).add_(y.mul(r.weights.narrow(0, i, 1).narrow(1, j, 1)));
+            }
+        }
+        return out.view(x.size(0), x.size(1), d);
+    }
+}
