@@ -18,21 +18,35 @@ public final class Ops {
     private Ops() {
     }
 
-    /** {@code x @ w^T} for x (..., in) and w (out, in). */
+    /**
+     * {@code x @ w^T} for x (..., in) and w (out, in). A single row goes through matrix-vector
+     * product: OpenBLAS's GEMM path for one row is several times slower than its GEMV here
+     * (1×512 by 8192×512: 2.8 ms against 0.23 ms on 2 cores), and decode steps are single rows.
+     */
     public static Tensor linear(String category, Tensor x, Tensor w) {
+        long in = w.size(1);
+        long rows = x.numel() / in;
         if (FlopCounter.active()) {
-            long in = w.size(1);
-            long out = w.size(0);
-            FlopCounter.record(category, 2 * (x.numel() / in) * in * out);
+            FlopCounter.record(category, 2 * rows * in * w.size(0));
+        }
+        if (rows == 1) {
+            long[] shape = x.sizes().vec().get();
+            shape[shape.length - 1] = w.size(0);
+            return torch.mv(w, x.reshape(in)).view(shape);
         }
         return torch.linear(x, w);
     }
 
-    /** {@code out = x @ w^T}, writing into a preallocated {@code out}. */
+    /** {@code out = x @ w^T}, writing into a preallocated contiguous {@code out}; one row as in {@link #linear}. */
     public static Tensor linearOut(String category, Tensor out, Tensor x, Tensor w) {
+        long in = w.size(1);
+        long rows = x.numel() / in;
         if (FlopCounter.active()) {
-            long in = w.size(1);
-            FlopCounter.record(category, 2 * (x.numel() / in) * in * w.size(0));
+            FlopCounter.record(category, 2 * rows * in * w.size(0));
+        }
+        if (rows == 1) {
+            torch.mv_out(out.view(w.size(0)), w, x.reshape(in));
+            return out;
         }
         return torch.linear_out(out, x, w);
     }

@@ -1,0 +1,106 @@
+package knobs.benchmarks;
+
+import java.util.concurrent.TimeUnit;
+import knobs.harness.Harness;
+import knobs.harness.WorkCounters;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorOptions;
+import org.bytedeco.pytorch.global.torch;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * The machine's measured ceilings for the roofline: a large fp32 GEMM (FLOP/s) and a large
+ * tensor copy (bytes/s), through the same libtorch, threads and device as the knobs. Run it in
+ * the same sweep as the knobs so that percentages of the ceiling compare like with like.
+ */
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MILLISECONDS)
+// Each op takes ~5-20 ms: 2 warmups reach steady clocks and a warm allocator, 5 measurements for a median.
+@Warmup(iterations = 2, time = 1)
+@Measurement(iterations = 5, time = 1)
+@Fork(value = 1, jvmArgsAppend = {Harness.NO_PHYSICAL_BYTES_CHECK, Harness.HEAP})
+@State(Scope.Thread)
+public class Calibration {
+    /** n of the n×n×n GEMM: large enough to be compute-bound. */
+    @Param("1024")
+    public int gemmSize;
+
+    /** Size of the copied buffer in MiB: far beyond the last-level cache so DRAM is measured. */
+    @Param("64")
+    public int copyMiB;
+
+    @Param("cpu")
+    public String device;
+
+    private Harness.Session session;
+    private Tensor a;
+    private Tensor b;
+    private Tensor c;
+    private Tensor src;
+    private Tensor dst;
+    private long gemmFlops;
+    private long gemmBytes;
+    private long copyBytes;
+
+    @Setup(Level.Trial)
+    public void setUp() {
+        if (gemmSize < 1 || copyMiB < 1) {
+            throw new IllegalArgumentException("gemmSize=" + gemmSize + ", copyMiB=" + copyMiB + ": both must be >= 1");
+        }
+        session = Harness.setUp(device);
+        TensorOptions on = new TensorOptions(torch.ScalarType.Float).device(new org.bytedeco.pytorch.DeviceOptional(session.device().torchDevice()));
+        long n = gemmSize;
+        torch.manual_seed(7);
+        a = torch.randn(new long[] {n, n}, on);
+        b = torch.randn(new long[] {n, n}, on);
+        c = torch.empty(new long[] {n, n}, on, new org.bytedeco.pytorch.MemoryFormatOptional());
+        long elements = copyMiB * (1L << 20) / Float.BYTES;
+        src = torch.randn(new long[] {elements}, on);
+        dst = torch.empty(new long[] {elements}, on, new org.bytedeco.pytorch.MemoryFormatOptional());
+        gemmFlops = 2 * n * n * n;
+        gemmBytes = 3 * n * n * Float.BYTES;
+        copyBytes = 2 * elements * Float.BYTES; // read + write
+        session.device().sync();
+    }
+
+    @TearDown(Level.Trial)
+    public void tearDown() {
+        session.device().sync();
+        for (Tensor t : new Tensor[] {a, b, c, src, dst}) {
+            t.close();
+        }
+    }
+
+    @Benchmark
+    public Tensor gemm(WorkCounters work) {
+        try (PointerScope scope = new PointerScope()) {
+            torch.mm_out(c, a, b);
+            session.device().sync();
+        }
+        work.add(gemmFlops, gemmBytes, 0);
+        return c;
+    }
+
+    @Benchmark
+    public Tensor copy(WorkCounters work) {
+        try (PointerScope scope = new PointerScope()) {
+            dst.copy_(src);
+            session.device().sync();
+        }
+        work.add(0, copyBytes, 0);
+        return dst;
+    }
+}

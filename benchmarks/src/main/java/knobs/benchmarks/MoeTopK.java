@@ -1,0 +1,90 @@
+package knobs.benchmarks;
+
+import java.util.concurrent.TimeUnit;
+import knobs.harness.Harness;
+import knobs.harness.ModelStep;
+import knobs.harness.WorkCounters;
+import knobs.kernels.ModelConfig;
+import knobs.kernels.Phase;
+import knobs.kernels.Presets;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.NoGradGuard;
+import org.bytedeco.pytorch.Tensor;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * How MoE latency responds to top-k: the same 64-expert model with k experts active per token,
+ * timed for a whole prefill or for one decode step over a filled KV cache. FLOPs grow linearly
+ * with k; whether time does tells if the MoE layer is compute-bound or dispatch-bound
+ * (profiling Exp 2; the FLOPs-vs-latency reading is a report over these results).
+ */
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MILLISECONDS)
+// Steps take 1-200 ms: 3 one-second warmups settle the JIT and allocator, 5 measurements give n=5 per fork.
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
+// One fork per configuration: each gets a fresh native heap and thread pools.
+@Fork(value = 1, jvmArgsAppend = {Harness.NO_PHYSICAL_BYTES_CHECK, Harness.HEAP})
+@State(Scope.Thread)
+public class MoeTopK {
+    @Param({"1", "2", "4", "8", "16", "32"})
+    public int topK;
+
+    @Param({"prefill", "decode"})
+    public String phase;
+
+    /** Model preset (see docs/knobs.md); must be an MoE preset. */
+    @Param("moe-cpu")
+    public String model;
+
+    /** Prompt tokens per sequence: the prefill length, or the KV length a decode step attends over. */
+    @Param("128")
+    public int promptLen;
+
+    @Param("1")
+    public int batch;
+
+    @Param("cpu")
+    public String device;
+
+    private Harness.Session session;
+    private ModelStep step;
+
+    @Setup(Level.Trial)
+    public void setUp() {
+        session = Harness.setUp(device);
+        ModelConfig base = Presets.get(model);
+        if (!base.isMoe()) {
+            throw new IllegalArgumentException("model '" + model + "' is dense; MoeTopK needs an MoE preset (e.g. moe-cpu, olmoe-1b-7b, tiny-moe)");
+        }
+        step = new ModelStep(base.withTopK(topK), Phase.parse(phase), batch, promptLen, session.device());
+    }
+
+    @TearDown(Level.Trial)
+    public void tearDown() {
+        session.device().sync();
+        step.close();
+    }
+
+    @Benchmark
+    public Tensor forward(WorkCounters work) {
+        try (PointerScope scope = new PointerScope(); NoGradGuard noGrad = new NoGradGuard()) {
+            Tensor logits = step.run();
+            session.device().sync();
+            work.add(step.cost(), step.tokens());
+            return logits;
+        }
+    }
+}

@@ -1,0 +1,135 @@
+package knobs.harness;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.nio.file.StandardCopyOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Instant;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import knobs.kernels.Natives;
+
+/**
+ * What a result was measured on: JVM, libtorch and presets versions, device, CPU, thread counts.
+ *
+ * <p>JMH's JSON records the JVM but has no place for the rest, so each benchmark fork writes this
+ * record as a small "sidecar" file, {@code env-<hash>.json}, into {@code -Dknobs.env.dir} (default
+ * {@code ./knobs-env}, where {@code reports summarize} looks for it). Identical environments hash
+ * to the same file, so a sweep of many forks leaves one file per distinct environment.
+ */
+public record Environment(String hostname, String os, String cpu, int cores, String jvm, String libtorch,
+                          String presets, String javacpp, String device, String deviceName,
+                          Threads.Counts threads, boolean maxPhysicalBytesCheck) {
+
+    /** Schema tag written into every sidecar; {@code reports} refuses other values. */
+    public static final String SCHEMA = "knobs-env/1";
+    /** System property naming the folder sidecars are written to. */
+    public static final String DIR_PROPERTY = "knobs.env.dir";
+
+    /** Captures the environment of this JVM for a run on {@code device}. */
+    public static Environment capture(ComputeDevice device, Threads.Counts threads) {
+        String cpu = cpuModel();
+        return new Environment(localHostname(), System.getProperty("os.name") + " " + System.getProperty("os.version") + " "
+                + System.getProperty("os.arch"), cpu, Runtime.getRuntime().availableProcessors(),
+                System.getProperty("java.vm.name") + " " + System.getProperty("java.vm.version"),
+                Natives.libtorchVersion(), Natives.presetsVersion(), Natives.javacppVersion(), device.toString(),
+                device.isCuda() ? "CUDA device " + device : cpu, threads,
+                !"0".equals(System.getProperty("org.bytedeco.javacpp.maxphysicalbytes")));
+    }
+
+    /** The sidecar's fields, in a fixed order (without the capture time). */
+    public Map<String, Object> fields() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("schema", SCHEMA);
+        m.put("hostname", hostname);
+        m.put("os", os);
+        m.put("cpu", cpu);
+        m.put("cores", cores);
+        m.put("jvm", jvm);
+        m.put("libtorch", libtorch);
+        m.put("presets", presets);
+        m.put("javacpp", javacpp);
+        m.put("device", device);
+        m.put("device_name", deviceName);
+        m.put("intraop_threads", threads.intraOp());
+        m.put("interop_threads", threads.interOp());
+        m.put("blas_threads", threads.blas());
+        m.put("max_physical_bytes_check", maxPhysicalBytesCheck);
+        return m;
+    }
+
+    /**
+     * Writes the sidecar into {@code dir} atomically (temp file, then rename), named by a hash of
+     * its fields so that forks with the same environment share one file.
+     *
+     * @return the sidecar's path
+     */
+    public Path writeSidecar(Path dir) {
+        ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+        try {
+            Map<String, Object> f = fields();
+            String id = sha256(json.writeValueAsString(f)).substring(0, 16);
+            Map<String, Object> out = new LinkedHashMap<>(f);
+            out.put("captured_at", Instant.now().toString());
+            Files.createDirectories(dir);
+            Path target = dir.resolve("env-" + id + ".json");
+            Path tmp = Files.createTempFile(dir, ".env-", ".tmp");
+            Files.writeString(tmp, json.writeValueAsString(out) + "\n", StandardCharsets.UTF_8);
+            Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            return target;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write the environment sidecar into " + dir.toAbsolutePath()
+                    + " (set -D" + DIR_PROPERTY + "=DIR to a writable folder)", e);
+        }
+    }
+
+    /** The folder named by {@code -Dknobs.env.dir}, default {@code knobs-env} in the working directory. */
+    public static Path sidecarDir() {
+        return Paths.get(System.getProperty(DIR_PROPERTY, "knobs-env"));
+    }
+
+    private static String sha256(String s) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8)));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is required of every JVM", e);
+        }
+    }
+
+    private static String localHostname() {
+        try {
+            return InetAddress.getLocalHost().getHostName();
+        } catch (IOException e) {
+            return System.getenv().getOrDefault("HOSTNAME", "unknown");
+        }
+    }
+
+    /** The CPU model from /proc/cpuinfo, or os.arch where that file does not exist (non-Linux). */
+    static String cpuModel() {
+        Path info = Paths.get("/proc/cpuinfo");
+        if (!Files.isReadable(info)) {
+            return System.getProperty("os.arch");
+        }
+        try {
+            List<String> lines = Files.readAllLines(info, StandardCharsets.UTF_8);
+            for (String line : lines) {
+                if (line.startsWith("model name")) {
+                    return line.substring(line.indexOf(':') + 1).trim();
+                }
+            }
+            return System.getProperty("os.arch");
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + info, e);
+        }
+    }
+}

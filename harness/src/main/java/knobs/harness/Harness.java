@@ -1,0 +1,37 @@
+package knobs.harness;
+
+import knobs.kernels.Natives;
+
+/**
+ * Trial setup shared by every benchmark: load the natives, fix the thread pools, capture and
+ * record the environment. Call from a {@code @Setup(Level.Trial)} method, on the benchmark thread.
+ */
+public final class Harness {
+    /**
+     * JVM flag forks need: skip JavaCPP's physical-memory check, which reads /proc on every native
+     * allocation (~2 µs per libtorch op). Native memory is bounded by pointer scopes instead.
+     */
+    public static final String NO_PHYSICAL_BYTES_CHECK = "-Dorg.bytedeco.javacpp.maxphysicalbytes=0";
+    /** Heap for forks: the heap holds only small wrappers; tensors live in native memory. */
+    public static final String HEAP = "-Xmx2g";
+
+    private Harness() {
+    }
+
+    /** What a benchmark runs with, after {@link #setUp}. */
+    public record Session(ComputeDevice device, Threads.Counts threads, Environment environment) {
+    }
+
+    /**
+     * Loads libtorch, applies {@code -Dknobs.threads} to both pools, resolves {@code device}, and
+     * writes the environment sidecar.
+     */
+    public static Session setUp(String device) {
+        Natives.load();
+        Threads.Counts threads = Threads.applyConfigured();
+        ComputeDevice d = ComputeDevice.parse(device);
+        Environment env = Environment.capture(d, threads);
+        env.writeSidecar(Environment.sidecarDir());
+        return new Session(d, threads, env);
+    }
+}

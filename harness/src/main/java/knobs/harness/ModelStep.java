@@ -1,0 +1,93 @@
+package knobs.harness;
+
+import knobs.kernels.CostModel;
+import knobs.kernels.Gpt;
+import knobs.kernels.Inputs;
+import knobs.kernels.KvCache;
+import knobs.kernels.ModelConfig;
+import knobs.kernels.Phase;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.NoGradGuard;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+
+/**
+ * A model and its inputs, ready to time one step: a prefill of the prompt, or one decode step
+ * after the prompt has been prefilled into a KV cache. Plain class (no JMH annotations) so every
+ * knob's benchmark can hold one.
+ *
+ * <p>A decode step appends one token at position {@code promptLen} and then rewinds the cache, so
+ * every invocation decodes over exactly the same KV length. The caller owns the pointer scope and
+ * the autograd mode of {@link #run()}.
+ */
+public final class ModelStep implements AutoCloseable {
+    /** Seed of every model's weights; inputs use the next seeds. Fixed so runs are comparable. */
+    public static final long SEED = 42;
+
+    private final Gpt model;
+    private final Phase phase;
+    private final int promptLen;
+    private final int batch;
+    private final Tensor prompt; // (B, promptLen)
+    private final Tensor next;   // (B, 1)
+    private final KvCache cache;
+    private final CostModel.Cost cost;
+
+    public ModelStep(ModelConfig config, Phase phase, int batch, int promptLen, ComputeDevice device) {
+        int needed = promptLen + (phase == Phase.DECODE ? 1 : 0);
+        if (batch < 1 || promptLen < 1 || needed > config.maxSeq()) {
+            throw new IllegalArgumentException("batch=" + batch + " promptLen=" + promptLen + " is not allowed for model '"
+                    + config.name() + "': need batch >= 1 and 1 <= promptLen" + (phase == Phase.DECODE ? " + 1" : "")
+                    + " <= maxSeq=" + config.maxSeq());
+        }
+        this.phase = phase;
+        this.promptLen = promptLen;
+        this.batch = batch;
+        this.model = Gpt.create(config, SEED).toDevice(device.torchDevice());
+        this.prompt = Inputs.tokens(SEED + 1, config.vocab(), batch, promptLen).to(device.torchDevice(), torch.ScalarType.Long);
+        this.next = Inputs.tokens(SEED + 2, config.vocab(), batch, 1).to(device.torchDevice(), torch.ScalarType.Long);
+        if (phase == Phase.DECODE) {
+            cache = new KvCache(config, batch, device.torchDevice(), torch.ScalarType.Float);
+            try (PointerScope scope = new PointerScope(); NoGradGuard noGrad = new NoGradGuard()) {
+                model.forward(prompt, cache);
+                device.sync();
+            }
+        } else {
+            cache = null;
+        }
+        this.cost = CostModel.of(config, phase, batch, promptLen, Float.BYTES);
+    }
+
+    /** Runs one step and returns its logits: (B, promptLen, V) for prefill, (B, 1, V) for decode. */
+    public Tensor run() {
+        if (phase == Phase.PREFILL) {
+            return model.forward(prompt, null);
+        }
+        Tensor logits = model.forward(next, cache);
+        cache.truncate(promptLen);
+        return logits;
+    }
+
+    /** Analytic FLOPs and bytes of one {@link #run()}. */
+    public CostModel.Cost cost() {
+        return cost;
+    }
+
+    /** Tokens one {@link #run()} processes: B·promptLen for prefill, B for decode. */
+    public long tokens() {
+        return phase == Phase.PREFILL ? (long) batch * promptLen : batch;
+    }
+
+    public Gpt model() {
+        return model;
+    }
+
+    @Override
+    public void close() {
+        if (cache != null) {
+            cache.close();
+        }
+        prompt.close();
+        next.close();
+    }
+}
