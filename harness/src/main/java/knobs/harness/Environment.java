@@ -44,7 +44,7 @@ public record Environment(String hostname, String os, String cpu, int cores, Str
                 System.getProperty("java.vm.name") + " " + System.getProperty("java.vm.version"),
                 Natives.libtorchVersion(), Natives.presetsVersion(), Natives.javacppVersion(), device.toString(),
                 device.isCuda() ? "CUDA device " + device : cpu, threads,
-                !"0".equals(System.getProperty("org.bytedeco.javacpp.maxphysicalbytes")));
+                org.bytedeco.javacpp.Pointer.maxPhysicalBytes() > 0); // the value in force, not the flag
     }
 
     /** The sidecar's fields, in a fixed order (without the capture time). */

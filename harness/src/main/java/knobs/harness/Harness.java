@@ -14,6 +14,7 @@ public final class Harness {
     public static final String NO_PHYSICAL_BYTES_CHECK = "-Dorg.bytedeco.javacpp.maxphysicalbytes=0";
     /** Heap for forks: the heap holds only small wrappers; tensors live in native memory. */
     public static final String HEAP = "-Xmx2g";
+    private static final String MAX_PHYSICAL_BYTES = "org.bytedeco.javacpp.maxphysicalbytes";
 
     private Harness() {
     }
@@ -27,6 +28,11 @@ public final class Harness {
      * writes the environment sidecar.
      */
     public static Session setUp(String device) {
+        // JMH's -jvmArgsAppend on the command line replaces the classes' @Fork flags, so the flag is
+        // also applied here; it only takes effect before JavaCPP's Pointer class initialises.
+        if (System.getProperty(MAX_PHYSICAL_BYTES) == null) {
+            System.setProperty(MAX_PHYSICAL_BYTES, "0");
+        }
         Natives.load();
         Threads.Counts threads = Threads.applyConfigured();
         ComputeDevice d = ComputeDevice.parse(device);

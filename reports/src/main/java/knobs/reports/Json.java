@@ -1,0 +1,103 @@
+package knobs.reports;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.core.util.DefaultIndenter;
+import com.fasterxml.jackson.core.util.DefaultPrettyPrinter;
+import com.fasterxml.jackson.core.util.Separators;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectWriter;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * The one JSON configuration of the module: strict reading (duplicate keys and trailing garbage
+ * are errors, since both mean a corrupted file) and deterministic pretty writing (two-space
+ * indent, {@code \n} line ends on every OS, trees built in a fixed field order by the writers).
+ */
+final class Json {
+
+    static final JsonNodeFactory NODES = JsonNodeFactory.instance;
+
+    private static final ObjectMapper MAPPER = new ObjectMapper(
+            JsonFactory.builder().enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build())
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+
+    private static final ObjectWriter WRITER;
+
+    static {
+        DefaultIndenter lf = new DefaultIndenter("  ", "\n");
+        DefaultPrettyPrinter printer = new DefaultPrettyPrinter()
+                .withSeparators(Separators.createDefaultInstance().withObjectFieldValueSpacing(Separators.Spacing.AFTER));
+        printer.indentObjectsWith(lf);
+        printer.indentArraysWith(lf);
+        WRITER = MAPPER.writer(printer);
+    }
+
+    private Json() {
+    }
+
+    /**
+     * Reads a whole JSON file.
+     *
+     * @param display the path as the user gave it, used in messages
+     * @throws ReportException when the file is missing, unreadable, empty or not valid JSON
+     */
+    static JsonNode read(Path file, String display) throws ReportException {
+        if (!Files.exists(file)) {
+            throw new ReportException(display + ": no such file");
+        }
+        if (Files.isDirectory(file)) {
+            throw new ReportException(display + ": is a directory, expected a JSON file");
+        }
+        byte[] bytes;
+        try {
+            bytes = Files.readAllBytes(file);
+        } catch (IOException e) {
+            throw new ReportException(display + ": cannot read: " + e.getMessage(), e);
+        }
+        if (new String(bytes, StandardCharsets.UTF_8).isBlank()) {
+            throw new ReportException(display + ": file is empty");
+        }
+        try {
+            return MAPPER.readTree(bytes);
+        } catch (JsonProcessingException e) {
+            JsonLocation at = e.getLocation();
+            String where = at == null ? "" : " (line " + at.getLineNr() + ", column " + at.getColumnNr() + ")";
+            throw new ReportException(display + ": not valid JSON" + where + ": " + e.getOriginalMessage(), e);
+        } catch (IOException e) {
+            throw new ReportException(display + ": cannot read: " + e.getMessage(), e);
+        }
+    }
+
+    /** Pretty-prints a tree, with a final newline, as UTF-8. */
+    static byte[] write(JsonNode tree) {
+        try {
+            return (WRITER.writeValueAsString(tree) + "\n").getBytes(StandardCharsets.UTF_8);
+        } catch (JsonProcessingException e) {
+            // Trees are built in memory from plain values; failing to print one is a bug.
+            throw new IllegalStateException("cannot serialize JSON", e);
+        }
+    }
+
+    /** A JSON number for a computed value; non-finite values never reach the outputs. */
+    static JsonNode number(double value) {
+        if (!Double.isFinite(value)) {
+            throw new IllegalStateException("non-finite value " + value + " reached the output");
+        }
+        return NODES.numberNode(value);
+    }
+
+    /** {@link #number(double)}, or JSON null for an absent value. */
+    static JsonNode numberOrNull(Double value) {
+        return value == null ? NODES.nullNode() : number(value);
+    }
+}

@@ -1,0 +1,18 @@
+package knobs.reports;
+
+/**
+ * Bad input or bad usage: a file that is missing, malformed or inconsistent with the others.
+ * {@link Main} prints {@code reports: <message>} and exits with status 2; no output is written.
+ * Messages name the offending file and say what was expected, so the user can fix the input.
+ */
+public class ReportException extends Exception {
+    private static final long serialVersionUID = 1L;
+
+    public ReportException(String message) {
+        super(message);
+    }
+
+    public ReportException(String message, Throwable cause) {
+        super(message, cause);
+    }
+}

@@ -1,0 +1,133 @@
+package knobs.reports;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * {@code summarize <jmh.json>... --out DIR [--env PATH] [--ceilings FILE]}: merges JMH JSON result
+ * files into the unified {@code summary.json}, {@code summary.csv} and {@code samples.csv}.
+ *
+ * <p>Everything is read, checked and computed in memory before the first byte is written, so bad
+ * input leaves {@code DIR} untouched; warnings are printed only once the outputs are in place.
+ */
+public final class SummarizeCommand implements Command {
+
+    /**
+     * Parsed command line.
+     *
+     * @param inputs   JMH JSON files, as given
+     * @param out      output folder, as given
+     * @param env      {@code --env} path, or null for the default lookup
+     * @param ceilings {@code --ceilings} file, or null to use Calibration rows
+     */
+    record Options(List<String> inputs, String out, String env, String ceilings) {
+    }
+
+    @Override
+    public String name() {
+        return "summarize";
+    }
+
+    @Override
+    public String synopsis() {
+        return "<jmh.json>... --out DIR [--env PATH] [--ceilings FILE]";
+    }
+
+    @Override
+    public List<String> help() {
+        return List.of(
+                "Merge JMH JSON result files (-rf json) into DIR/summary.json, DIR/summary.csv, DIR/samples.csv.",
+                "--out DIR        output folder, created if missing; files are replaced atomically",
+                "--env PATH       environment sidecar file, or folder of env-*.json sidecars",
+                "                 (default: knobs-env/ beside the first input that has one, else ./knobs-env/)",
+                "--ceilings FILE  JSON {\"flops_per_s\": x, \"bytes_per_s\": y}; overrides the ceilings",
+                "                 measured by Calibration.gemm / Calibration.copy in the inputs");
+    }
+
+    @Override
+    public void run(List<String> args, CommandContext context) throws ReportException, IOException {
+        Options options = parse(args);
+        List<String> warnings = new ArrayList<>();
+
+        List<JmhRun> runs = new ArrayList<>();
+        for (String input : options.inputs()) {
+            runs.addAll(JmhJsonReader.read(context.resolve(input), input));
+        }
+        Sidecars.Lookup sidecars = options.env() != null
+                ? Sidecars.fromOption(options.env(), context)
+                : Sidecars.locate(options.inputs(), context);
+        Ceilings override = options.ceilings() == null ? null : readCeilings(options.ceilings(), context);
+
+        Summarizer.Result result = Summarizer.summarize(runs, override, warnings);
+        Environment environment = EnvironmentBuilder.build(runs, options.inputs(), sidecars,
+                result.ceilings(), options.ceilings(), warnings);
+        Report report = new Report(environment, result.rows(), result.samples());
+
+        Map<String, byte[]> files = new LinkedHashMap<>();
+        files.put(SummaryJsonWriter.FILE, SummaryJsonWriter.write(report));
+        files.put(SummaryCsvWriter.FILE, SummaryCsvWriter.write(report));
+        files.put(SamplesCsvWriter.FILE, SamplesCsvWriter.write(report));
+        OutputFiles.writeAll(context.resolve(options.out()), options.out(), files);
+
+        warnings.forEach(context::warn);
+    }
+
+    /** Parses the arguments; options may come before or after the input files. */
+    static Options parse(List<String> args) throws UsageException {
+        List<String> inputs = new ArrayList<>();
+        Map<String, String> values = new LinkedHashMap<>();
+        for (int i = 0; i < args.size(); i++) {
+            String arg = args.get(i);
+            if (arg.startsWith("-")) {
+                if (!List.of("--out", "--env", "--ceilings").contains(arg)) {
+                    throw new UsageException("summarize: unknown option '" + arg + "'");
+                }
+                if (i + 1 >= args.size() || args.get(i + 1).startsWith("--")) {
+                    throw new UsageException("summarize: option " + arg + " needs a value");
+                }
+                if (values.put(arg, args.get(++i)) != null) {
+                    throw new UsageException("summarize: option " + arg + " given twice");
+                }
+            } else {
+                inputs.add(arg);
+            }
+        }
+        if (inputs.isEmpty()) {
+            throw new UsageException("summarize: no input files; give one or more JMH JSON result files");
+        }
+        if (!values.containsKey("--out")) {
+            throw new UsageException("summarize: --out DIR is required");
+        }
+        return new Options(List.copyOf(inputs), values.get("--out"), values.get("--env"), values.get("--ceilings"));
+    }
+
+    /** Reads a ceilings file: an object with positive numbers {@code flops_per_s} and/or {@code bytes_per_s}. */
+    static Ceilings readCeilings(String given, CommandContext context) throws ReportException {
+        JsonNode root = Json.read(context.resolve(given), given);
+        if (!root.isObject()) {
+            throw new ReportException(given + ": expected a JSON object {\"flops_per_s\": x, \"bytes_per_s\": y}");
+        }
+        Double flops = ceiling(root, "flops_per_s", given);
+        Double bytes = ceiling(root, "bytes_per_s", given);
+        if (flops == null && bytes == null) {
+            throw new ReportException(given + ": holds neither 'flops_per_s' nor 'bytes_per_s'");
+        }
+        return new Ceilings(flops, bytes, given);
+    }
+
+    private static Double ceiling(JsonNode root, String field, String given) throws ReportException {
+        JsonNode v = root.path(field);
+        if (v.isMissingNode() || v.isNull()) {
+            return null;
+        }
+        if (!v.isNumber() || !(v.doubleValue() > 0) || !Double.isFinite(v.doubleValue())) {
+            throw new ReportException(given + ": '" + field + "' is " + v + ", expected a positive number");
+        }
+        return v.doubleValue();
+    }
+}
