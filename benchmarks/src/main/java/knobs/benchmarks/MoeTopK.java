@@ -3,6 +3,7 @@ package knobs.benchmarks;
 import java.util.concurrent.TimeUnit;
 import knobs.harness.Harness;
 import knobs.harness.ModelStep;
+import knobs.harness.RoutingCounters;
 import knobs.harness.WorkCounters;
 import knobs.kernels.ModelConfig;
 import knobs.kernels.Phase;
@@ -79,11 +80,12 @@ public class MoeTopK {
     }
 
     @Benchmark
-    public Tensor forward(WorkCounters work) {
+    public Tensor forward(WorkCounters work, RoutingCounters routing) {
         try (PointerScope scope = new PointerScope(); NoGradGuard noGrad = new NoGradGuard()) {
             Tensor logits = step.run();
             session.device().sync();
             work.add(step.cost(), step.tokens());
+            routing.add(step.model().lastRouting()); // a few Java loops over 64 counts per layer
             return logits;
         }
     }

@@ -75,6 +75,13 @@ class BenchmarkSmokeTest {
             assertEquals(cost.flops(), perOp(run, "flops"), 0.0, "flops per op, " + k + "/" + phase);
             assertEquals(cost.bytes(), perOp(run, "bytes"), 0.0);
             assertEquals(phase == Phase.PREFILL ? 16 : 1, perOp(run, "tokens"), 0.0);
+            double hit = perOp(run, "expertsHit");
+            if (phase == Phase.DECODE) {
+                assertEquals(2.0 * k, hit, 0.0, "one token hits k experts in each of 2 layers");
+            } else {
+                assertTrue(hit >= 2 * k && hit <= 2 * 8, "experts hit per op: " + hit);
+            }
+            assertTrue(perOp(run, "routingImbalance") >= 1.0);
         }
         assertEquals(Set.of("1/PREFILL", "2/PREFILL", "1/DECODE", "2/DECODE"), seen);
         try (Stream<Path> s = Files.list(dir.resolve("knobs-env"))) {

@@ -84,6 +84,20 @@ public final class Gpt extends Module {
         return out;
     }
 
+    /** Routing of the latest forward over the active MoE blocks; null for a dense model or before a forward. */
+    public RoutingStats lastRouting() {
+        List<long[]> counts = new ArrayList<>();
+        List<MoeFeedForward> moe = moeLayers();
+        for (int i = 0; i < Math.min(activeBlocks, moe.size()); i++) {
+            long[] c = moe.get(i).lastTokensPerExpert();
+            if (c == null) {
+                return null;
+            }
+            counts.add(c);
+        }
+        return counts.isEmpty() ? null : RoutingStats.of(counts);
+    }
+
     /**
      * Logits for every position of {@code idx}.
      *
