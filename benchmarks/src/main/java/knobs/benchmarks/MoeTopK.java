@@ -8,6 +8,7 @@ import knobs.harness.WorkCounters;
 import knobs.kernels.ModelConfig;
 import knobs.kernels.Phase;
 import knobs.kernels.Presets;
+import knobs.kernels.RoutingMode;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
@@ -57,6 +58,10 @@ public class MoeTopK {
     @Param("1")
     public int batch;
 
+    /** Who picks the experts: the random learned router, round-robin balanced, or Zipf-skewed (see RoutingMode). */
+    @Param("router")
+    public String routing;
+
     @Param("cpu")
     public String device;
 
@@ -70,7 +75,8 @@ public class MoeTopK {
         if (!base.isMoe()) {
             throw new IllegalArgumentException("model '" + model + "' is dense; MoeTopK needs an MoE preset (e.g. moe-cpu, olmoe-1b-7b, tiny-moe)");
         }
-        step = new ModelStep(base.withTopK(topK), Phase.parse(phase), batch, promptLen, session.device());
+        RoutingMode mode = RoutingMode.parse(routing);
+        step = new ModelStep(base.withTopK(topK), Phase.parse(phase), batch, promptLen, session.device(), m -> m.setRouting(mode));
     }
 
     @TearDown(Level.Trial)

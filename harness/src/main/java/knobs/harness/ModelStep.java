@@ -34,6 +34,15 @@ public final class ModelStep implements AutoCloseable {
     private final CostModel.Cost cost;
 
     public ModelStep(ModelConfig config, Phase phase, int batch, int promptLen, ComputeDevice device) {
+        this(config, phase, batch, promptLen, device, m -> { });
+    }
+
+    /**
+     * As above, with {@code configure} applied to the built model before anything runs (e.g. to
+     * mask blocks or change the MoE routing); the cost follows the model's active blocks.
+     */
+    public ModelStep(ModelConfig config, Phase phase, int batch, int promptLen, ComputeDevice device,
+                     java.util.function.Consumer<Gpt> configure) {
         int needed = promptLen + (phase == Phase.DECODE ? 1 : 0);
         if (batch < 1 || promptLen < 1 || needed > config.maxSeq()) {
             throw new IllegalArgumentException("batch=" + batch + " promptLen=" + promptLen + " is not allowed for model '"
@@ -43,7 +52,10 @@ public final class ModelStep implements AutoCloseable {
         this.phase = phase;
         this.promptLen = promptLen;
         this.batch = batch;
+        MemoryBudget.require(knobs.kernels.MemoryEstimate.of(config, knobs.kernels.Pass.FORWARD, batch, promptLen + 1, Float.BYTES),
+                "model '" + config.name() + "' with batch=" + batch + " promptLen=" + promptLen);
         this.model = Gpt.create(config, SEED).toDevice(device.torchDevice());
+        configure.accept(model);
         this.prompt = Inputs.tokens(SEED + 1, config.vocab(), batch, promptLen).to(device.torchDevice(), torch.ScalarType.Long);
         this.next = Inputs.tokens(SEED + 2, config.vocab(), batch, 1).to(device.torchDevice(), torch.ScalarType.Long);
         if (phase == Phase.DECODE) {
@@ -55,7 +67,9 @@ public final class ModelStep implements AutoCloseable {
         } else {
             cache = null;
         }
-        this.cost = CostModel.of(config, phase, batch, promptLen, Float.BYTES);
+        this.cost = phase == Phase.PREFILL
+                ? CostModel.forward(config, batch, promptLen, 0, Float.BYTES, model.activeBlocks())
+                : CostModel.forward(config, batch, 1, promptLen, Float.BYTES, model.activeBlocks());
     }
 
     /** Runs one step and returns its logits: (B, promptLen, V) for prefill, (B, 1, V) for decode. */

@@ -9,19 +9,26 @@ import org.openjdk.jmh.annotations.State;
 
 /**
  * MoE routing of each invocation, as JMH event counters (iteration totals; divide by
- * {@link WorkCounters#ops} for per-step values): distinct experts hit, summed over MoE layers, and
- * the load imbalance (busiest expert / mean load, averaged over layers; 1 = perfectly even).
+ * {@link WorkCounters#ops} for per-step values): distinct experts hit, summed over MoE layers; the
+ * load imbalance (busiest expert / mean load; 1 = perfectly even); the fewest and most tokens on
+ * one expert and the coefficient of variation of tokens per expert — each averaged over layers.
  */
 @State(Scope.Thread)
 @AuxCounters(AuxCounters.Type.EVENTS)
 public class RoutingCounters {
     public long expertsHit;
     public double routingImbalance;
+    public double minExpertTokens;
+    public double maxExpertTokens;
+    public double routingCv;
 
     @Setup(Level.Iteration)
     public void reset() {
         expertsHit = 0;
         routingImbalance = 0;
+        minExpertTokens = 0;
+        maxExpertTokens = 0;
+        routingCv = 0;
     }
 
     /** Adds one invocation's routing; a null (dense model) is an error, not a silent zero. */
@@ -31,5 +38,8 @@ public class RoutingCounters {
         }
         expertsHit += stats.expertsHit();
         routingImbalance += stats.meanImbalance();
+        minExpertTokens += stats.meanMin();
+        maxExpertTokens += stats.meanMax();
+        routingCv += stats.meanCv();
     }
 }

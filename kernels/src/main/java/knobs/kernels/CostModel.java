@@ -102,6 +102,32 @@ public final class CostModel {
     }
 
     /**
+     * Forced-length generation of {@code n} tokens after a prompt of {@code promptLen}: one prefill,
+     * then n − 1 decode steps whose KV length grows by one each step. Categories are summed.
+     */
+    public static Cost generation(ModelConfig c, int batch, int promptLen, int n, int dtypeBytes) {
+        Cost total = forward(c, batch, promptLen, 0, dtypeBytes);
+        for (int i = 0; i < n - 1; i++) {
+            total = plus(total, forward(c, batch, 1, promptLen + i, dtypeBytes));
+        }
+        return total;
+    }
+
+    /** Forward plus backward: the backward costs 2× the forward's matmul FLOPs (gradients w.r.t. inputs and weights), and reads the weights again and writes their gradients (bytes ≈ 3× the forward's). */
+    public static Cost forwardBackward(Cost forward) {
+        Map<String, Long> f = new TreeMap<>();
+        forward.flopsByCategory().forEach((k, v) -> f.put(k, 3 * v));
+        return new Cost(3 * forward.flops(), 3 * forward.bytes(), f); // weights read twice more, gradients written
+    }
+
+    /** Sum of two costs, category by category. */
+    public static Cost plus(Cost a, Cost b) {
+        Map<String, Long> f = new TreeMap<>(a.flopsByCategory());
+        b.flopsByCategory().forEach((k, v) -> f.merge(k, v, Long::sum));
+        return new Cost(a.flops() + b.flops(), a.bytes() + b.bytes(), f);
+    }
+
+    /**
      * Expected number of distinct experts chosen by {@code tokens} tokens that each pick {@code k}
      * of {@code experts} uniformly: E·(1 − (1 − k/E)^N). Exact (= k) for a single token.
      */

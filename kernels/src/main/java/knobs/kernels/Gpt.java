@@ -73,6 +73,13 @@ public final class Gpt extends Module {
         }
     }
 
+    /** Sets the routing of every MoE block (see {@link RoutingMode}). */
+    public void setRouting(RoutingMode mode) {
+        for (MoeFeedForward moe : moeLayers()) {
+            moe.setRouting(mode);
+        }
+    }
+
     /** The MoE feed-forwards, one per block; empty for a dense model. */
     public List<MoeFeedForward> moeLayers() {
         List<MoeFeedForward> out = new ArrayList<>();

@@ -62,9 +62,31 @@ public record ModelConfig(String name, int vocab, int dModel, int layers, int he
         return new ModelConfig(name, vocab, dModel, layers, heads, dFf, maxSeq, activation, experts, k, expertDFf);
     }
 
+    /** The same model with another number of blocks. */
+    public ModelConfig withLayers(int n) {
+        return new ModelConfig(name, vocab, dModel, n, heads, dFf, maxSeq, activation, experts, topK, expertDFf);
+    }
+
     /** The same model with a longer or shorter position table / KV cache. */
     public ModelConfig withMaxSeq(int n) {
         return new ModelConfig(name, vocab, dModel, layers, heads, dFf, n, activation, experts, topK, expertDFf);
+    }
+
+    /** Parameters per component (embeddings, attention, feed-forward or router + experts, norms, LM head). */
+    public java.util.Map<String, Long> parameterBreakdown() {
+        long d = dModel;
+        java.util.Map<String, Long> m = new java.util.LinkedHashMap<>();
+        m.put("embeddings", (long) vocab * d + (long) maxSeq * d);
+        m.put("attention", layers * 4 * d * d);
+        if (isMoe()) {
+            m.put("router", layers * (long) experts * d);
+            m.put("experts", layers * (long) experts * activation.matrices * d * expertDFf);
+        } else {
+            m.put("mlp", layers * (long) activation.matrices * d * dFf);
+        }
+        m.put("norms", layers * 4 * d + 2 * d);
+        m.put("lm_head", (long) vocab * d);
+        return m;
     }
 
     /** Number of parameters (weights, biases and norms), counting every expert. */

@@ -32,6 +32,9 @@ public final class MoeFeedForward extends Module implements FeedForward {
     private int topK;
     private Scalar topKScalar;
     private long[] lastTokensPerExpert;
+    private RoutingMode routing = RoutingMode.ROUTER;
+    private Tensor fixedExperts;
+    private long fixedTokens = -1;
 
     public MoeFeedForward(ModelConfig c) {
         super("MoeFeedForward");
@@ -67,7 +70,41 @@ public final class MoeFeedForward extends Module implements FeedForward {
                     + " (the number of experts)");
         }
         this.topK = k;
-        this.topKScalar = new Scalar((long) k);
+        Scalar old = topKScalar;
+        this.topKScalar = Ops.pinned(new Scalar((long) k));
+        if (old != null) {
+            old.releaseReference();
+        }
+        setFixedExperts(null, -1);
+    }
+
+    /** Chooses who routes tokens: the learned router, or a fixed balanced / skewed assignment. */
+    public void setRouting(RoutingMode mode) {
+        this.routing = mode;
+        setFixedExperts(null, -1);
+    }
+
+    public RoutingMode routing() {
+        return routing;
+    }
+
+    private void setFixedExperts(Tensor t, long tokens) {
+        if (fixedExperts != null) {
+            fixedExperts.releaseReference();
+        }
+        fixedExperts = t == null ? null : Ops.pinned(t);
+        fixedTokens = tokens;
+    }
+
+    /** The (N, k) expert indices of a BALANCED or SKEWED routing, built once per token count. */
+    private Tensor fixedExperts(long n, Tensor like) {
+        if (fixedTokens != n) {
+            long[] a = routing.assign((int) n, topK, experts);
+            Tensor cpu = torch.empty(n, topK).to(torch.ScalarType.Long);
+            cpu.data_ptr_long().put(a);
+            setFixedExperts(cpu.to(like.device(), torch.ScalarType.Long), n);
+        }
+        return fixedExperts;
     }
 
     public int topK() {
@@ -133,10 +170,18 @@ public final class MoeFeedForward extends Module implements FeedForward {
     /** Chosen experts and their renormalised weights for xf (N, d). */
     Routing route(Tensor xf) {
         Tensor probs = Ops.linear(CostModel.ROUTER, xf, wRouter).softmax(-1); // (N, E)
-        T_TensorTensor_T top = probs.topk(topK, -1, true, true);
-        Tensor weights = top.get0();                                         // (N, k)
+        Tensor weights;
+        Tensor chosen;
+        if (routing == RoutingMode.ROUTER) {
+            T_TensorTensor_T top = probs.topk(topK, -1, true, true);
+            weights = top.get0();                                            // (N, k)
+            chosen = top.get1();
+        } else {
+            chosen = fixedExperts(xf.size(0), xf);                           // (N, k)
+            weights = probs.gather(1, chosen);
+        }
         weights = weights.div(weights.sum(new long[] {-1}, true, new org.bytedeco.pytorch.ScalarTypeOptional()));
-        return new Routing(weights, top.get1());
+        return new Routing(weights, chosen);
     }
 
     /** Routing of N tokens: weights (N, k), sum 1 per row, and expert indices (N, k). */

@@ -1,5 +1,6 @@
 package knobs.kernels;
 
+import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.pytorch.DoubleOptional;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptional;
@@ -12,10 +13,20 @@ import org.bytedeco.pytorch.global.torch;
  */
 public final class Ops {
     /** Reused empty optionals: allocating one per call costs microseconds through JavaCPP. */
-    static final TensorOptional NO_TENSOR = new TensorOptional();
-    static final DoubleOptional NO_DOUBLE = new DoubleOptional();
+    static final TensorOptional NO_TENSOR = pinned(new TensorOptional());
+    static final DoubleOptional NO_DOUBLE = pinned(new DoubleOptional());
 
     private Ops() {
+    }
+
+    /**
+     * Keeps a long-lived native object alive past any {@code PointerScope}: JavaCPP attaches every
+     * new pointer to the innermost open scope of its thread, so a constant first created inside a
+     * benchmark invocation would otherwise be freed when that invocation ends.
+     */
+    static <P extends Pointer> P pinned(P p) {
+        p.retainReference();
+        return p;
     }
 
     /**

@@ -1,0 +1,80 @@
+package knobs.benchmarks;
+
+import java.util.concurrent.TimeUnit;
+import knobs.harness.Harness;
+import knobs.harness.ModelStep;
+import knobs.harness.WorkCounters;
+import knobs.kernels.Phase;
+import knobs.kernels.Presets;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.NoGradGuard;
+import org.bytedeco.pytorch.Tensor;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * Throughput against batch size: tokens/s (the {@code tokens} counter over the time) as more
+ * sequences share each weight read. Decode is memory-bound at batch 1, so its tokens/s should grow
+ * almost linearly with the batch until the matmuls become compute-bound; prefill is compute-bound
+ * already. {@code Inspect --fit-batch} finds the largest batch that fits a memory budget.
+ */
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MILLISECONDS)
+// Steps take 5-1000 ms: 2 warmups, 5 measurements of one second.
+@Warmup(iterations = 2, time = 1)
+@Measurement(iterations = 5, time = 1)
+@Fork(value = 1, jvmArgsAppend = {Harness.NO_PHYSICAL_BYTES_CHECK, Harness.HEAP})
+@State(Scope.Thread)
+public class BatchSize {
+    @Param({"1", "2", "4", "8", "16"})
+    public int batchSize;
+
+    @Param({"prefill", "decode"})
+    public String phase;
+
+    @Param("dense-cpu")
+    public String model;
+
+    /** Prompt tokens per sequence (the prefill length, or the KV length of a decode step). */
+    @Param("128")
+    public int promptLen;
+
+    @Param("cpu")
+    public String device;
+
+    private Harness.Session session;
+    private ModelStep step;
+
+    @Setup(Level.Trial)
+    public void setUp() {
+        session = Harness.setUp(device);
+        step = new ModelStep(Presets.get(model), Phase.parse(phase), batchSize, promptLen, session.device());
+    }
+
+    @TearDown(Level.Trial)
+    public void tearDown() {
+        session.device().sync();
+        step.close();
+    }
+
+    @Benchmark
+    public Tensor forward(WorkCounters work) {
+        try (PointerScope scope = new PointerScope(); NoGradGuard noGrad = new NoGradGuard()) {
+            Tensor logits = step.run();
+            session.device().sync();
+            work.add(step.cost(), step.tokens());
+            return logits;
+        }
+    }
+}

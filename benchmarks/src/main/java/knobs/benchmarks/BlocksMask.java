@@ -1,0 +1,89 @@
+package knobs.benchmarks;
+
+import java.util.concurrent.TimeUnit;
+import knobs.harness.Harness;
+import knobs.harness.ModelStep;
+import knobs.harness.WorkCounters;
+import knobs.kernels.ModelConfig;
+import knobs.kernels.Phase;
+import knobs.kernels.Presets;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.NoGradGuard;
+import org.bytedeco.pytorch.Tensor;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * How latency responds to depth, by masking rather than early exit: the first {@code activeBlocks}
+ * blocks run and the rest are skipped while staying in the model (same weights, same memory), so
+ * only the work changes. Per-block cost and the fixed cost (embeddings, LM head) fall out of the
+ * slope and intercept (profiling Exp 3).
+ */
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MILLISECONDS)
+// Steps take 2-150 ms: 2 one-second warmups settle JIT and allocator, 5 measurements give a median.
+@Warmup(iterations = 2, time = 1)
+@Measurement(iterations = 5, time = 1)
+@Fork(value = 1, jvmArgsAppend = {Harness.NO_PHYSICAL_BYTES_CHECK, Harness.HEAP})
+@State(Scope.Thread)
+public class BlocksMask {
+    /** Blocks that run, 1..layers of the model (dense-cpu has 8). */
+    @Param({"1", "2", "3", "4", "5", "6", "7", "8"})
+    public int activeBlocks;
+
+    @Param({"prefill", "decode"})
+    public String phase;
+
+    @Param("dense-cpu")
+    public String model;
+
+    @Param("128")
+    public int promptLen;
+
+    @Param("1")
+    public int batch;
+
+    @Param("cpu")
+    public String device;
+
+    private Harness.Session session;
+    private ModelStep step;
+
+    @Setup(Level.Trial)
+    public void setUp() {
+        ModelConfig c = Presets.get(model);
+        if (activeBlocks < 1 || activeBlocks > c.layers()) {
+            throw new IllegalArgumentException("activeBlocks=" + activeBlocks + " is not allowed for model '" + model
+                    + "': must be in 1.." + c.layers() + " (its number of blocks)");
+        }
+        session = Harness.setUp(device);
+        step = new ModelStep(c, Phase.parse(phase), batch, promptLen, session.device(), m -> m.setActiveBlocks(activeBlocks));
+    }
+
+    @TearDown(Level.Trial)
+    public void tearDown() {
+        session.device().sync();
+        step.close();
+    }
+
+    @Benchmark
+    public Tensor forward(WorkCounters work) {
+        try (PointerScope scope = new PointerScope(); NoGradGuard noGrad = new NoGradGuard()) {
+            Tensor logits = step.run();
+            session.device().sync();
+            work.add(step.cost(), step.tokens());
+            return logits;
+        }
+    }
+}

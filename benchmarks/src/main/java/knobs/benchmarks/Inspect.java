@@ -1,0 +1,187 @@
+package knobs.benchmarks;
+
+import java.io.PrintStream;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+import knobs.harness.BatchFit;
+import knobs.harness.ComputeDevice;
+import knobs.harness.Harness;
+import knobs.harness.MemoryBudget;
+import knobs.harness.ModelStep;
+import knobs.kernels.CostModel;
+import knobs.kernels.FlopCounter;
+import knobs.kernels.Gpt;
+import knobs.kernels.Inputs;
+import knobs.kernels.MemoryEstimate;
+import knobs.kernels.ModelConfig;
+import knobs.kernels.MoeFeedForward;
+import knobs.kernels.Pass;
+import knobs.kernels.Phase;
+import knobs.kernels.Presets;
+import knobs.kernels.RoutingMode;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.NoGradGuard;
+import org.bytedeco.pytorch.StringTensorDictItem;
+import org.bytedeco.pytorch.StringTensorDictItemVector;
+
+/**
+ * Prints what a model is and what one step of it costs, and checks that the MoE knobs really take
+ * effect. Replaces the inspect/verify scripts of the original experiments:
+ * <pre>java -cp benchmarks/target/benchmarks.jar knobs.benchmarks.Inspect --model moe-cpu --topk 2</pre>
+ */
+public final class Inspect {
+    private static final String USAGE = String.join("\n",
+            "usage: java -cp benchmarks.jar knobs.benchmarks.Inspect --model NAME [options]",
+            "  --model NAME        a preset: " + String.join(", ", Presets.all().keySet()),
+            "  --tokens N          prompt tokens per sequence (default 128)",
+            "  --phase P           prefill | decode (default prefill)",
+            "  --batch B           sequences (default 1)",
+            "  --topk K            experts per token, MoE models only (default: the preset's)",
+            "  --routing R         router | balanced | skewed (default router)",
+            "  --fit-batch BYTES   find the largest batch fitting BYTES (suffix k, m, g), confirmed by running it",
+            "  --no-run            print the analytic part only (no model is built)");
+
+    private Inspect() {
+    }
+
+    public static void main(String[] args) {
+        try {
+            run(args, System.out);
+        } catch (IllegalArgumentException e) {
+            System.err.println("inspect: " + e.getMessage());
+            System.err.println(USAGE);
+            System.exit(2);
+        }
+    }
+
+    static void run(String[] args, PrintStream out) {
+        Map<String, String> opt = parse(args);
+        if (!opt.containsKey("model")) {
+            throw new IllegalArgumentException("--model is required");
+        }
+        ModelConfig c = Presets.get(opt.get("model"));
+        if (opt.containsKey("topk")) {
+            c = c.withTopK(intOption(opt, "topk", 0));
+        }
+        int tokens = intOption(opt, "tokens", 128);
+        int batch = intOption(opt, "batch", 1);
+        Phase phase = Phase.parse(opt.getOrDefault("phase", "prefill"));
+        RoutingMode routing = RoutingMode.parse(opt.getOrDefault("routing", "router"));
+
+        out.println("model " + c);
+        out.println();
+        out.println("parameters by component (analytic):");
+        c.parameterBreakdown().forEach((k, v) -> out.printf(Locale.ROOT, "  %-14s %,16d%n", k, v));
+        out.printf(Locale.ROOT, "  %-14s %,16d  (%s in fp32)%n", "total", c.parameterCount(), MemoryEstimate.gb(4 * c.parameterCount()));
+        CostModel.Cost cost = CostModel.of(c, phase, batch, tokens, Float.BYTES);
+        out.println();
+        out.printf(Locale.ROOT, "one %s step, batch %d, %d prompt tokens: analytic FLOPs and bytes (fp32)%n",
+                phase.name().toLowerCase(Locale.ROOT), batch, tokens);
+        cost.flopsByCategory().forEach((k, v) -> out.printf(Locale.ROOT, "  %-18s %,22d FLOPs%n", k, v));
+        out.printf(Locale.ROOT, "  %-18s %,22d FLOPs, %,d bytes, intensity %.2f FLOP/byte%n", "total", cost.flops(),
+                cost.bytes(), (double) cost.flops() / cost.bytes());
+        if (opt.containsKey("no-run")) {
+            return;
+        }
+        Harness.Session session = Harness.setUp("cpu");
+        runChecks(c, phase, batch, tokens, routing, session.device(), cost, out);
+        if (opt.containsKey("fit-batch")) {
+            long budget = parseBudget(opt.get("fit-batch"));
+            BatchFit.Result r = BatchFit.fit(c, phase, tokens, budget, session.device());
+            out.println();
+            out.printf(Locale.ROOT, "largest batch within %s: %d (estimate %s, measured peak growth %s, %d run(s))%n",
+                    MemoryEstimate.gb(budget), r.batch(), MemoryEstimate.gb(r.estimatedBytes()),
+                    MemoryEstimate.gb(r.measuredPeakBytes()), r.runs());
+        }
+    }
+
+    /** Builds the model, prints its structure, runs one step and checks the counts against the analytic ones. */
+    private static void runChecks(ModelConfig c, Phase phase, int batch, int tokens, RoutingMode routing,
+                                  ComputeDevice device, CostModel.Cost cost, PrintStream out) {
+        MemoryBudget.require(MemoryEstimate.of(c, Pass.FORWARD, batch, tokens + 1, Float.BYTES), "inspecting model '" + c.name() + "'");
+        try (ModelStep step = new ModelStep(c, phase, batch, tokens, device, m -> m.setRouting(routing));
+             PointerScope scope = new PointerScope(); NoGradGuard noGrad = new NoGradGuard()) {
+            Gpt model = step.model();
+            out.println();
+            out.println("structure (registered parameters):");
+            StringTensorDictItemVector items = model.named_parameters(true).items();
+            for (long i = 0; i < items.size(); i++) {
+                StringTensorDictItem item = items.get(i);
+                out.printf(Locale.ROOT, "  %-32s %s%n", item.key().getString(), java.util.Arrays.toString(item.value().sizes().vec().get()));
+            }
+            long executed;
+            try (FlopCounter counter = FlopCounter.open()) {
+                step.run();
+                executed = counter.total();
+            }
+            out.println();
+            out.printf(Locale.ROOT, "executed matmul FLOPs %,d vs analytic %,d: %s%n", executed, cost.flops(),
+                    executed == cost.flops() ? "match" : "MISMATCH");
+            List<MoeFeedForward> moe = model.moeLayers();
+            if (!moe.isEmpty()) {
+                long n = (long) batch * (phase == Phase.PREFILL ? tokens : 1);
+                out.println("routing check (" + routing.name().toLowerCase(Locale.ROOT) + ", topK=" + c.topK() + ", " + n + " tokens):");
+                for (int i = 0; i < moe.size(); i++) {
+                    long[] counts = moe.get(i).lastTokensPerExpert();
+                    long slots = java.util.Arrays.stream(counts).sum();
+                    long used = java.util.Arrays.stream(counts).filter(x -> x > 0).count();
+                    out.printf(Locale.ROOT, "  layer %d: %.2f experts per token (expected %d), %d of %d experts used, busiest %d tokens%s%n",
+                            i, (double) slots / n, c.topK(), used, c.experts(), java.util.Arrays.stream(counts).max().orElse(0),
+                            slots == n * c.topK() ? "" : "  <-- topK NOT in effect");
+                }
+            }
+        }
+    }
+
+    private static Map<String, String> parse(String[] args) {
+        Map<String, String> opt = new LinkedHashMap<>();
+        List<String> valued = List.of("model", "tokens", "phase", "batch", "topk", "routing", "fit-batch");
+        for (int i = 0; i < args.length; i++) {
+            String a = args[i];
+            if (a.equals("--no-run")) {
+                opt.put("no-run", "");
+            } else if (a.startsWith("--") && valued.contains(a.substring(2))) {
+                if (i + 1 >= args.length) {
+                    throw new IllegalArgumentException(a + " needs a value");
+                }
+                opt.put(a.substring(2), args[++i]);
+            } else {
+                throw new IllegalArgumentException("unknown argument '" + a + "'");
+            }
+        }
+        return opt;
+    }
+
+    private static int intOption(Map<String, String> opt, String name, int fallback) {
+        String v = opt.get(name);
+        if (v == null) {
+            return fallback;
+        }
+        try {
+            int n = Integer.parseInt(v);
+            if (n < 1) {
+                throw new NumberFormatException();
+            }
+            return n;
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("--" + name + " " + v + " is not allowed: must be a whole number >= 1");
+        }
+    }
+
+    private static long parseBudget(String v) {
+        String old = System.getProperty(MemoryBudget.PROPERTY);
+        System.setProperty(MemoryBudget.PROPERTY, v);
+        try {
+            return MemoryBudget.limit().bytes();
+        } finally {
+            if (old == null) {
+                System.clearProperty(MemoryBudget.PROPERTY);
+            } else {
+                System.setProperty(MemoryBudget.PROPERTY, old);
+            }
+        }
+    }
+}

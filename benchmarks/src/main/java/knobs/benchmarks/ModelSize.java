@@ -1,0 +1,127 @@
+package knobs.benchmarks;
+
+import java.util.concurrent.TimeUnit;
+import knobs.harness.Harness;
+import knobs.harness.MemoryBudget;
+import knobs.harness.ModelStep;
+import knobs.harness.WorkCounters;
+import knobs.kernels.CostModel;
+import knobs.kernels.Gpt;
+import knobs.kernels.Inputs;
+import knobs.kernels.MemoryEstimate;
+import knobs.kernels.ModelConfig;
+import knobs.kernels.Pass;
+import knobs.kernels.Presets;
+import knobs.kernels.Training;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.AdamW;
+import org.bytedeco.pytorch.AdamWOptions;
+import org.bytedeco.pytorch.NoGradGuard;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * The CS336 comparison: one step of each model size as a forward, a forward + backward, or a full
+ * training step with AdamW. Backward should cost about 2× the forward (3× in total); a gap tells
+ * where autograd or the optimizer add overhead. Sizes above {@code small} need a large machine:
+ * a configuration that cannot fit fails with the estimated bytes and the limit, before building.
+ */
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MILLISECONDS)
+// Steps take 10 ms (tiny) to minutes (2.7B): 2 warmups and 3 measurements of at least one step each.
+@Warmup(iterations = 2, time = 1)
+@Measurement(iterations = 3, time = 1)
+@Fork(value = 1, jvmArgsAppend = {Harness.NO_PHYSICAL_BYTES_CHECK, Harness.HEAP})
+@State(Scope.Thread)
+public class ModelSize {
+    /** tiny, small, medium, large, xl, 2.7B (see docs/knobs.md for their shapes). */
+    @Param({"tiny", "small"})
+    public String size;
+
+    @Param({"forward", "forward_backward", "train_step"})
+    public String pass;
+
+    @Param("4")
+    public int batchSize;
+
+    @Param("128")
+    public int contextLength;
+
+    @Param("cpu")
+    public String device;
+
+    private Harness.Session session;
+    private Pass kind;
+    private Gpt model;
+    private Tensor inputs;
+    private Tensor targets;
+    private AdamW optimizer;
+    private CostModel.Cost cost;
+
+    @Setup(Level.Trial)
+    public void setUp() {
+        ModelConfig c = Presets.get(size);
+        kind = Pass.parse(pass);
+        if (batchSize < 1 || contextLength < 1 || contextLength > c.maxSeq()) {
+            throw new IllegalArgumentException("batchSize=" + batchSize + " contextLength=" + contextLength
+                    + " is not allowed for size '" + size + "': need batchSize >= 1 and 1 <= contextLength <= " + c.maxSeq());
+        }
+        MemoryBudget.require(MemoryEstimate.of(c, kind, batchSize, contextLength, Float.BYTES),
+                "ModelSize size=" + size + " pass=" + pass + " batchSize=" + batchSize + " contextLength=" + contextLength);
+        session = Harness.setUp(device);
+        model = Gpt.create(c, ModelStep.SEED).toDevice(session.device().torchDevice());
+        inputs = Inputs.tokens(ModelStep.SEED + 1, c.vocab(), batchSize, contextLength).to(session.device().torchDevice(), torch.ScalarType.Long);
+        targets = Inputs.tokens(ModelStep.SEED + 2, c.vocab(), batchSize, contextLength).to(session.device().torchDevice(), torch.ScalarType.Long);
+        if (kind == Pass.TRAIN_STEP) {
+            optimizer = new AdamW(model.parameters(), new AdamWOptions(1e-4));
+        }
+        CostModel.Cost forward = CostModel.forward(c, batchSize, contextLength, 0, Float.BYTES);
+        cost = kind == Pass.FORWARD ? forward : CostModel.forwardBackward(forward);
+    }
+
+    @TearDown(Level.Trial)
+    public void tearDown() {
+        session.device().sync();
+        inputs.close();
+        targets.close();
+    }
+
+    @Benchmark
+    public Tensor step(WorkCounters work) {
+        try (PointerScope scope = new PointerScope()) {
+            Tensor out;
+            if (kind == Pass.FORWARD) {
+                try (NoGradGuard noGrad = new NoGradGuard()) {
+                    out = model.forward(inputs, null);
+                }
+            } else {
+                if (optimizer != null) {
+                    optimizer.zero_grad(true);
+                } else {
+                    model.zero_grad(true);
+                }
+                out = Training.loss(model.forward(inputs, null), targets);
+                out.backward();
+                if (optimizer != null) {
+                    optimizer.step();
+                }
+            }
+            session.device().sync();
+            work.add(cost, (long) batchSize * contextLength);
+            return out;
+        }
+    }
+}

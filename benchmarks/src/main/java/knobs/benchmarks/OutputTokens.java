@@ -1,0 +1,107 @@
+package knobs.benchmarks;
+
+import java.util.concurrent.TimeUnit;
+import knobs.harness.GenerationCounters;
+import knobs.harness.Harness;
+import knobs.harness.MemoryBudget;
+import knobs.harness.ModelStep;
+import knobs.harness.WorkCounters;
+import knobs.kernels.CostModel;
+import knobs.kernels.Generation;
+import knobs.kernels.Gpt;
+import knobs.kernels.Inputs;
+import knobs.kernels.MemoryEstimate;
+import knobs.kernels.ModelConfig;
+import knobs.kernels.Pass;
+import knobs.kernels.Presets;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.NoGradGuard;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * How generation time grows with the number of output tokens: forced-length greedy generation
+ * with a KV cache (no stop token), prefill and decode timed apart. The per-token decode time is
+ * decodeNs / (maxNewTokens − 1); it grows slowly with the KV length (profiling Exp 4).
+ */
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MILLISECONDS)
+// A generation takes 50 ms to several seconds: 1 warmup, 3 measurements; an iteration is at least one generation.
+@Warmup(iterations = 1, time = 1)
+@Measurement(iterations = 3, time = 1)
+@Fork(value = 1, jvmArgsAppend = {Harness.NO_PHYSICAL_BYTES_CHECK, Harness.HEAP})
+@State(Scope.Thread)
+public class OutputTokens {
+    @Param({"1", "5", "10", "20", "50", "100", "200"})
+    public int maxNewTokens;
+
+    @Param("dense-cpu")
+    public String model;
+
+    @Param("32")
+    public int promptLen;
+
+    @Param("1")
+    public int batch;
+
+    @Param("cpu")
+    public String device;
+
+    private Harness.Session session;
+    private Gpt gpt;
+    private Generation generation;
+    private Tensor prompt;
+    private CostModel.Cost cost;
+
+    @Setup(Level.Trial)
+    public void setUp() {
+        ModelConfig c = Presets.get(model);
+        Generation.requireFits(c, promptLen, maxNewTokens);
+        session = Harness.setUp(device);
+        MemoryBudget.require(MemoryEstimate.of(c, Pass.FORWARD, batch, promptLen + maxNewTokens, Float.BYTES),
+                "OutputTokens on model '" + model + "'");
+        gpt = Gpt.create(c, ModelStep.SEED).toDevice(session.device().torchDevice());
+        generation = new Generation(gpt, batch, session.device().torchDevice());
+        prompt = Inputs.tokens(ModelStep.SEED + 1, c.vocab(), batch, promptLen).to(session.device().torchDevice(), torch.ScalarType.Long);
+        cost = CostModel.generation(c, batch, promptLen, maxNewTokens, Float.BYTES);
+    }
+
+    @TearDown(Level.Trial)
+    public void tearDown() {
+        session.device().sync();
+        generation.close();
+        prompt.close();
+    }
+
+    @Benchmark
+    public Tensor generate(WorkCounters work, GenerationCounters parts) {
+        try (PointerScope scope = new PointerScope(); NoGradGuard noGrad = new NoGradGuard()) {
+            long t0 = System.nanoTime();
+            Tensor token = generation.prefill(prompt);
+            session.device().sync();
+            long t1 = System.nanoTime();
+            for (int i = 1; i < maxNewTokens; i++) {
+                token = generation.decode(token);
+            }
+            session.device().sync();
+            long t2 = System.nanoTime();
+            parts.prefillNs += t1 - t0;
+            parts.decodeNs += t2 - t1;
+            work.add(cost, (long) batch * maxNewTokens);
+            return token;
+        }
+    }
+}

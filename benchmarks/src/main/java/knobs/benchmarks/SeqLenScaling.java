@@ -1,0 +1,76 @@
+package knobs.benchmarks;
+
+import java.util.concurrent.TimeUnit;
+import knobs.harness.Harness;
+import knobs.harness.ModelStep;
+import knobs.harness.WorkCounters;
+import knobs.kernels.Phase;
+import knobs.kernels.Presets;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.NoGradGuard;
+import org.bytedeco.pytorch.Tensor;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * How prefill time grows with sequence length: linear terms (projections, MLP, LM head) against
+ * attention's quadratic one. Per-token time is time / tokens (the {@code tokens} counter); the
+ * report fits a + b·n + c·n² to find where the quadratic term starts to matter.
+ */
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MILLISECONDS)
+// Prefills take 20-600 ms: 2 warmups, 5 measurements of one second.
+@Warmup(iterations = 2, time = 1)
+@Measurement(iterations = 5, time = 1)
+@Fork(value = 1, jvmArgsAppend = {Harness.NO_PHYSICAL_BYTES_CHECK, Harness.HEAP})
+@State(Scope.Thread)
+public class SeqLenScaling {
+    /** Prompt tokens; longer values (up to the model's maxSeq, 2048 for dense-cpu) on request. */
+    @Param({"64", "128", "256", "512"})
+    public int seqLen;
+
+    @Param("dense-cpu")
+    public String model;
+
+    @Param("1")
+    public int batch;
+
+    @Param("cpu")
+    public String device;
+
+    private Harness.Session session;
+    private ModelStep step;
+
+    @Setup(Level.Trial)
+    public void setUp() {
+        session = Harness.setUp(device);
+        step = new ModelStep(Presets.get(model), Phase.PREFILL, batch, seqLen, session.device());
+    }
+
+    @TearDown(Level.Trial)
+    public void tearDown() {
+        session.device().sync();
+        step.close();
+    }
+
+    @Benchmark
+    public Tensor prefill(WorkCounters work) {
+        try (PointerScope scope = new PointerScope(); NoGradGuard noGrad = new NoGradGuard()) {
+            Tensor logits = step.run();
+            session.device().sync();
+            work.add(step.cost(), step.tokens());
+            return logits;
+        }
+    }
+}

@@ -1,0 +1,92 @@
+package knobs.benchmarks;
+
+import java.util.concurrent.TimeUnit;
+import knobs.harness.Harness;
+import knobs.harness.ModelStep;
+import knobs.harness.WorkCounters;
+import knobs.kernels.Phase;
+import knobs.kernels.Presets;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.NoGradGuard;
+import org.bytedeco.pytorch.Tensor;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * What skipping warmup costs: a fresh fork builds the model, runs {@code warmupSteps} untimed
+ * steps, then times single steps. Iteration 0 of each fork is the first timed call after N warmup
+ * steps, later iterations approach the steady state, so both the first-call cost (allocator,
+ * OpenBLAS thread start, JIT of the Java side) and its decay are visible (CS336 benchmarking (c)).
+ */
+@BenchmarkMode(Mode.SingleShotTime)
+@OutputTimeUnit(TimeUnit.MILLISECONDS)
+// No JMH warmup: warming up is the knob. Each measurement iteration times exactly one step.
+@Warmup(iterations = 0)
+@Measurement(iterations = 5)
+// Three fresh JVMs per setting: the first call is a per-process event, so forks are the replicates.
+@Fork(value = 3, jvmArgsAppend = {Harness.NO_PHYSICAL_BYTES_CHECK, Harness.HEAP})
+@State(Scope.Thread)
+public class WarmupComparison {
+    @Param({"0", "1", "2", "5"})
+    public int warmupSteps;
+
+    @Param({"prefill"})
+    public String phase;
+
+    @Param("dense-cpu")
+    public String model;
+
+    @Param("128")
+    public int promptLen;
+
+    @Param("1")
+    public int batch;
+
+    @Param("cpu")
+    public String device;
+
+    private Harness.Session session;
+    private ModelStep step;
+
+    @Setup(Level.Trial)
+    public void setUp() {
+        if (warmupSteps < 0) {
+            throw new IllegalArgumentException("warmupSteps=" + warmupSteps + " is not allowed: must be >= 0");
+        }
+        session = Harness.setUp(device);
+        step = new ModelStep(Presets.get(model), Phase.parse(phase), batch, promptLen, session.device());
+        for (int i = 0; i < warmupSteps; i++) {
+            try (PointerScope scope = new PointerScope(); NoGradGuard noGrad = new NoGradGuard()) {
+                step.run();
+                session.device().sync();
+            }
+        }
+    }
+
+    @TearDown(Level.Trial)
+    public void tearDown() {
+        session.device().sync();
+        step.close();
+    }
+
+    @Benchmark
+    public Tensor step(WorkCounters work) {
+        try (PointerScope scope = new PointerScope(); NoGradGuard noGrad = new NoGradGuard()) {
+            Tensor logits = step.run();
+            session.device().sync();
+            work.add(step.cost(), step.tokens());
+            return logits;
+        }
+    }
+}

@@ -1,0 +1,74 @@
+package knobs.kernels;
+
+import org.bytedeco.pytorch.Device;
+import org.bytedeco.pytorch.LongOptional;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+
+/**
+ * Forced-length greedy generation with a KV cache: one prefill of the prompt, then one decode step
+ * per further token, each feeding back the argmax of the previous logits. There is no stop token:
+ * exactly the requested number of tokens is produced, so the work is fixed by the knob.
+ *
+ * <p>{@link #prefill} and {@link #decode} are separate so a benchmark can time them apart.
+ */
+public final class Generation implements AutoCloseable {
+    private static final LongOptional LAST_DIM = Ops.pinned(new LongOptional(-1));
+    private final Gpt model;
+    private final KvCache cache;
+
+    public Generation(Gpt model, int batch, Device device) {
+        this.model = model;
+        this.cache = new KvCache(model.config(), batch, device, torch.ScalarType.Float);
+    }
+
+    /** Clears the cache, runs the prompt (B, T) and returns the first generated token (B, 1). */
+    public Tensor prefill(Tensor prompt) {
+        cache.truncate(0);
+        return argmaxLast(model.forward(prompt, cache));
+    }
+
+    /** Feeds {@code token} (B, 1) at the next position and returns the following token (B, 1). */
+    public Tensor decode(Tensor token) {
+        return argmaxLast(model.forward(token, cache));
+    }
+
+    /** Generates exactly {@code n} tokens after {@code prompt}: (B, n). */
+    public Tensor generate(Tensor prompt, int n) {
+        requireFits(model.config(), (int) prompt.size(1), n);
+        Tensor out = torch.empty(prompt.size(0), n).to(torch.ScalarType.Long);
+        Tensor token = prefill(prompt);
+        out.narrow(1, 0, 1).copy_(token);
+        for (int i = 1; i < n; i++) {
+            token = decode(token);
+            out.narrow(1, i, 1).copy_(token);
+        }
+        return out;
+    }
+
+    /** Positions filled so far (prompt plus fed-back tokens). */
+    public int length() {
+        return cache.length();
+    }
+
+    /**
+     * Checks that a prompt of {@code promptLen} plus {@code n} generated tokens fits: the last
+     * generated token is never fed back, so promptLen + n − 1 positions are needed.
+     */
+    public static void requireFits(ModelConfig c, int promptLen, int n) {
+        if (n < 1 || promptLen < 1 || promptLen + n - 1 > c.maxSeq()) {
+            throw new IllegalArgumentException("maxNewTokens=" + n + " with promptLen=" + promptLen
+                    + " is not allowed for model '" + c.name() + "': need maxNewTokens >= 1, promptLen >= 1 and promptLen + maxNewTokens - 1 <= maxSeq="
+                    + c.maxSeq());
+        }
+    }
+
+    private static Tensor argmaxLast(Tensor logits) {            // (B, T, V) → (B, 1)
+        return torch.argmax(logits.select(1, logits.size(1) - 1), LAST_DIM, true);
+    }
+
+    @Override
+    public void close() {
+        cache.close();
+    }
+}

@@ -1,0 +1,26 @@
+package knobs.kernels;
+
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.stream.Collectors;
+
+/** What one training-side step does: a forward only, forward + backward, or a full optimizer step. */
+public enum Pass {
+    /** Forward with autograd off. */
+    FORWARD,
+    /** Zero the gradients, forward, cross-entropy loss, backward. */
+    FORWARD_BACKWARD,
+    /** As FORWARD_BACKWARD, then an AdamW step. */
+    TRAIN_STEP;
+
+    /** Parses {@code forward} / {@code forward_backward} / {@code train_step}, naming the allowed values on error. */
+    public static Pass parse(String s) {
+        for (Pass p : values()) {
+            if (p.name().equalsIgnoreCase(s)) {
+                return p;
+            }
+        }
+        throw new IllegalArgumentException("unknown pass '" + s + "'; allowed: "
+                + Arrays.stream(values()).map(p -> p.name().toLowerCase(Locale.ROOT)).collect(Collectors.joining(", ")));
+    }
+}
