@@ -48,13 +48,18 @@ raw="$out/raw"
 # JSON, where `reports summarize` finds it. (No -jvmArgsAppend: it would replace the classes' own fork flags.)
 common=(-foe true -rf json)
 
+# Quick mode: each knob at its smallest, a middle and its largest setting, with short iterations
+# (enough for medians and the report, not for publication-grade numbers). Full mode: every default.
+timing=() moe=() blocks=() seq=() batch=() tokens=() sizes=() warm=()
 if [[ $quick -eq 1 ]]; then
-  # Short iterations: enough for a median and the report, not for publication-grade numbers.
   timing=(-wi 1 -w 500ms -i 3 -r 500ms -f 1)
   moe=(-p topK=1,8 -p phase=prefill,decode)
-else
-  timing=()
-  moe=()
+  blocks=(-p activeBlocks=1,4,8 -p phase=prefill,decode)
+  seq=(-p seqLen=64,128,256)
+  batch=(-p batchSize=1,4,16 -p phase=decode)
+  tokens=(-p maxNewTokens=1,10,50)
+  sizes=(-p size=tiny)
+  warm=(-p warmupSteps=0,5 -i 3 -f 1) # single-shot: no timed warmup is the point
 fi
 
 run() { # name, include regex, extra args...
@@ -65,6 +70,12 @@ run() { # name, include regex, extra args...
 
 run calibration 'knobs\.benchmarks\.Calibration\.' "${timing[@]}"
 run moe-topk 'knobs\.benchmarks\.MoeTopK\.' "${timing[@]}" "${moe[@]}"
+run blocks-mask 'knobs\.benchmarks\.BlocksMask\.' "${timing[@]}" "${blocks[@]}"
+run seq-len 'knobs\.benchmarks\.SeqLenScaling\.' "${timing[@]}" "${seq[@]}"
+run batch-size 'knobs\.benchmarks\.BatchSize\.' "${timing[@]}" "${batch[@]}"
+run output-tokens 'knobs\.benchmarks\.OutputTokens\.' "${timing[@]}" "${tokens[@]}"
+run model-size 'knobs\.benchmarks\.ModelSize\.' "${timing[@]}" "${sizes[@]}"
+run warmup 'knobs\.benchmarks\.WarmupComparison\.' "${warm[@]}"
 
 echo "==> report"
 java -jar "$reports" summarize "$raw"/*.json --out "$out/report"
