@@ -1,0 +1,97 @@
+package knobs.benchmarks.sweep;
+
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.stream.Collectors;
+import org.openjdk.jmh.runner.BenchmarkListEntry;
+
+/**
+ * Expands a {@link SweepDefinition} into configurations, one per combination of param values,
+ * using the benchmarks' own {@code @Param} defaults (read from JMH's generated benchmark list)
+ * for every param a line does not name.
+ */
+public final class Expander {
+    private final List<BenchmarkListEntry> benchmarks;
+
+    public Expander(Collection<BenchmarkListEntry> benchmarks) {
+        this.benchmarks = new ArrayList<>(benchmarks);
+        this.benchmarks.sort(Comparator.comparing(BenchmarkListEntry::getUsername));
+    }
+
+    /** Every configuration of the definition, in definition order then param order; no duplicates. */
+    public List<Configuration> expand(SweepDefinition def) {
+        Map<String, Configuration> out = new LinkedHashMap<>();
+        for (SweepDefinition.Entry e : def.entries()) {
+            List<BenchmarkListEntry> matched = benchmarks.stream().filter(b -> matches(b, e.benchmark())).toList();
+            if (matched.isEmpty()) {
+                throw new IllegalArgumentException(def.name() + " line " + e.line() + ": unknown benchmark '" + e.benchmark()
+                        + "'; known: " + benchmarks.stream().map(Expander::simpleName).collect(Collectors.joining(", ")));
+            }
+            for (BenchmarkListEntry b : matched) {
+                Map<String, String[]> defaults = b.getParams().hasValue() ? b.getParams().get() : Map.of();
+                for (String p : e.params().keySet()) {
+                    if (!defaults.containsKey(p)) {
+                        throw new IllegalArgumentException(def.name() + " line " + e.line() + ": " + simpleName(b)
+                                + " has no param '" + p + "'; its params: " + new TreeSet<>(defaults.keySet()));
+                    }
+                }
+                Map<String, List<String>> axes = new TreeMap<>();
+                defaults.forEach((k, v) -> axes.put(k, List.of(v)));
+                axes.putAll(e.params());
+                for (Map<String, String> point : product(axes)) {
+                    Configuration c = new Configuration(b.getUsername(), new TreeMap<>(point), e.options());
+                    out.putIfAbsent(c.id(), c);
+                }
+            }
+        }
+        return new ArrayList<>(out.values());
+    }
+
+    /** This shard's share: configurations whose position (in expansion order) is i-1 modulo n. */
+    public static List<Configuration> shard(List<Configuration> all, int i, int n) {
+        if (n < 1 || i < 1 || i > n) {
+            throw new IllegalArgumentException("--shard " + i + "/" + n + " is not allowed: need 1 <= i <= n");
+        }
+        List<Configuration> out = new ArrayList<>();
+        for (int k = 0; k < all.size(); k++) {
+            if (k % n == i - 1) {
+                out.add(all.get(k));
+            }
+        }
+        return out;
+    }
+
+    private static boolean matches(BenchmarkListEntry b, String name) {
+        String simple = simpleName(b);
+        return simple.equals(name) || simple.startsWith(name + ".");
+    }
+
+    /** "MoeTopK.forward". */
+    static String simpleName(BenchmarkListEntry b) {
+        String cls = b.getUserClassQName();
+        return cls.substring(cls.lastIndexOf('.') + 1) + "." + b.getUsername().substring(cls.length() + 1);
+    }
+
+    private static List<Map<String, String>> product(Map<String, List<String>> axes) {
+        List<Map<String, String>> points = new ArrayList<>();
+        points.add(new TreeMap<>());
+        for (Map.Entry<String, List<String>> axis : axes.entrySet()) {
+            List<Map<String, String>> next = new ArrayList<>();
+            for (Map<String, String> p : points) {
+                for (String v : axis.getValue()) {
+                    Map<String, String> q = new TreeMap<>(p);
+                    q.put(axis.getKey(), v);
+                    next.add(q);
+                }
+            }
+            points = next;
+        }
+        return points;
+    }
+}
