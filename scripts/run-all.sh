@@ -1,32 +1,45 @@
 #!/usr/bin/env bash
-# Runs the benchmark sweep and its report.
-#   scripts/run-all.sh --quick            # a few minutes on 2 cores: the CI smoke sweep
-#   scripts/run-all.sh                    # the full default sweep
-#   scripts/run-all.sh --out DIR          # where results go (default results/<UTC time>)
-#   scripts/run-all.sh --no-build         # reuse the jars already built
+# Runs a benchmark sweep and its report (see docs/running.md).
+#   scripts/run-all.sh --quick              # every knob at a few settings: a few minutes on 2 cores
+#   scripts/run-all.sh                      # every knob's full default sweep (long)
+#   scripts/run-all.sh --sweep FILE|NAME    # a sweep file, or a preset: quick, full, gpu
+#   scripts/run-all.sh --out DIR --resume   # continue a killed or failed sweep in DIR
+#   scripts/run-all.sh --shard 2/4          # this machine's quarter of the configurations
+#   scripts/run-all.sh --quiet              # one line per configuration (CI logs)
+#   scripts/run-all.sh --no-build           # reuse the jars already built
 # Builds the jars first (mvn package), so it works from a fresh clone.
 set -euo pipefail
 
 usage() {
-  sed -n '2,6p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'
 }
 
 root=$(cd "$(dirname "$0")/.." && pwd)
-quick=0
+sweep=full
 build=1
 out=""
+extra=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
-    --quick) quick=1 ;;
+    --quick) sweep=quick ;;
+    --sweep|--out|--shard)
+      [[ $# -ge 2 && -n "$2" ]] || { echo "run-all: $1 needs a value" >&2; exit 2; }
+      case "$1" in
+        --sweep) sweep="$2" ;;
+        --out) out="$2" ;;
+        --shard) extra+=(--shard "$2") ;;
+      esac
+      shift ;;
+    --resume|--quiet) extra+=("$1") ;;
     --no-build) build=0 ;;
-    --out)
-      [[ $# -ge 2 && -n "$2" ]] || { echo "run-all: --out needs a folder" >&2; exit 2; }
-      out="$2"; shift ;;
     -h|--help) usage; exit 0 ;;
-    *) echo "run-all: unknown option '$1'; allowed: --quick, --out DIR, --no-build, --help" >&2; exit 2 ;;
+    *) echo "run-all: unknown option '$1'; allowed: --quick, --sweep FILE|NAME, --out DIR, --resume, --shard I/N, --quiet, --no-build, --help" >&2; exit 2 ;;
   esac
   shift
 done
+if [[ " ${extra[*]-} " == *" --resume "* && -z "$out" ]]; then
+  echo "run-all: --resume needs --out DIR (the sweep to continue)" >&2; exit 2
+fi
 
 command -v java >/dev/null || { echo "run-all: java (JDK 17) is not on PATH" >&2; exit 2; }
 if [[ $build -eq 1 ]]; then
@@ -39,44 +52,9 @@ reports="$root/reports/target/reports.jar"
 for jar in "$bench" "$reports"; do
   [[ -f "$jar" ]] || { echo "run-all: $jar is missing; run without --no-build" >&2; exit 2; }
 done
-
-[[ -n "$out" ]] || out="$root/results/$(date -u +%Y%m%dT%H%M%SZ)"
-mkdir -p "$out/raw"
-out=$(cd "$out" && pwd)
-raw="$out/raw"
-# Forks write their environment sidecar into ./knobs-env: running from $raw puts it beside the JMH
-# JSON, where `reports summarize` finds it. (No -jvmArgsAppend: it would replace the classes' own fork flags.)
-common=(-foe true -rf json)
-
-# Quick mode: each knob at its smallest, a middle and its largest setting, with short iterations
-# (enough for medians and the report, not for publication-grade numbers). Full mode: every default.
-timing=() moe=() blocks=() seq=() batch=() tokens=() sizes=() warm=()
-if [[ $quick -eq 1 ]]; then
-  timing=(-wi 1 -w 500ms -i 3 -r 500ms -f 1)
-  moe=(-p topK=1,8 -p phase=prefill,decode)
-  blocks=(-p activeBlocks=1,4,8 -p phase=prefill,decode)
-  seq=(-p seqLen=64,128,256)
-  batch=(-p batchSize=1,4,16 -p phase=decode)
-  tokens=(-p maxNewTokens=1,10,50)
-  sizes=(-p size=tiny)
-  warm=(-p warmupSteps=0,5 -i 3 -f 1) # single-shot: no timed warmup is the point
+if [[ -f "$sweep" ]]; then
+  sweep=$(cd "$(dirname "$sweep")" && pwd)/$(basename "$sweep")
 fi
+[[ -n "$out" ]] || out="$root/results/$(date -u +%Y%m%dT%H%M%SZ)-$(basename "$sweep")"
 
-run() { # name, include regex, extra args...
-  local name="$1" include="$2"; shift 2
-  echo "==> $name"
-  (cd "$raw" && java -jar "$bench" "$include" "${common[@]}" -rff "$raw/$name.json" "$@")
-}
-
-run calibration 'knobs\.benchmarks\.Calibration\.' "${timing[@]}"
-run moe-topk 'knobs\.benchmarks\.MoeTopK\.' "${timing[@]}" "${moe[@]}"
-run blocks-mask 'knobs\.benchmarks\.BlocksMask\.' "${timing[@]}" "${blocks[@]}"
-run seq-len 'knobs\.benchmarks\.SeqLenScaling\.' "${timing[@]}" "${seq[@]}"
-run batch-size 'knobs\.benchmarks\.BatchSize\.' "${timing[@]}" "${batch[@]}"
-run output-tokens 'knobs\.benchmarks\.OutputTokens\.' "${timing[@]}" "${tokens[@]}"
-run model-size 'knobs\.benchmarks\.ModelSize\.' "${timing[@]}" "${sizes[@]}"
-run warmup 'knobs\.benchmarks\.WarmupComparison\.' "${warm[@]}"
-
-echo "==> report"
-java -jar "$reports" summarize "$raw"/*.json --out "$out/report"
-echo "Report: $out/report/summary.json (also summary.csv, samples.csv)"
+exec java -cp "$bench" knobs.benchmarks.sweep.SweepMain --sweep "$sweep" --out "$out" --reports "$reports" "${extra[@]}"
