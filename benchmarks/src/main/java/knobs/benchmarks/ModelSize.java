@@ -11,6 +11,7 @@ import knobs.kernels.Inputs;
 import knobs.kernels.MemoryEstimate;
 import knobs.kernels.ModelConfig;
 import knobs.kernels.Pass;
+import knobs.kernels.Precision;
 import knobs.kernels.Presets;
 import knobs.kernels.Training;
 import org.bytedeco.javacpp.PointerScope;
@@ -60,6 +61,14 @@ public class ModelSize {
     @Param("128")
     public int contextLength;
 
+    /**
+     * fp32, bf16, fp16 or int8 (dynamically quantised linear layers, forward only). FLOPs are the
+     * same for every precision; bytes are not. On an AVX2-only CPU bf16/fp16 prefill is several
+     * times slower than fp32 — the results show it (docs/metrics.md).
+     */
+    @Param("fp32")
+    public String precision;
+
     @Param("cpu")
     public String device;
 
@@ -75,20 +84,25 @@ public class ModelSize {
     public void setUp() {
         ModelConfig c = Presets.get(size);
         kind = Pass.parse(pass);
+        Precision p = Precision.parse(precision);
+        if (kind != Pass.FORWARD) {
+            p.requireBackward(pass);
+        }
         if (batchSize < 1 || contextLength < 1 || contextLength > c.maxSeq()) {
             throw new IllegalArgumentException("batchSize=" + batchSize + " contextLength=" + contextLength
                     + " is not allowed for size '" + size + "': need batchSize >= 1 and 1 <= contextLength <= " + c.maxSeq());
         }
-        MemoryBudget.require(MemoryEstimate.of(c, kind, batchSize, contextLength, Float.BYTES),
-                "ModelSize size=" + size + " pass=" + pass + " batchSize=" + batchSize + " contextLength=" + contextLength);
+        MemoryBudget.require(MemoryEstimate.of(c, kind, batchSize, contextLength, p.weightBytes()),
+                "ModelSize size=" + size + " pass=" + pass + " precision=" + precision + " batchSize=" + batchSize
+                        + " contextLength=" + contextLength);
         session = Harness.setUp(device);
-        model = Gpt.create(c, ModelStep.SEED).toDevice(session.device().torchDevice());
+        model = Gpt.create(c, ModelStep.SEED).toDevice(session.device().torchDevice()).toPrecision(p);
         inputs = Inputs.tokens(ModelStep.SEED + 1, c.vocab(), batchSize, contextLength).to(session.device().torchDevice(), torch.ScalarType.Long);
         targets = Inputs.tokens(ModelStep.SEED + 2, c.vocab(), batchSize, contextLength).to(session.device().torchDevice(), torch.ScalarType.Long);
         if (kind == Pass.TRAIN_STEP) {
             optimizer = new AdamW(model.parameters(), new AdamWOptions(1e-4));
         }
-        CostModel.Cost forward = CostModel.forward(c, batchSize, contextLength, 0, Float.BYTES);
+        CostModel.Cost forward = CostModel.forward(c, batchSize, contextLength, 0, p);
         cost = kind == Pass.FORWARD ? forward : CostModel.forwardBackward(forward);
     }
 

@@ -74,7 +74,7 @@ public class OutputTokens {
         MemoryBudget.require(MemoryEstimate.of(c, Pass.FORWARD, batch, promptLen + maxNewTokens, Float.BYTES),
                 "OutputTokens on model '" + model + "'");
         gpt = Gpt.create(c, ModelStep.SEED).toDevice(session.device().torchDevice());
-        generation = new Generation(gpt, batch, session.device().torchDevice());
+        generation = new Generation(gpt, batch);
         prompt = Inputs.tokens(ModelStep.SEED + 1, c.vocab(), batch, promptLen).to(session.device().torchDevice(), torch.ScalarType.Long);
         cost = CostModel.generation(c, batch, promptLen, maxNewTokens, Float.BYTES);
     }

@@ -130,6 +130,30 @@ class KnobSmokeTest {
     }
 
     @Test
+    void modelSizePrecisionsKeepFlopsAndInt8IsForwardOnly() throws Exception {
+        JsonNode runs = run(options("knobs.benchmarks.ModelSize.step").param("size", "tiny").param("pass", "forward")
+                .param("precision", "fp32", "bf16", "int8").param("batchSize", "1").param("contextLength", "16"));
+        assertEquals(3, runs.size());
+        double fp32Bytes = 0;
+        double int8Bytes = 0;
+        for (JsonNode r : runs) {
+            assertEquals(CostModel.forward(Presets.get("tiny"), 1, 16, 0, 4).flops(), perOp(r, "flops"), 0.0);
+            switch (r.at("/params/precision").asText()) {
+                case "fp32" -> fp32Bytes = perOp(r, "bytes");
+                case "int8" -> int8Bytes = perOp(r, "bytes");
+                default -> { }
+            }
+        }
+        assertTrue(int8Bytes > 0 && int8Bytes < fp32Bytes, "int8 moves fewer bytes: " + int8Bytes + " vs " + fp32Bytes);
+        String log = failure(options("knobs.benchmarks.ModelSize.step").param("size", "tiny").param("pass", "forward_backward")
+                .param("precision", "int8"));
+        assertTrue(log.contains("precision int8 is forward-only: pass 'forward_backward'"), log);
+        String bad = failure(options("knobs.benchmarks.ModelSize.step").param("size", "tiny").param("pass", "forward")
+                .param("precision", "fp8"));
+        assertTrue(bad.contains("unknown precision 'fp8'; allowed: fp32, bf16, fp16, int8"), bad);
+    }
+
+    @Test
     void warmupComparisonTimesSingleShots() throws Exception {
         JsonNode runs = run(options("knobs.benchmarks.WarmupComparison.step").param("model", "tiny")
                 .param("warmupSteps", "0", "2").param("promptLen", "8").measurementIterations(2).forks(1));

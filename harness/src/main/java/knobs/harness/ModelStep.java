@@ -6,6 +6,7 @@ import knobs.kernels.Inputs;
 import knobs.kernels.KvCache;
 import knobs.kernels.ModelConfig;
 import knobs.kernels.Phase;
+import knobs.kernels.Precision;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
@@ -18,7 +19,7 @@ import org.bytedeco.pytorch.global.torch;
  *
  * <p>A decode step appends one token at position {@code promptLen} and then rewinds the cache, so
  * every invocation decodes over exactly the same KV length. The caller owns the pointer scope and
- * the autograd mode of {@link #run()}.
+ * the autograd mode of {@link #run()} (an int8 model needs autograd off).
  */
 public final class ModelStep implements AutoCloseable {
     /** Seed of every model's weights; inputs use the next seeds. Fixed so runs are comparable. */
@@ -26,6 +27,7 @@ public final class ModelStep implements AutoCloseable {
 
     private final Gpt model;
     private final Phase phase;
+    private final Precision precision;
     private final int promptLen;
     private final int batch;
     private final Tensor prompt; // (B, promptLen)
@@ -33,15 +35,30 @@ public final class ModelStep implements AutoCloseable {
     private final KvCache cache;
     private final CostModel.Cost cost;
 
+    /** An fp32 step; see {@link #ModelStep(ModelConfig, Phase, int, int, ComputeDevice, Precision)}. */
     public ModelStep(ModelConfig config, Phase phase, int batch, int promptLen, ComputeDevice device) {
-        this(config, phase, batch, promptLen, device, m -> { });
+        this(config, phase, batch, promptLen, device, Precision.FP32, m -> { });
+    }
+
+    /** An fp32 step with {@code configure} applied to the model (see the full constructor). */
+    public ModelStep(ModelConfig config, Phase phase, int batch, int promptLen, ComputeDevice device,
+                     java.util.function.Consumer<Gpt> configure) {
+        this(config, phase, batch, promptLen, device, Precision.FP32, configure);
+    }
+
+    /** A step in {@code precision} (see the full constructor). */
+    public ModelStep(ModelConfig config, Phase phase, int batch, int promptLen, ComputeDevice device, Precision precision) {
+        this(config, phase, batch, promptLen, device, precision, m -> { });
     }
 
     /**
-     * As above, with {@code configure} applied to the built model before anything runs (e.g. to
-     * mask blocks or change the MoE routing); the cost follows the model's active blocks.
+     * Builds the model on {@code device} in {@code precision} (see {@code Gpt.toPrecision}: int8 is
+     * dense-only and CPU-only, and fails here, before any timing, otherwise), applies
+     * {@code configure} (e.g. to mask blocks or change the MoE routing), makes its inputs, and for
+     * decode a KV cache in the precision's activation dtype filled with the prompt. The cost
+     * follows the model's active blocks.
      */
-    public ModelStep(ModelConfig config, Phase phase, int batch, int promptLen, ComputeDevice device,
+    public ModelStep(ModelConfig config, Phase phase, int batch, int promptLen, ComputeDevice device, Precision precision,
                      java.util.function.Consumer<Gpt> configure) {
         int needed = promptLen + (phase == Phase.DECODE ? 1 : 0);
         if (batch < 1 || promptLen < 1 || needed > config.maxSeq()) {
@@ -50,16 +67,17 @@ public final class ModelStep implements AutoCloseable {
                     + " <= maxSeq=" + config.maxSeq());
         }
         this.phase = phase;
+        this.precision = precision;
         this.promptLen = promptLen;
         this.batch = batch;
-        MemoryBudget.require(knobs.kernels.MemoryEstimate.of(config, knobs.kernels.Pass.FORWARD, batch, promptLen + 1, Float.BYTES),
+        MemoryBudget.require(knobs.kernels.MemoryEstimate.of(config, knobs.kernels.Pass.FORWARD, batch, promptLen + 1, precision.weightBytes()),
                 "model '" + config.name() + "' with batch=" + batch + " promptLen=" + promptLen);
-        this.model = Gpt.create(config, SEED).toDevice(device.torchDevice());
+        this.model = Gpt.create(config, SEED).toDevice(device.torchDevice()).toPrecision(precision);
         configure.accept(model);
         this.prompt = Inputs.tokens(SEED + 1, config.vocab(), batch, promptLen).to(device.torchDevice(), torch.ScalarType.Long);
         this.next = Inputs.tokens(SEED + 2, config.vocab(), batch, 1).to(device.torchDevice(), torch.ScalarType.Long);
         if (phase == Phase.DECODE) {
-            cache = new KvCache(config, batch, device.torchDevice(), torch.ScalarType.Float);
+            cache = model.newKvCache(batch);
             try (PointerScope scope = new PointerScope(); NoGradGuard noGrad = new NoGradGuard()) {
                 model.forward(prompt, cache);
                 device.sync();
@@ -68,8 +86,8 @@ public final class ModelStep implements AutoCloseable {
             cache = null;
         }
         this.cost = phase == Phase.PREFILL
-                ? CostModel.forward(config, batch, promptLen, 0, Float.BYTES, model.activeBlocks())
-                : CostModel.forward(config, batch, 1, promptLen, Float.BYTES, model.activeBlocks());
+                ? CostModel.forward(config, batch, promptLen, 0, precision, model.activeBlocks())
+                : CostModel.forward(config, batch, 1, promptLen, precision, model.activeBlocks());
     }
 
     /** Runs one step and returns its logits: (B, promptLen, V) for prefill, (B, 1, V) for decode. */
@@ -90,6 +108,10 @@ public final class ModelStep implements AutoCloseable {
     /** Tokens one {@link #run()} processes: B·promptLen for prefill, B for decode. */
     public long tokens() {
         return phase == Phase.PREFILL ? (long) batch * promptLen : batch;
+    }
+
+    public Precision precision() {
+        return precision;
     }
 
     public Gpt model() {

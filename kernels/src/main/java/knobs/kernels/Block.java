@@ -1,5 +1,7 @@
 package knobs.kernels;
 
+import java.util.ArrayList;
+import java.util.List;
 import org.bytedeco.pytorch.Module;
 import org.bytedeco.pytorch.Tensor;
 
@@ -24,6 +26,15 @@ public final class Block extends Module {
     public Tensor forward(Tensor x, KvCache cache, int layer, int pos) {
         x = x.add(attn.forward(ln1.forward(x), cache, layer, pos));
         return x.add(ffn.forward(ln2.forward(x)));
+    }
+
+    /** The linear weights of the attention and of a dense MLP (an MoE's experts are not {@link Linear}s). */
+    List<Linear> linears() {
+        List<Linear> out = new ArrayList<>(attn.linears());
+        if (ffn instanceof MlpFeedForward mlp) {
+            out.addAll(mlp.linears());
+        }
+        return out;
     }
 
     /** The block's feed-forward (an {@link MoeFeedForward} for MoE models). */

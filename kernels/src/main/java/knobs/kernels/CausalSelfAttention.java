@@ -1,5 +1,6 @@
 package knobs.kernels;
 
+import java.util.List;
 import org.bytedeco.pytorch.Module;
 import org.bytedeco.pytorch.Tensor;
 
@@ -12,16 +13,16 @@ public final class CausalSelfAttention extends Module {
     private final int d;
     private final int heads;
     private final int headDim;
-    private final Tensor wQkv; // (3d, d)
-    private final Tensor wOut; // (d, d)
+    private final Linear wQkv; // (3d, d)
+    private final Linear wOut; // (d, d)
 
     public CausalSelfAttention(ModelConfig c) {
         super("CausalSelfAttention");
         this.d = c.dModel();
         this.heads = c.heads();
         this.headDim = c.headDim();
-        this.wQkv = Init.param(this, "c_attn", Init.normal(Init.STD, 3L * d, d));
-        this.wOut = Init.param(this, "c_proj", Init.normal(Init.residualStd(c), d, d));
+        this.wQkv = Linear.param(this, "c_attn", Init.normal(Init.STD, 3L * d, d));
+        this.wOut = Linear.param(this, "c_proj", Init.normal(Init.residualStd(c), d, d));
     }
 
     /**
@@ -49,6 +50,11 @@ public final class CausalSelfAttention extends Module {
         Tensor y = Ops.attention(CostModel.ATTN_SCORES, q, k, v, t > 1);       // (B, nh, T, hs)
         y = y.transpose(1, 2).reshape(b, t, d);                                // (B, T, d)
         return Ops.linear(CostModel.ATTN_PROJ, y, wOut);
+    }
+
+    /** The layer's linear weights, for {@link Gpt#toPrecision}. */
+    List<Linear> linears() {
+        return List.of(wQkv, wOut);
     }
 
     private Tensor heads(Tensor x, long b, long t) {

@@ -15,7 +15,18 @@ import java.util.TreeMap;
  * <p>Bytes: a lower bound on memory traffic — every weight that is used is read once (for MoE the
  * expected number of distinct experts hit under uniform routing), the token and position embedding
  * rows, keys and values read over the whole KV length and written for the new tokens, token ids read
- * and logits written. Intermediate activations are assumed to stay in cache. Scales with the dtype.
+ * and logits written. Intermediate activations are assumed to stay in cache.
+ *
+ * <p>Bytes per element come from the {@link Precision}, in two classes: <em>linear weights</em>
+ * (attention QKV and output, MLP or router and experts, LM head) at {@link Precision#weightBytes()},
+ * and everything else — embedding rows, LayerNorm parameters, K/V and logits — at
+ * {@link Precision#activationBytes()}. For fp32/bf16/fp16 the two are equal (4, 2, 2). For int8 the
+ * linear weights are 1 byte but embeddings, LayerNorms, KV cache and logits stay fp32 (4 bytes), so
+ * an int8 step moves more than a quarter of fp32's bytes, and where K/V or logits dominate (long
+ * contexts, large batches) not much less than fp32; each int8 linear also reads
+ * {@link Precision#bytesPerOutputFeature()} (column offset and bias, 8 bytes) per output feature.
+ * fbgemm's on-the-fly uint8 copy of the input is an intermediate and not counted. Token ids are
+ * int64 in every precision.
  */
 public final class CostModel {
     /** QKV and output projections. */
@@ -48,8 +59,29 @@ public final class CostModel {
     }
 
     /**
+     * One forward in precision {@code p} over {@code tokens} new tokens per sequence after
+     * {@code past} cached ones, the first {@code activeBlocks} blocks run. FLOPs do not depend on
+     * {@code p}; bytes do (see the class comment).
+     */
+    public static Cost forward(ModelConfig c, int batch, int tokens, int past, Precision p, int activeBlocks) {
+        return compute(c, batch, tokens, past, p.weightBytes(), p.activationBytes(), p.bytesPerOutputFeature(), activeBlocks);
+    }
+
+    /** As {@link #forward(ModelConfig, int, int, int, Precision, int)} with all blocks active. */
+    public static Cost forward(ModelConfig c, int batch, int tokens, int past, Precision p) {
+        return forward(c, batch, tokens, past, p, c.layers());
+    }
+
+    /** A prefill of {@code tokens} tokens, or one decode step after a prompt of {@code tokens} tokens, in precision {@code p}. */
+    public static Cost of(ModelConfig c, Phase phase, int batch, int tokens, Precision p) {
+        return phase == Phase.PREFILL
+                ? forward(c, batch, tokens, 0, p)
+                : forward(c, batch, 1, tokens, p);
+    }
+
+    /**
      * One forward over {@code tokens} new tokens per sequence after {@code past} cached ones, all
-     * blocks active.
+     * blocks active, with every element (weights, embeddings, K/V, logits) {@code dtypeBytes} wide.
      */
     public static Cost forward(ModelConfig c, int batch, int tokens, int past, int dtypeBytes) {
         return forward(c, batch, tokens, past, dtypeBytes, c.layers());
@@ -64,9 +96,20 @@ public final class CostModel {
 
     /** As {@link #forward(ModelConfig, int, int, int, int)} with only the first {@code activeBlocks} blocks run. */
     public static Cost forward(ModelConfig c, int batch, int tokens, int past, int dtypeBytes, int activeBlocks) {
-        if (batch < 1 || tokens < 1 || past < 0 || dtypeBytes < 1 || activeBlocks < 1 || activeBlocks > c.layers()) {
+        return compute(c, batch, tokens, past, dtypeBytes, dtypeBytes, 0, activeBlocks);
+    }
+
+    /**
+     * The count, with linear weights {@code weightBytes} and every other element {@code elementBytes}
+     * wide, and {@code outputBytes} more per output feature of every linear layer used.
+     */
+    private static Cost compute(ModelConfig c, int batch, int tokens, int past, int weightBytes, int elementBytes,
+                                int outputBytes, int activeBlocks) {
+        if (batch < 1 || tokens < 1 || past < 0 || weightBytes < 1 || elementBytes < 1 || outputBytes < 0
+                || activeBlocks < 1 || activeBlocks > c.layers()) {
             throw new IllegalArgumentException("invalid workload: batch=" + batch + " tokens=" + tokens + " past=" + past
-                    + " dtypeBytes=" + dtypeBytes + " activeBlocks=" + activeBlocks + " (layers=" + c.layers() + ")");
+                    + " weightBytes=" + weightBytes + " elementBytes=" + elementBytes + " activeBlocks=" + activeBlocks
+                    + " (layers=" + c.layers() + ")");
         }
         long b = batch;
         long t = tokens;
@@ -79,24 +122,29 @@ public final class CostModel {
         Map<String, Long> f = new TreeMap<>();
         f.put(ATTN_PROJ, layers * 2 * n * d * (3 * d + d));
         f.put(ATTN_SCORES, layers * 2 * 2 * n * kv * d);
-        long weights = layers * (4 * d * d + 4 * d); // projections and the two LayerNorms
+        long linear = layers * 4 * d * d;              // weight elements: QKV and output projections
+        long outputs = layers * 4 * d;                 // output features of those layers
         if (c.isMoe()) {
             f.put(ROUTER, layers * 2 * n * d * c.experts());
             f.put(EXPERTS, layers * 2 * n * c.topK() * d * c.expertDFf() * m);
             double hit = expectedExpertsHit(c.experts(), c.topK(), n);
-            weights += layers * ((long) c.experts() * d + Math.round(hit * m * d * c.expertDFf()));
+            linear += layers * ((long) c.experts() * d + Math.round(hit * m * d * c.expertDFf()));
+            outputs += layers * ((long) c.experts() + Math.round(hit * ((m - 1) * c.expertDFf() + d)));
         } else {
             f.put(MLP, layers * 2 * n * d * c.dFf() * m);
-            weights += layers * m * d * c.dFf();
+            linear += layers * m * d * c.dFf();
+            outputs += layers * ((m - 1) * c.dFf() + d);
         }
         f.put(LM_HEAD, 2 * n * d * c.vocab());
-        weights += 2 * d + (long) c.vocab() * d;
+        linear += (long) c.vocab() * d;
+        outputs += c.vocab();
 
-        long elements = weights
+        long elements = layers * 4 * d + 2 * d         // LayerNorm weights and biases (two per block, final)
                 + n * d + t * d                        // token and position embedding rows
                 + layers * b * 2 * d * (kv + t)        // K and V: read over the KV length, written for new tokens
                 + n * c.vocab();                       // logits written
-        long bytes = elements * dtypeBytes + n * Long.BYTES; // + token ids (int64)
+        long bytes = linear * weightBytes + outputs * outputBytes + elements * elementBytes
+                + n * Long.BYTES;                      // token ids (int64)
         long total = f.values().stream().mapToLong(Long::longValue).sum();
         return new Cost(total, bytes, f);
     }

@@ -1,6 +1,5 @@
 package knobs.kernels;
 
-import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.LongOptional;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
@@ -17,9 +16,10 @@ public final class Generation implements AutoCloseable {
     private final Gpt model;
     private final KvCache cache;
 
-    public Generation(Gpt model, int batch, Device device) {
+    /** A generator over {@code model}, with a KV cache for {@code batch} sequences on the model's device and dtype. */
+    public Generation(Gpt model, int batch) {
         this.model = model;
-        this.cache = new KvCache(model.config(), batch, device, torch.ScalarType.Float);
+        this.cache = model.newKvCache(batch);
     }
 
     /** Clears the cache, runs the prompt (B, T) and returns the first generated token (B, 1). */

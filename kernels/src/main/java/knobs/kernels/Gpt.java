@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.Module;
+import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 
@@ -20,8 +21,9 @@ public final class Gpt extends Module {
     private final Tensor wpe;   // (maxSeq, d)
     private final Block[] blocks;
     private final LayerNorm lnF;
-    private final Tensor lmHead; // (V, d)
+    private final Linear lmHead; // (V, d)
     private int activeBlocks;
+    private Precision precision = Precision.FP32;
 
     private Gpt(ModelConfig c) {
         super("Gpt");
@@ -33,7 +35,7 @@ public final class Gpt extends Module {
             blocks[i] = register_module("h" + i, new Block(c));
         }
         this.lnF = register_module("ln_f", new LayerNorm(c.dModel()));
-        this.lmHead = Init.param(this, "lm_head", Init.normal(Init.STD, c.vocab(), c.dModel()));
+        this.lmHead = Linear.param(this, "lm_head", Init.normal(Init.STD, c.vocab(), c.dModel()));
         this.activeBlocks = c.layers();
     }
 
@@ -43,11 +45,82 @@ public final class Gpt extends Module {
         return new Gpt(c);
     }
 
-    /** Moves every parameter to {@code device}. */
+    /** Moves every parameter to {@code device}. An int8 model stays on the CPU (fbgemm is CPU-only). */
     public Gpt toDevice(Device device) {
+        if (precision == Precision.INT8 && !device.is_cpu()) {
+            throw new IllegalArgumentException("model '" + config.name() + "' is int8, which runs on the CPU only (fbgemm);"
+                    + " it cannot move to " + device.str().getString() + ": use fp32, bf16 or fp16 there");
+        }
         to(device, false);
         moeLayers().forEach(MoeFeedForward::refreshExpertViews);
         return this;
+    }
+
+    /**
+     * Puts the model into precision {@code p} and returns it.
+     *
+     * <ul>
+     *   <li>{@code fp32}, {@code bf16}, {@code fp16}: every parameter is converted to
+     *       {@link Precision#activationType()}; activations, KV cache and logits follow.
+     *   <li>{@code int8}: every linear weight (attention QKV and output, MLP up and down, LM head) is
+     *       quantized and packed for fbgemm and its float storage released; embeddings and
+     *       LayerNorms stay fp32, as do activations, KV cache and logits. Dense models on the CPU
+     *       only. Forward only: a forward with autograd on throws {@link IllegalStateException}.
+     * </ul>
+     *
+     * A bf16 or fp16 model can change precision again (rounding already done stays); an int8 model
+     * cannot, since its float weights are gone. Call it outside any timed region: quantizing and
+     * converting copy every weight.
+     */
+    public Gpt toPrecision(Precision p) {
+        if (p == precision) {
+            return this;
+        }
+        if (precision == Precision.INT8) {
+            throw new IllegalStateException("model '" + config.name() + "' is already int8 and its float weights were"
+                    + " released; build a fresh model (Gpt.create) for " + p.label());
+        }
+        if (p == Precision.INT8) {
+            if (config.isMoe()) {
+                throw new IllegalArgumentException("precision int8 is supported for dense models only; '" + config.name()
+                        + "' is a mixture of experts, whose expert matmuls have no int8 path here: use fp32, bf16 or fp16");
+            }
+            if (!wte.is_cpu()) {
+                throw new IllegalArgumentException("precision int8 runs on the CPU only (fbgemm); model '" + config.name()
+                        + "' is on " + wte.device().str().getString());
+            }
+            to(torch.ScalarType.Float, false); // a bf16/fp16 model is quantized from its (rounded) float values
+            try (NoGradGuard noGrad = new NoGradGuard()) {
+                for (Linear l : linears()) {
+                    l.quantize();
+                }
+            }
+        } else {
+            to(p.activationType(), false);
+            moeLayers().forEach(MoeFeedForward::refreshExpertViews);
+        }
+        precision = p;
+        return this;
+    }
+
+    /** The precision set by {@link #toPrecision}; fp32 for a new model. */
+    public Precision precision() {
+        return precision;
+    }
+
+    /** An empty KV cache for {@code batch} sequences on this model's device, in its activation dtype. */
+    public KvCache newKvCache(int batch) {
+        return new KvCache(config, batch, wte.device(), precision.activationType());
+    }
+
+    /** Every {@link Linear} layer: the blocks' attention and dense-MLP weights, then the LM head. */
+    List<Linear> linears() {
+        List<Linear> out = new ArrayList<>();
+        for (Block b : blocks) {
+            out.addAll(b.linears());
+        }
+        out.add(lmHead);
+        return out;
     }
 
     public ModelConfig config() {

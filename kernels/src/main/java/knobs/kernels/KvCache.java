@@ -12,11 +12,13 @@ import org.bytedeco.pytorch.global.torch;
  */
 public final class KvCache implements AutoCloseable {
     private final Tensor[] buffers;
+    private final torch.ScalarType dtype;
     private final int maxSeq;
     private int length;
 
     public KvCache(ModelConfig c, int batch, Device device, torch.ScalarType dtype) {
         this.maxSeq = c.maxSeq();
+        this.dtype = dtype.intern(); // JavaCPP enums returned from native code are new objects: intern to compare
         this.buffers = new Tensor[c.layers()];
         TensorOptions opts = new TensorOptions(dtype).device(new org.bytedeco.pytorch.DeviceOptional(device));
         for (int i = 0; i < buffers.length; i++) {
@@ -56,6 +58,11 @@ public final class KvCache implements AutoCloseable {
         if (pos + t > maxSeq) {
             throw new IllegalArgumentException("sequence of " + (pos + t) + " tokens exceeds the KV cache capacity "
                     + maxSeq + " (model maxSeq)");
+        }
+        if (x.scalar_type().intern() != dtype) {
+            // copy_ would convert silently, and attention would then mix dtypes
+            throw new IllegalArgumentException("KV cache holds " + dtype + " but layer " + layer + " produced " + x.scalar_type()
+                    + ": create the cache in the model's Precision.activationType() (Gpt.newKvCache does)");
         }
         Tensor buf = buffers[layer].select(0, kv);       // (B, nh, maxSeq, hs)
         buf.narrow(2, pos, t).copy_(x);

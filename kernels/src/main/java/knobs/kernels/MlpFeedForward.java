@@ -1,5 +1,6 @@
 package knobs.kernels;
 
+import java.util.List;
 import org.bytedeco.pytorch.Module;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
@@ -8,22 +9,27 @@ import org.bytedeco.pytorch.global.torch;
 public final class MlpFeedForward extends Module implements FeedForward {
     private final Activation activation;
     private final long dFf;
-    private final Tensor wUp;   // (m·dFf, d): for SwiGLU gate rows first, then up rows
-    private final Tensor wDown; // (d, dFf)
+    private final Linear wUp;   // (m·dFf, d): for SwiGLU gate rows first, then up rows
+    private final Linear wDown; // (d, dFf)
 
     public MlpFeedForward(ModelConfig c) {
         super("MlpFeedForward");
         this.activation = c.activation();
         this.dFf = c.dFf();
         long m = activation.matrices - 1;
-        this.wUp = Init.param(this, "c_fc", Init.normal(Init.STD, m * dFf, c.dModel()));
-        this.wDown = Init.param(this, "c_proj", Init.normal(Init.residualStd(c), c.dModel(), dFf));
+        this.wUp = Linear.param(this, "c_fc", Init.normal(Init.STD, m * dFf, c.dModel()));
+        this.wDown = Linear.param(this, "c_proj", Init.normal(Init.residualStd(c), c.dModel(), dFf));
     }
 
     @Override
     public Tensor forward(Tensor x) {
         Tensor h = hidden(activation, dFf, Ops.linear(CostModel.MLP, x, wUp)); // (..., dFf)
         return Ops.linear(CostModel.MLP, h, wDown);                            // (..., d)
+    }
+
+    /** The layer's linear weights, for {@link Gpt#toPrecision}. */
+    List<Linear> linears() {
+        return List.of(wUp, wDown);
     }
 
     /** Applies the non-linearity to the up-projection {@code u} (..., m·dFf) → (..., dFf). */

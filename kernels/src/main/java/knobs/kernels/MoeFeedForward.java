@@ -137,7 +137,7 @@ public final class MoeFeedForward extends Module implements FeedForward {
     private Tensor expertOutputs(Tensor xs, long[] counts) {
         boolean grad = GradMode.is_enabled();
         // _out variants write straight into the result but do not support autograd.
-        Tensor ys = grad ? null : torch.empty(xs.size(0), d);
+        Tensor ys = grad ? null : xs.new_empty(xs.size(0), d); // xs's dtype and device (bf16, CUDA)
         TensorVector parts = grad ? new TensorVector() : null;
         long offset = 0;
         for (int e = 0; e < experts; e++) {

@@ -48,6 +48,21 @@ public final class Ops {
         return torch.linear(x, w);
     }
 
+    /**
+     * {@code x @ W^T} for a module's {@link Linear} layer: the float path of
+     * {@link #linear(String, Tensor, Tensor)}, or fbgemm's int8 kernel once the layer is quantized
+     * (fp32 in, fp32 out; forward only). FLOPs are counted the same either way.
+     */
+    public static Tensor linear(String category, Tensor x, Linear layer) {
+        if (!layer.isQuantized()) {
+            return linear(category, x, layer.weight());
+        }
+        if (FlopCounter.active()) {
+            FlopCounter.record(category, 2 * (x.numel() / layer.inFeatures()) * layer.inFeatures() * layer.outFeatures());
+        }
+        return layer.forwardInt8(x);
+    }
+
     /** {@code out = x @ w^T}, writing into a preallocated contiguous {@code out}; one row as in {@link #linear}. */
     public static Tensor linearOut(String category, Tensor out, Tensor x, Tensor w) {
         long in = w.size(1);

@@ -83,6 +83,55 @@ class CostModelTest {
     }
 
     @Test
+    void precisionChangesBytesNeverFlops() {
+        for (String preset : new String[] {"tiny", "moe-cpu"}) {
+            ModelConfig c = Presets.get(preset);
+            for (Phase phase : Phase.values()) {
+                CostModel.Cost fp32 = CostModel.of(c, phase, 2, 64, Precision.FP32);
+                // fp32/bf16/fp16 are the uniform-dtype counts
+                assertEquals(CostModel.of(c, phase, 2, 64, 4), fp32);
+                assertEquals(CostModel.of(c, phase, 2, 64, 2), CostModel.of(c, phase, 2, 64, Precision.BF16));
+                assertEquals(CostModel.of(c, phase, 2, 64, 2), CostModel.of(c, phase, 2, 64, Precision.FP16));
+                for (Precision p : Precision.values()) {
+                    CostModel.Cost cost = CostModel.of(c, phase, 2, 64, p);
+                    assertEquals(fp32.flops(), cost.flops(), preset + " " + phase + " " + p);
+                    assertEquals(fp32.flopsByCategory(), cost.flopsByCategory());
+                }
+            }
+        }
+    }
+
+    @Test
+    void int8BytesHaveOneByteWeightsAndFp32EverythingElse() {
+        // the hand-count model: d=64, one block, dFf=256, vocab=256, B=1, T=10, GELU
+        ModelConfig c = new ModelConfig("hand", 256, 64, 1, 4, 256, 16, Activation.GELU, 0, 0, 0);
+        long linear = 4L * 64 * 64 + 2L * 64 * 256 + 256L * 64;   // qkv + out, up + down, LM head
+        long outputs = 4L * 64 + 256 + 64 + 256;                  // their output features
+        long other = 4L * 64 + 2 * 64                              // LayerNorms (2 per block + final)
+                + 10L * 64 + 10L * 64                              // token and position embedding rows
+                + 2L * 64 * (10 + 10)                              // K and V read (10) and written (10)
+                + 10L * 256;                                       // logits
+        long ids = 10L * Long.BYTES;
+        assertEquals((linear + other) * 4 + ids, CostModel.forward(c, 1, 10, 0, Precision.FP32).bytes());
+        assertEquals((linear + other) * 2 + ids, CostModel.forward(c, 1, 10, 0, Precision.BF16).bytes());
+        assertEquals(linear + outputs * 8 + other * 4 + ids, CostModel.forward(c, 1, 10, 0, Precision.INT8).bytes());
+    }
+
+    @Test
+    void int8SavesMostOnWeightBoundStepsAndLittleOnKvBoundOnes() {
+        ModelConfig c = Presets.get("small");
+        double weightBound = ratio(c, Phase.DECODE, 1, 16);      // decode over a short prompt: weights dominate
+        double kvBound = ratio(c, Phase.DECODE, 64, 1000);       // 64 sequences × 1000 cached tokens: K/V dominate
+        assertTrue(weightBound > 0.25 && weightBound < 0.30, "int8/fp32 bytes for a weight-bound decode: " + weightBound);
+        assertTrue(kvBound > 0.85, "int8/fp32 bytes for a KV-bound decode: " + kvBound);
+    }
+
+    private static double ratio(ModelConfig c, Phase phase, int batch, int tokens) {
+        return (double) CostModel.of(c, phase, batch, tokens, Precision.INT8).bytes()
+                / CostModel.of(c, phase, batch, tokens, Precision.FP32).bytes();
+    }
+
+    @Test
     void moeCountsOnlyActiveExperts() {
         ModelConfig c = Presets.get("moe-cpu");
         long k1 = CostModel.of(c.withTopK(1), Phase.PREFILL, 1, 128, 4).flopsByCategory().get(CostModel.EXPERTS);

@@ -54,7 +54,7 @@ class KnobKernelsTest {
             Gpt model = Gpt.create(c, 8);
             Tensor prompt = Inputs.tokens(4, c.vocab(), 2, 5);
             long[] cached = new long[12];
-            try (Generation gen = new Generation(model, 2, CPU)) {
+            try (Generation gen = new Generation(model, 2)) {
                 gen.generate(prompt, 6).contiguous().data_ptr_long().get(cached);
                 assertEquals(5 + 5, gen.length(), "the last token is never fed back");
             }
@@ -81,7 +81,7 @@ class KnobKernelsTest {
         ModelConfig c = Presets.get("tiny");
         try (PointerScope s = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
             Gpt model = Gpt.create(c, 8);
-            try (Generation gen = new Generation(model, 1, CPU); FlopCounter counter = FlopCounter.open()) {
+            try (Generation gen = new Generation(model, 1); FlopCounter counter = FlopCounter.open()) {
                 gen.generate(Inputs.tokens(4, c.vocab(), 1, 7), 4);
                 assertEquals(CostModel.generation(c, 1, 7, 4, 4).flopsByCategory(), counter.byCategory());
             }
