@@ -7,8 +7,6 @@ import knobs.harness.WorkCounters;
 import knobs.kernels.ModelConfig;
 import knobs.kernels.Phase;
 import knobs.kernels.Presets;
-import org.bytedeco.javacpp.PointerScope;
-import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -73,17 +71,11 @@ public class BlocksMask {
 
     @TearDown(Level.Trial)
     public void tearDown() {
-        session.device().sync();
         step.close();
     }
 
     @Benchmark
     public Tensor forward(WorkCounters work) {
-        try (PointerScope scope = new PointerScope(); NoGradGuard noGrad = new NoGradGuard()) {
-            Tensor logits = step.run();
-            session.device().sync();
-            work.add(step.cost(), step.tokens());
-            return logits;
-        }
+        return step.measure(work);
     }
 }

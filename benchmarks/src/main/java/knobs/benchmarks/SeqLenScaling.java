@@ -6,8 +6,6 @@ import knobs.harness.ModelStep;
 import knobs.harness.WorkCounters;
 import knobs.kernels.Phase;
 import knobs.kernels.Presets;
-import org.bytedeco.javacpp.PointerScope;
-import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -60,17 +58,11 @@ public class SeqLenScaling {
 
     @TearDown(Level.Trial)
     public void tearDown() {
-        session.device().sync();
         step.close();
     }
 
     @Benchmark
     public Tensor prefill(WorkCounters work) {
-        try (PointerScope scope = new PointerScope(); NoGradGuard noGrad = new NoGradGuard()) {
-            Tensor logits = step.run();
-            session.device().sync();
-            work.add(step.cost(), step.tokens());
-            return logits;
-        }
+        return step.measure(work);
     }
 }

@@ -6,8 +6,6 @@ import knobs.harness.ModelStep;
 import knobs.harness.WorkCounters;
 import knobs.kernels.Phase;
 import knobs.kernels.Presets;
-import org.bytedeco.javacpp.PointerScope;
-import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -66,27 +64,19 @@ public class WarmupComparison {
         }
         session = Harness.setUp(device);
         step = new ModelStep(Presets.get(model), Phase.parse(phase), batch, promptLen, session.device());
+        WorkCounters untimed = new WorkCounters();
         for (int i = 0; i < warmupSteps; i++) {
-            try (PointerScope scope = new PointerScope(); NoGradGuard noGrad = new NoGradGuard()) {
-                step.run();
-                session.device().sync();
-            }
+            step.measure(untimed); // exactly what a timed step does, outside the measurement
         }
     }
 
     @TearDown(Level.Trial)
     public void tearDown() {
-        session.device().sync();
         step.close();
     }
 
     @Benchmark
     public Tensor step(WorkCounters work) {
-        try (PointerScope scope = new PointerScope(); NoGradGuard noGrad = new NoGradGuard()) {
-            Tensor logits = step.run();
-            session.device().sync();
-            work.add(step.cost(), step.tokens());
-            return logits;
-        }
+        return step.measure(work);
     }
 }

@@ -5,11 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import knobs.kernels.CostModel;
 import knobs.kernels.Pass;
@@ -17,50 +15,26 @@ import knobs.kernels.Phase;
 import knobs.kernels.Presets;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.openjdk.jmh.results.format.ResultFormatType;
-import org.openjdk.jmh.runner.Runner;
-import org.openjdk.jmh.runner.RunnerException;
-import org.openjdk.jmh.runner.options.ChainedOptionsBuilder;
-import org.openjdk.jmh.runner.options.OptionsBuilder;
-import org.openjdk.jmh.runner.options.TimeValue;
 
 /** Every knob benchmark runs for real on the tiny presets: one fork, one 100 ms iteration. */
 class KnobSmokeTest {
     @TempDir
     Path dir;
 
-    private ChainedOptionsBuilder options(String include) {
-        return new OptionsBuilder()
-                .include(include)
-                .warmupIterations(0)
-                .measurementIterations(1)
-                .measurementTime(TimeValue.milliseconds(100))
-                .forks(1)
-                .jvmArgsAppend("-Dknobs.env.dir=" + dir.resolve("knobs-env"))
-                .shouldFailOnError(true)
-                .resultFormat(ResultFormatType.JSON)
-                .result(dir.resolve("result.json").toString())
-                .output(dir.resolve("jmh.log").toString());
+    private JmhRuns jmh;
+
+    @org.junit.jupiter.api.BeforeEach
+    void runner() {
+        jmh = new JmhRuns(dir);
     }
 
-    private JsonNode run(ChainedOptionsBuilder o) throws Exception {
-        new Runner(o.build()).run();
-        return new ObjectMapper().readTree(dir.resolve("result.json").toFile());
-    }
 
-    private String failure(ChainedOptionsBuilder o) throws Exception {
-        assertThrows(RunnerException.class, () -> new Runner(o.build()).run());
-        return Files.readString(dir.resolve("jmh.log"), StandardCharsets.UTF_8);
-    }
 
-    private static double perOp(JsonNode run, String counter) {
-        return run.at("/secondaryMetrics/" + counter + "/rawData/0/0").asDouble()
-                / run.at("/secondaryMetrics/ops/rawData/0/0").asDouble();
-    }
+
 
     @Test
     void blocksMaskCountsOnlyActiveBlocks() throws Exception {
-        JsonNode runs = run(options("knobs.benchmarks.BlocksMask.forward").param("model", "tiny")
+        JsonNode runs = jmh.run(jmh.options("knobs.benchmarks.BlocksMask.forward").param("model", "tiny")
                 .param("activeBlocks", "1", "2").param("phase", "prefill", "decode").param("promptLen", "8"));
         assertEquals(4, runs.size());
         for (JsonNode r : runs) {
@@ -68,36 +42,36 @@ class KnobSmokeTest {
             Phase p = Phase.parse(r.at("/params/phase").asText());
             CostModel.Cost c = p == Phase.PREFILL
                     ? CostModel.forward(Presets.get("tiny"), 1, 8, 0, 4, n) : CostModel.forward(Presets.get("tiny"), 1, 1, 8, 4, n);
-            assertEquals(c.flops(), perOp(r, "flops"), 0.0);
+            assertEquals(c.flops(), JmhRuns.perOp(r, "flops"), 0.0);
         }
-        String log = failure(options("knobs.benchmarks.BlocksMask.forward").param("model", "tiny")
+        String log = jmh.failure(jmh.options("knobs.benchmarks.BlocksMask.forward").param("model", "tiny")
                 .param("activeBlocks", "3").param("phase", "prefill").param("promptLen", "8"));
         assertTrue(log.contains("activeBlocks=3 is not allowed for model 'tiny': must be in 1..2"), log);
     }
 
     @Test
     void seqLenAndBatchSizeReportTokens() throws Exception {
-        JsonNode seq = run(options("knobs.benchmarks.SeqLenScaling.prefill").param("model", "tiny").param("seqLen", "8", "32"));
+        JsonNode seq = jmh.run(jmh.options("knobs.benchmarks.SeqLenScaling.prefill").param("model", "tiny").param("seqLen", "8", "32"));
         for (JsonNode r : seq) {
-            assertEquals(r.at("/params/seqLen").asDouble(), perOp(r, "tokens"), 0.0);
+            assertEquals(r.at("/params/seqLen").asDouble(), JmhRuns.perOp(r, "tokens"), 0.0);
         }
-        JsonNode batch = run(options("knobs.benchmarks.BatchSize.forward").param("model", "tiny")
+        JsonNode batch = jmh.run(jmh.options("knobs.benchmarks.BatchSize.forward").param("model", "tiny")
                 .param("batchSize", "1", "3").param("phase", "decode").param("promptLen", "8"));
         for (JsonNode r : batch) {
-            assertEquals(r.at("/params/batchSize").asDouble(), perOp(r, "tokens"), 0.0);
+            assertEquals(r.at("/params/batchSize").asDouble(), JmhRuns.perOp(r, "tokens"), 0.0);
         }
     }
 
     @Test
     void outputTokensSplitsPrefillAndDecode() throws Exception {
-        JsonNode runs = run(options("knobs.benchmarks.OutputTokens.generate").param("model", "tiny")
+        JsonNode runs = jmh.run(jmh.options("knobs.benchmarks.OutputTokens.generate").param("model", "tiny")
                 .param("maxNewTokens", "1", "6").param("promptLen", "8"));
         for (JsonNode r : runs) {
             int n = r.at("/params/maxNewTokens").asInt();
-            assertEquals(CostModel.generation(Presets.get("tiny"), 1, 8, n, 4).flops(), perOp(r, "flops"), 0.0);
-            assertEquals(n, perOp(r, "tokens"), 0.0);
-            double prefill = perOp(r, "prefillNs");
-            double decode = perOp(r, "decodeNs");
+            assertEquals(CostModel.generation(Presets.get("tiny"), 1, 8, n, 4).flops(), JmhRuns.perOp(r, "flops"), 0.0);
+            assertEquals(n, JmhRuns.perOp(r, "tokens"), 0.0);
+            double prefill = JmhRuns.perOp(r, "prefillNs");
+            double decode = JmhRuns.perOp(r, "decodeNs");
             assertTrue(prefill > 0);
             if (n == 1) {
                 assertTrue(decode < prefill, "one token needs no decode step beyond the loop overhead");
@@ -107,55 +81,55 @@ class KnobSmokeTest {
             double msPerOp = r.at("/primaryMetric/score").asDouble();
             assertTrue((prefill + decode) / 1e6 <= msPerOp * 1.05, "components cannot exceed the whole");
         }
-        String log = failure(options("knobs.benchmarks.OutputTokens.generate").param("model", "tiny")
+        String log = jmh.failure(jmh.options("knobs.benchmarks.OutputTokens.generate").param("model", "tiny")
                 .param("maxNewTokens", "200").param("promptLen", "8"));
         assertTrue(log.contains("maxNewTokens=200 with promptLen=8 is not allowed for model 'tiny'"), log);
     }
 
     @Test
     void modelSizeRunsEveryPassAndCountsBackwardTwice() throws Exception {
-        JsonNode runs = run(options("knobs.benchmarks.ModelSize.step").param("size", "tiny")
+        JsonNode runs = jmh.run(jmh.options("knobs.benchmarks.ModelSize.step").param("size", "tiny")
                 .param("pass", "forward", "forward_backward", "train_step").param("batchSize", "2").param("contextLength", "16"));
         assertEquals(3, runs.size());
         CostModel.Cost fwd = CostModel.forward(Presets.get("tiny"), 2, 16, 0, 4);
         for (JsonNode r : runs) {
             Pass p = Pass.parse(r.at("/params/pass").asText());
-            assertEquals((p == Pass.FORWARD ? 1 : 3) * (double) fwd.flops(), perOp(r, "flops"), 0.0, p.name());
+            assertEquals((p == Pass.FORWARD ? 1 : 3) * (double) fwd.flops(), JmhRuns.perOp(r, "flops"), 0.0, p.name());
         }
-        String log = failure(options("knobs.benchmarks.ModelSize.step").param("size", "2.7B").param("pass", "train_step")
+        String log = jmh.failure(jmh.options("knobs.benchmarks.ModelSize.step").param("size", "2.7B").param("pass", "train_step")
                 .jvmArgsAppend("-Dknobs.env.dir=" + dir.resolve("knobs-env"), "-Dknobs.memory.limit=8g"));
         assertTrue(log.contains("ModelSize size=2.7B pass=train_step") && log.contains("more than the 8.59 GB available"), log);
-        String unknown = failure(options("knobs.benchmarks.ModelSize.step").param("size", "huge").param("pass", "forward"));
+        String unknown = jmh.failure(jmh.options("knobs.benchmarks.ModelSize.step").param("size", "huge").param("pass", "forward"));
         assertTrue(unknown.contains("unknown model preset 'huge'"), unknown);
     }
 
     @Test
     void modelSizePrecisionsKeepFlopsAndInt8IsForwardOnly() throws Exception {
-        JsonNode runs = run(options("knobs.benchmarks.ModelSize.step").param("size", "tiny").param("pass", "forward")
+        JsonNode runs = jmh.run(jmh.options("knobs.benchmarks.ModelSize.step").param("size", "tiny").param("pass", "forward")
                 .param("precision", "fp32", "bf16", "int8").param("batchSize", "1").param("contextLength", "16"));
         assertEquals(3, runs.size());
         double fp32Bytes = 0;
         double int8Bytes = 0;
         for (JsonNode r : runs) {
-            assertEquals(CostModel.forward(Presets.get("tiny"), 1, 16, 0, 4).flops(), perOp(r, "flops"), 0.0);
+            assertEquals(CostModel.forward(Presets.get("tiny"), 1, 16, 0, 4).flops(), JmhRuns.perOp(r, "flops"), 0.0);
             switch (r.at("/params/precision").asText()) {
-                case "fp32" -> fp32Bytes = perOp(r, "bytes");
-                case "int8" -> int8Bytes = perOp(r, "bytes");
+                case "fp32" -> fp32Bytes = JmhRuns.perOp(r, "bytes");
+                case "int8" -> int8Bytes = JmhRuns.perOp(r, "bytes");
                 default -> { }
             }
         }
         assertTrue(int8Bytes > 0 && int8Bytes < fp32Bytes, "int8 moves fewer bytes: " + int8Bytes + " vs " + fp32Bytes);
-        String log = failure(options("knobs.benchmarks.ModelSize.step").param("size", "tiny").param("pass", "forward_backward")
+        String log = jmh.failure(jmh.options("knobs.benchmarks.ModelSize.step").param("size", "tiny").param("pass", "forward_backward")
                 .param("precision", "int8"));
         assertTrue(log.contains("precision int8 is forward-only: pass 'forward_backward'"), log);
-        String bad = failure(options("knobs.benchmarks.ModelSize.step").param("size", "tiny").param("pass", "forward")
+        String bad = jmh.failure(jmh.options("knobs.benchmarks.ModelSize.step").param("size", "tiny").param("pass", "forward")
                 .param("precision", "fp8"));
         assertTrue(bad.contains("unknown precision 'fp8'; allowed: fp32, bf16, fp16, int8"), bad);
     }
 
     @Test
     void warmupComparisonTimesSingleShots() throws Exception {
-        JsonNode runs = run(options("knobs.benchmarks.WarmupComparison.step").param("model", "tiny")
+        JsonNode runs = jmh.run(jmh.options("knobs.benchmarks.WarmupComparison.step").param("model", "tiny")
                 .param("warmupSteps", "0", "2").param("promptLen", "8").measurementIterations(2).forks(1));
         assertEquals(2, runs.size());
         for (JsonNode r : runs) {
@@ -166,13 +140,13 @@ class KnobSmokeTest {
 
     @Test
     void moeTopKRoutingModesRecordTheirDistribution() throws Exception {
-        JsonNode runs = run(options("knobs.benchmarks.MoeTopK.forward").param("model", "tiny-moe").param("topK", "2")
+        JsonNode runs = jmh.run(jmh.options("knobs.benchmarks.MoeTopK.forward").param("model", "tiny-moe").param("topK", "2")
                 .param("phase", "prefill").param("promptLen", "32").param("routing", "balanced", "skewed"));
         for (JsonNode r : runs) {
-            double cv = perOp(r, "routingCv");
+            double cv = JmhRuns.perOp(r, "routingCv");
             if (r.at("/params/routing").asText().equals("balanced")) {
                 assertEquals(0.0, cv, 1e-12, "32 tokens x 2 slots over 8 experts is exactly even");
-                assertEquals(8.0, perOp(r, "minExpertTokens"), 0.0);
+                assertEquals(8.0, JmhRuns.perOp(r, "minExpertTokens"), 0.0);
             } else {
                 assertTrue(cv > 0.3, "skewed routing must be uneven: cv=" + cv);
             }

@@ -34,6 +34,7 @@ public final class ModelStep implements AutoCloseable {
     private final Tensor next;   // (B, 1)
     private final KvCache cache;
     private final CostModel.Cost cost;
+    private final ComputeDevice device;
 
     /** An fp32 step; see {@link #ModelStep(ModelConfig, Phase, int, int, ComputeDevice, Precision)}. */
     public ModelStep(ModelConfig config, Phase phase, int batch, int promptLen, ComputeDevice device) {
@@ -67,6 +68,7 @@ public final class ModelStep implements AutoCloseable {
                     + " <= maxSeq=" + config.maxSeq());
         }
         this.phase = phase;
+        this.device = device;
         this.precision = precision;
         this.promptLen = promptLen;
         this.batch = batch;
@@ -100,6 +102,20 @@ public final class ModelStep implements AutoCloseable {
         return logits;
     }
 
+    /**
+     * The timed body every step benchmark shares: one {@link #run()} in its own pointer scope with
+     * autograd off, a device sync so queued GPU work is inside the measurement, and the step's
+     * work added to {@code work}. Returns the logits for JMH to consume.
+     */
+    public Tensor measure(WorkCounters work) {
+        try (PointerScope scope = new PointerScope(); NoGradGuard noGrad = new NoGradGuard()) {
+            Tensor logits = run();
+            device.sync();
+            work.add(cost, tokens());
+            return logits;
+        }
+    }
+
     /** Analytic FLOPs and bytes of one {@link #run()}. */
     public CostModel.Cost cost() {
         return cost;
@@ -118,8 +134,10 @@ public final class ModelStep implements AutoCloseable {
         return model;
     }
 
+    /** Waits for queued device work, then frees the cache and inputs. */
     @Override
     public void close() {
+        device.sync();
         if (cache != null) {
             cache.close();
         }
