@@ -20,6 +20,8 @@ public final class Main {
     }
 
     public static void main(String[] args) {
+        // The plots are drawn with Java2D; no display is needed or wanted, even where one exists.
+        System.setProperty("java.awt.headless", "true");
         System.exit(run(args, Path.of("").toAbsolutePath(), System.out, System.err));
     }
 

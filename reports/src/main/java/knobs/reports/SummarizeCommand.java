@@ -7,13 +7,17 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
- * {@code summarize <jmh.json>... --out DIR [--env PATH] [--ceilings FILE]}: merges JMH JSON result
- * files into the unified {@code summary.json}, {@code summary.csv} and {@code samples.csv}.
+ * {@code summarize <jmh.json>... --out DIR [--env PATH] [--ceilings FILE] [--no-plots]}: merges JMH
+ * JSON result files into the unified {@code summary.json}, {@code summary.csv} and
+ * {@code samples.csv}, analyses them ({@code roofline.json}, {@code scaling.json},
+ * {@code flops_scaling.json}, {@code model.json}, {@code findings.json}), draws the figures under
+ * {@code plots/} and writes {@code index.html}.
  *
- * <p>Everything is read, checked and computed in memory before the first byte is written, so bad
- * input leaves {@code DIR} untouched; warnings are printed only once the outputs are in place.
+ * <p>Everything is read, checked, computed and drawn in memory before the first byte is written, so
+ * bad input leaves {@code DIR} untouched; warnings are printed only once the outputs are in place.
  */
 public final class SummarizeCommand implements Command {
 
@@ -24,8 +28,9 @@ public final class SummarizeCommand implements Command {
      * @param out      output folder, as given
      * @param env      {@code --env} path, or null for the default lookup
      * @param ceilings {@code --ceilings} file, or null to use Calibration rows
+     * @param plots    false with {@code --no-plots}
      */
-    record Options(List<String> inputs, String out, String env, String ceilings) {
+    record Options(List<String> inputs, String out, String env, String ceilings, boolean plots) {
     }
 
     @Override
@@ -35,18 +40,21 @@ public final class SummarizeCommand implements Command {
 
     @Override
     public String synopsis() {
-        return "<jmh.json>... --out DIR [--env PATH] [--ceilings FILE]";
+        return "<jmh.json>... --out DIR [--env PATH] [--ceilings FILE] [--no-plots]";
     }
 
     @Override
     public List<String> help() {
         return List.of(
-                "Merge JMH JSON result files (-rf json) into DIR/summary.json, DIR/summary.csv, DIR/samples.csv.",
+                "Merge JMH JSON result files (-rf json) into DIR/summary.json, DIR/summary.csv, DIR/samples.csv,",
+                "analyse them (DIR/roofline.json, scaling.json, flops_scaling.json, model.json, findings.json),",
+                "draw DIR/plots/*.png and *.svg and write DIR/index.html (see docs/reports.md).",
                 "--out DIR        output folder, created if missing; files are replaced atomically",
                 "--env PATH       environment sidecar file, or folder of env-*.json sidecars",
                 "                 (default: knobs-env/ beside the first input that has one, else ./knobs-env/)",
                 "--ceilings FILE  JSON {\"flops_per_s\": x, \"bytes_per_s\": y}; overrides the ceilings",
-                "                 measured by Calibration.gemm / Calibration.copy in the inputs");
+                "                 measured by Calibration.gemm / Calibration.copy in the inputs",
+                "--no-plots       skip the figures (faster; needs no fonts); index.html then has tables only");
     }
 
     @Override
@@ -68,11 +76,19 @@ public final class SummarizeCommand implements Command {
                 result.ceilings(), options.ceilings(), warnings);
         Report report = new Report(environment, result.rows(), result.samples());
 
+        Analyses analyses = Analyses.of(report);
+
         Map<String, byte[]> files = new LinkedHashMap<>();
         files.put(SummaryJsonWriter.FILE, SummaryJsonWriter.write(report));
         files.put(SummaryCsvWriter.FILE, SummaryCsvWriter.write(report));
         files.put(SamplesCsvWriter.FILE, SamplesCsvWriter.write(report));
-        OutputFiles.writeAll(context.resolve(options.out()), options.out(), files);
+        files.putAll(AnalysisJsonWriter.write(analyses, environment));
+        List<String> dataFiles = List.copyOf(files.keySet());
+        Plots.Result plots = options.plots() ? Plots.render(report, analyses) : new Plots.Result(List.of(), Map.of());
+        files.putAll(plots.files());
+        // Last, so that the page is renamed into place only after everything it links to.
+        files.put(HtmlReport.FILE, HtmlReport.write(report, analyses, plots.figures(), options.plots(), dataFiles));
+        OutputFiles.writeAll(context.resolve(options.out()), options.out(), files, Set.of(Plots.FOLDER));
 
         warnings.forEach(context::warn);
     }
@@ -81,9 +97,15 @@ public final class SummarizeCommand implements Command {
     static Options parse(List<String> args) throws UsageException {
         List<String> inputs = new ArrayList<>();
         Map<String, String> values = new LinkedHashMap<>();
+        boolean plots = true;
         for (int i = 0; i < args.size(); i++) {
             String arg = args.get(i);
-            if (arg.startsWith("-")) {
+            if (arg.equals("--no-plots")) {
+                if (!plots) {
+                    throw new UsageException("summarize: option --no-plots given twice");
+                }
+                plots = false;
+            } else if (arg.startsWith("-")) {
                 if (!List.of("--out", "--env", "--ceilings").contains(arg)) {
                     throw new UsageException("summarize: unknown option '" + arg + "'");
                 }
@@ -103,7 +125,7 @@ public final class SummarizeCommand implements Command {
         if (!values.containsKey("--out")) {
             throw new UsageException("summarize: --out DIR is required");
         }
-        return new Options(List.copyOf(inputs), values.get("--out"), values.get("--env"), values.get("--ceilings"));
+        return new Options(List.copyOf(inputs), values.get("--out"), values.get("--env"), values.get("--ceilings"), plots);
     }
 
     /** Reads a ceilings file: an object with positive numbers {@code flops_per_s} and/or {@code bytes_per_s}. */

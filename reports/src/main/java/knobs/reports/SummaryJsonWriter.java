@@ -117,14 +117,17 @@ public final class SummaryJsonWriter {
     static ObjectNode params(Params params) {
         ObjectNode node = Json.NODES.objectNode();
         for (Map.Entry<String, ParamValue> e : params.values().entrySet()) {
-            ParamValue v = e.getValue();
-            JsonNode value = switch (v.kind()) {
-                case INTEGER -> Json.NODES.numberNode(v.asLong());
-                case DECIMAL -> Json.number(v.asDouble());
-                case TEXT -> Json.NODES.textNode(v.text());
-            };
-            node.set(e.getKey(), value);
+            node.set(e.getKey(), param(e.getValue()));
         }
         return node;
+    }
+
+    /** One param value with its type. */
+    static JsonNode param(ParamValue v) {
+        return switch (v.kind()) {
+            case INTEGER -> Json.NODES.numberNode(v.asLong());
+            case DECIMAL -> Json.number(v.asDouble());
+            case TEXT -> Json.NODES.textNode(v.text());
+        };
     }
 }

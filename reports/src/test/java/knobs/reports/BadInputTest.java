@@ -113,6 +113,28 @@ class BadInputTest {
                     good(d, "a.json");
                     write(d.resolve("c.json"), "{\"flops_per_s\": -1}");
                 }, List.of("a.json", "--ceilings", "c.json"), "c.json: 'flops_per_s' is -1, expected a positive number"),
+                bad("knob param not a number", d -> write(d.resolve("a.json"), file(JmhFixture.exact("SeqLenScaling.prefill", 5,
+                                JmhFixture.perOp(), "seqLen", "long"))),
+                        List.of("a.json"), "a.json: SeqLenScaling.prefill {seqLen=long} (avgt): param 'seqLen' is 'long';"
+                                + " SeqLenScaling's knob must be a positive number"),
+                bad("knob param zero", d -> write(d.resolve("a.json"), file(JmhFixture.exact("MoeTopK.forward", 5,
+                                JmhFixture.perOp(), "topK", "0"))),
+                        List.of("a.json"), "a.json: MoeTopK.forward {topK=0} (avgt): param 'topK' is '0'"),
+                bad("unknown pass", d -> write(d.resolve("a.json"), file(JmhFixture.exact("ModelSize.step", 5,
+                                JmhFixture.perOp(), "size", "small", "pass", "backward"))),
+                        List.of("a.json"), "param 'pass' is 'backward'; allowed: forward, forward_backward, train_step"),
+                bad("routing imbalance below one", d -> write(d.resolve("a.json"), file(JmhFixture.exact("MoeTopK.forward", 5,
+                                JmhFixture.perOp("routingImbalance", 0.5), "topK", "2"))),
+                        List.of("a.json"), "a.json: MoeTopK.forward {topK=2} (avgt): counter 'routingImbalance' is 0.5 per op;"
+                                + " it is the busiest expert's load over the mean load, at least 1"),
+                bad("negative component time", d -> write(d.resolve("a.json"), file(JmhFixture.exact("OutputTokens.generate", 5,
+                                JmhFixture.perOp("decodeNs", -5), "maxNewTokens", "2"))),
+                        List.of("a.json"), "counter 'decodeNs' is -5.0 per op; expected 0 or more"),
+                bad("experts param not an integer", d -> write(d.resolve("a.json"), file(JmhFixture.exact("MoeTopK.forward", 5,
+                                JmhFixture.perOp("routingImbalance", 2), "topK", "2", "experts", "many"))),
+                        List.of("a.json"), "param 'experts' is 'many'; expected a positive integer"),
+                new Case("no-plots twice", d -> good(d, "a.json"), List.of("a.json", "--no-plots", "--no-plots"),
+                        List.of("summarize: option --no-plots given twice"), true),
                 new Case("unknown option", d -> good(d, "a.json"), List.of("a.json", "--bogus", "x"),
                         List.of("summarize: unknown option '--bogus'"), true),
                 new Case("no input files", d -> { }, List.of(), List.of("summarize: no input files"), true),

@@ -47,15 +47,17 @@ class GoldenFilesTest {
             assertEquals(Files.readString(GOLDEN.resolve(name), StandardCharsets.UTF_8),
                     Files.readString(actual, StandardCharsets.UTF_8), name + " differs from its golden file");
         }
-        assertEquals(List.of("samples.csv", "summary.csv", "summary.json"), listing(dir.resolve("report")));
+        // summarize also writes the analyses, the figures and the page (sealed by AnalysisGoldenTest and ReportPageTest).
+        assertEquals(List.of("findings.json", "flops_scaling.json", "index.html", "model.json", "plots", "roofline.json",
+                "samples.csv", "scaling.json", "summary.csv", "summary.json"), listing(dir.resolve("report")));
     }
 
     @Test
     void outputIsDeterministic(@TempDir Path dir) throws IOException {
         JmhFixture.writeGoldenInputs(dir);
-        assertEquals(0, Cli.run(dir, "summarize", "moe.json", "seqlen.json", "calibration.json", "--out", "a").exit());
+        assertEquals(0, Cli.run(dir, "summarize", "moe.json", "seqlen.json", "calibration.json", "--out", "a", "--no-plots").exit());
         // Input order must not matter: rows are sorted.
-        assertEquals(0, Cli.run(dir, "summarize", "calibration.json", "moe.json", "seqlen.json", "--out", "b").exit());
+        assertEquals(0, Cli.run(dir, "summarize", "calibration.json", "moe.json", "seqlen.json", "--out", "b", "--no-plots").exit());
         assertEquals(Files.readString(dir.resolve("a/samples.csv")), Files.readString(dir.resolve("b/samples.csv")));
         assertEquals(Files.readString(dir.resolve("a/summary.csv")).replace("calibration.json", "X"),
                 Files.readString(dir.resolve("b/summary.csv")).replace("calibration.json", "X"));

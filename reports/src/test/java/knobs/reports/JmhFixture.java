@@ -10,6 +10,11 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Random;
 
 /**
@@ -273,6 +278,213 @@ final class JmhFixture {
 
         write(dir.resolve("knobs-env/env-1001.json"), sidecar("2026-11-23T12:00:00Z"));
         write(dir.resolve("knobs-env/env-1002.json"), sidecar("2026-11-23T12:05:00Z"));
+    }
+
+    /** Ceilings of the analysis data set: FLOP/s and bytes/s its Calibration rows measure. */
+    static final double FLOPS_CEILING = 1e11;
+    static final double BYTES_CEILING = 2e10;
+
+    /**
+     * Per-op quantities of one configuration of the analysis data set, and its time.
+     *
+     * @param counters per-op counter values (flops, bytes, tokens, component ns, routing), by name
+     */
+    record Config(String benchmark, String[] params, double ms, double noise, Map<String, Double> counters) {
+    }
+
+    /** Roofline time in ms of a configuration with these per-op FLOPs and bytes at the data set's ceilings. */
+    static double rooflineMs(double flops, double bytes) {
+        return Math.max(flops / FLOPS_CEILING, bytes / BYTES_CEILING) * 1e3;
+    }
+
+    private static Map<String, Double> counters(Object... nameValue) {
+        Map<String, Double> map = new LinkedHashMap<>();
+        for (int i = 0; i < nameValue.length; i += 2) {
+            map.put((String) nameValue[i], ((Number) nameValue[i + 1]).doubleValue());
+        }
+        return map;
+    }
+
+    /**
+     * The analysis data set, from a seeded {@link Random}: every knob benchmark with times built from
+     * a known roofline plus overheads, so that each analysis has something to say and each
+     * bottleneck rule fires somewhere (and stays quiet elsewhere). Ceilings 1e11 FLOP/s and
+     * 2e10 B/s (ridge 5 FLOP/byte). 2 forks × 3 iterations, 2 % noise unless stated.
+     *
+     * <ul>
+     *   <li>SeqLenScaling.prefill: compute-bound, efficiency falls beyond seqLen 256 (poor_scaling);
+     *       plus SeqLenScaling.tokenize without a seqLen param (skipped).</li>
+     *   <li>ContextScaling.forward: vision + projector + prefill components, visionTokens; crops=8 noisy.</li>
+     *   <li>OutputTokens.generate: flat prefill + 5 ms per decoded token (10 ms beyond 50), memory-bound.</li>
+     *   <li>BlocksMask.forward: prefill and decode, linear in blocks.</li>
+     *   <li>BatchSize.forward: 20 ms fixed cost, far below both ceilings (overhead_bound).</li>
+     *   <li>MoeTopK.forward: 64 experts; decode overhead-bound in FLOPs; prefill routing skewed at topK 4, 8.</li>
+     *   <li>ModelSize.step: forward / forward_backward / train_step; 'large' backward 1.5× too slow.</li>
+     * </ul>
+     */
+    static List<Config> analysisConfigs() {
+        List<Config> c = new ArrayList<>();
+        // Calibration: the ceilings. gemm 2048 is a little slower than 1024; the ceiling is the best.
+        for (int n : new int[] {1024, 2048}) {
+            double flops = 2.0 * n * n * n;
+            c.add(new Config("Calibration.gemm", new String[] {"gemmSize", Integer.toString(n)},
+                    flops / (n == 1024 ? FLOPS_CEILING : 0.9 * FLOPS_CEILING) * 1e3, 0.005,
+                    counters("flops", flops, "bytes", 3.0 * n * n * 4, "tokens", 0)));
+        }
+        double copy = 2.0 * 256 * 1024 * 1024;
+        c.add(new Config("Calibration.copy", new String[] {}, copy / BYTES_CEILING * 1e3, 0.005,
+                counters("flops", 0, "bytes", copy, "tokens", 0)));
+
+        for (int n : new int[] {64, 128, 256, 512, 1024, 2048}) {
+            double flops = 2e7 * n + 4e3 * (double) n * n;
+            double bytes = 1e8 + 1e5 * n;
+            double efficiency = n <= 256 ? 1 : 1 + 0.5 * (Math.log(n / 256.0) / Math.log(2));
+            double ms = Math.max(flops / FLOPS_CEILING * 1e3 * efficiency, bytes / BYTES_CEILING * 1e3) + 1;
+            c.add(new Config("SeqLenScaling.prefill", new String[] {"batch", "1", "seqLen", Integer.toString(n)}, ms, 0.02,
+                    counters("flops", flops, "bytes", bytes, "tokens", n)));
+        }
+        c.add(new Config("SeqLenScaling.tokenize", new String[] {"batch", "1"}, 0.5, 0.02, counters()));
+
+        for (int crops : new int[] {1, 2, 4, 8}) {
+            double vision = 3e6 * crops;
+            double projector = 0.5e6 * crops;
+            double prefill = 10e6 + 2e6 * crops;
+            double ms = (vision + projector + prefill) * 1e-6 + 1;
+            c.add(new Config("ContextScaling.forward", new String[] {"crops", Integer.toString(crops)}, ms,
+                    crops == 8 ? 0.3 : 0.02,
+                    counters("flops", 1e8 * crops + 2e8, "bytes", 2e8 + 2e7 * crops, "tokens", 576 * crops + 32,
+                            "visionTokens", 576 * crops, "visionNs", vision, "projectorNs", projector, "prefillNs", prefill)));
+        }
+
+        for (int n : new int[] {1, 5, 10, 20, 50, 100, 200}) {
+            double prefill = 30e6;
+            // 5 ms per token, 10 ms beyond 50 tokens (as if the KV cache left the cache): a regime change.
+            double decode = 5e6 * n + 5e6 * Math.max(0, n - 50);
+            c.add(new Config("OutputTokens.generate", new String[] {"maxNewTokens", Integer.toString(n)},
+                    (prefill + decode) * 1e-6 + 0.5, 0.02,
+                    counters("flops", 2e9 + 1.5e7 * n, "bytes", 3e8 + 5e7 * n, "tokens", 128 + n,
+                            "prefillNs", prefill, "decodeNs", decode)));
+        }
+
+        for (String phase : new String[] {"prefill", "decode"}) {
+            for (int b : new int[] {1, 2, 4, 8}) {
+                boolean prefill = phase.equals("prefill");
+                double flops = prefill ? 5e8 * b + 2e8 : 4e6 * b + 1e6;
+                double bytes = prefill ? 3e7 * b + 5e7 : 3e7 * b + 2e7;
+                double ms = prefill ? rooflineMs(flops, bytes) + 3 : bytes / BYTES_CEILING * 1e3 + 0.4 * b + 1;
+                c.add(new Config("BlocksMask.forward", new String[] {"activeBlocks", Integer.toString(b), "phase", phase},
+                        ms, 0.02, counters("flops", flops, "bytes", bytes, "tokens", prefill ? 128 : 1)));
+            }
+        }
+
+        for (int b : new int[] {1, 2, 4, 8, 16}) {
+            double flops = 1e7 * b;
+            double bytes = 5e7 + 1e5 * b;
+            c.add(new Config("BatchSize.forward", new String[] {"batchSize", Integer.toString(b)},
+                    rooflineMs(flops, bytes) + 20, 0.02, counters("flops", flops, "bytes", bytes, "tokens", b)));
+        }
+
+        double[] prefillImbalance = {3.2, 2.5, 4.0, 6.0};
+        int i = 0;
+        for (int k : new int[] {1, 2, 4, 8}) {
+            double pf = 1e9 + 2.5e8 * k;
+            double pb = 1.5e8 + 1.5e7 * k;
+            c.add(new Config("MoeTopK.forward", new String[] {"model", "moe-fixture", "phase", "prefill", "topK", Integer.toString(k)},
+                    rooflineMs(pf, pb) + 15 + k, 0.02,
+                    counters("flops", pf, "bytes", pb, "tokens", 128, "expertsHit", 4 * Math.min(64, 40 * k),
+                            "routingImbalance", prefillImbalance[i++])));
+            double df = 2e7 + 5e6 * k;
+            double db = 4e7 + 1e7 * k;
+            c.add(new Config("MoeTopK.forward", new String[] {"model", "moe-fixture", "phase", "decode", "topK", Integer.toString(k)},
+                    db / BYTES_CEILING * 1e3 + 14 + 0.1 * k, 0.02,
+                    counters("flops", df, "bytes", db, "tokens", 1, "expertsHit", 4 * k, "routingImbalance", 64.0 / k)));
+        }
+
+        String[] sizes = {"small", "medium", "large"};
+        double[] forwardFlops = {1e9, 3e9, 8e9};
+        double[] forwardBytes = {5e8, 1.4e9, 3.6e9};
+        for (int s = 0; s < sizes.length; s++) {
+            double f = forwardFlops[s];
+            double b = forwardBytes[s];
+            double forward = rooflineMs(f, b) + 2;
+            double backwardFactor = sizes[s].equals("large") ? 4.5 : 3;
+            double both = forward * backwardFactor;
+            double train = both + 4 * b / BYTES_CEILING * 1e3;
+            c.add(new Config("ModelSize.step", new String[] {"pass", "forward", "size", sizes[s]}, forward, 0.02,
+                    counters("flops", f, "bytes", b, "tokens", 512)));
+            c.add(new Config("ModelSize.step", new String[] {"pass", "forward_backward", "size", sizes[s]}, both, 0.02,
+                    counters("flops", 3 * f, "bytes", 2.5 * b, "tokens", 512)));
+            c.add(new Config("ModelSize.step", new String[] {"pass", "train_step", "size", sizes[s]}, train, 0.02,
+                    counters("flops", 3 * f, "bytes", 4 * b, "tokens", 512)));
+        }
+        return c;
+    }
+
+    /** Writes configurations as JMH results (avgt, ms/op, aux counters as iteration totals). */
+    static ArrayNode results(Random random, List<Config> configs) {
+        ArrayNode array = MAPPER.createArrayNode();
+        for (Config config : configs) {
+            double[][] latency = latencies(random, config.ms(), config.noise());
+            double[][] ops = opsPerIteration(latency, 1e-3);
+            Run run = run("knobs.benchmarks." + config.benchmark(), "avgt", "ms/op").params(config.params()).primary(latency);
+            if (!config.counters().isEmpty()) {
+                run.counter("ops", ops);
+            }
+            config.counters().forEach((name, perOp) -> run.counter(name, scaled(ops, perOp)));
+            array.add(run.node);
+        }
+        return array;
+    }
+
+    /**
+     * Writes the analysis data set into {@code dir}: {@code calibration.json} (the Calibration rows)
+     * and {@code knobs.json} (everything else), plus one sidecar.
+     */
+    static void writeAnalysisInputs(Path dir) {
+        Random random = new Random(20261124L);
+        List<Config> all = analysisConfigs();
+        write(dir.resolve("calibration.json"), results(random,
+                all.stream().filter(x -> x.benchmark().startsWith("Calibration.")).toList()));
+        write(dir.resolve("knobs.json"), results(random,
+                all.stream().filter(x -> !x.benchmark().startsWith("Calibration.")).toList()));
+        write(dir.resolve("knobs-env/env-2001.json"), sidecar("2026-11-24T09:00:00Z"));
+    }
+
+    /** Invocations per iteration in {@link #exact} runs. */
+    static final double EXACT_OPS = 100;
+
+    /**
+     * A run whose per-op counters are exact: one fork, one iteration per sample (ms/op), 100
+     * invocations per iteration, each counter {@code perOp} × 100 per iteration.
+     *
+     * @param params name, value pairs
+     */
+    static Run exact(String benchmark, double[] ms, Map<String, Double> perOp, String... params) {
+        double[][] ops = new double[1][ms.length];
+        Arrays.fill(ops[0], EXACT_OPS);
+        Run run = run("knobs.benchmarks." + benchmark, "avgt", "ms/op").params(params).primary(new double[][] {ms});
+        if (!perOp.isEmpty()) {
+            run.counter("ops", ops);
+        }
+        perOp.forEach((name, v) -> run.counter(name, scaled(ops, v)));
+        return run;
+    }
+
+    /** {@link #exact} with one time for three samples. */
+    static Run exact(String benchmark, double ms, Map<String, Double> perOp, String... params) {
+        return exact(benchmark, new double[] {ms, ms, ms}, perOp, params);
+    }
+
+    /** Per-op counters from name, value pairs. */
+    static Map<String, Double> perOp(Object... nameValue) {
+        return counters(nameValue);
+    }
+
+    /** Calibration rows measuring exactly these ceilings (a 1e9-FLOP GEMM and a 1e9-byte copy). */
+    static Run[] calibration(double flopsPerS, double bytesPerS) {
+        return new Run[] {
+                exact("Calibration.gemm", 1e9 / flopsPerS * 1e3, perOp("flops", 1e9, "bytes", 1.2e7)),
+                exact("Calibration.copy", 1e9 / bytesPerS * 1e3, perOp("flops", 0, "bytes", 1e9))};
     }
 
     /** values[fork][iteration] around {@code center}, relative spread {@code noise}, 2 × 3. */

@@ -18,7 +18,7 @@ class MainTest {
         Cli cli = Cli.run(dir, "--help");
         assertEquals(0, cli.exit());
         assertEquals(Main.usage(), cli.out());
-        for (String word : new String[] {"summarize", "--out DIR", "--env PATH", "--ceilings FILE"}) {
+        for (String word : new String[] {"summarize", "--out DIR", "--env PATH", "--ceilings FILE", "--no-plots"}) {
             assertTrue(cli.out().contains(word), word);
         }
     }
