@@ -7,7 +7,9 @@ import java.util.Map;
 /**
  * Named model configurations. The CS336 sizes follow the assignment's table (vocab 10000, GELU MLP
  * of 4·d); {@code olmoe-1b-7b} follows OLMoE-1B-7B's shape; {@code moe-cpu} is sized so that a
- * 128-token prefill takes well under a second on a 2-core CPU while keeping 64 experts.
+ * 128-token prefill takes well under a second on a 2-core CPU while keeping 64 experts;
+ * {@code dense-cpu} is its dense counterpart (GELU MLP of 4·d, twice the layers) with room for a
+ * long multimodal prompt (maxSeq 2048).
  */
 public final class Presets {
     private static final Map<String, ModelConfig> PRESETS = new LinkedHashMap<>();
@@ -20,6 +22,7 @@ public final class Presets {
         add(cs336("large", 1280, 5120, 36, 20));
         add(cs336("xl", 1600, 6400, 48, 25));
         add(cs336("2.7B", 2560, 10240, 32, 32));
+        add(new ModelConfig("dense-cpu", 8192, 512, 8, 8, 2048, 2048, Activation.GELU, 0, 0, 0));
         add(new ModelConfig("moe-cpu", 8192, 512, 4, 8, 0, 1024, Activation.SWIGLU, 64, 8, 256));
         add(new ModelConfig("olmoe-1b-7b", 50304, 2048, 16, 16, 0, 4096, Activation.SWIGLU, 64, 8, 1024));
     }
