@@ -52,9 +52,11 @@ if [[ $quick -eq 1 ]]; then
   # Short iterations: enough for a median and the report, not for publication-grade numbers.
   timing=(-wi 1 -w 500ms -i 3 -r 500ms -f 1)
   moe=(-p topK=1,8 -p phase=prefill,decode)
+  context=(-p crops=1,6,12)
 else
   timing=()
   moe=()
+  context=()
 fi
 
 run() { # name, include regex, extra args...
@@ -65,6 +67,7 @@ run() { # name, include regex, extra args...
 
 run calibration 'knobs\.benchmarks\.Calibration\.' "${timing[@]}"
 run moe-topk 'knobs\.benchmarks\.MoeTopK\.' "${timing[@]}" "${moe[@]}"
+run context-scaling 'knobs\.benchmarks\.ContextScaling\.' "${timing[@]}" "${context[@]}"
 
 echo "==> report"
 java -jar "$reports" summarize "$raw"/*.json --out "$out/report"
