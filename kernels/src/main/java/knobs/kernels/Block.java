@@ -13,9 +13,14 @@ public final class Block extends Module {
     private final FeedForward ffn;
 
     public Block(ModelConfig c) {
+        this(c, true);
+    }
+
+    /** @param causal false for a bidirectional (encoder) block, see {@link CausalSelfAttention} */
+    public Block(ModelConfig c, boolean causal) {
         super("Block");
         this.ln1 = register_module("ln_1", new LayerNorm(c.dModel()));
-        this.attn = register_module("attn", new CausalSelfAttention(c));
+        this.attn = register_module("attn", new CausalSelfAttention(c, causal));
         this.ln2 = register_module("ln_2", new LayerNorm(c.dModel()));
         this.ffn = c.isMoe()
                 ? register_module("moe", new MoeFeedForward(c))

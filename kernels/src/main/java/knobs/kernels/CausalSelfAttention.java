@@ -8,16 +8,26 @@ import org.bytedeco.pytorch.Tensor;
  * Multi-head causal self-attention: one fused QKV projection, {@code scaled_dot_product_attention},
  * output projection. With a {@link KvCache} the new keys and values are written into the cache and
  * attention runs over everything cached so far (decode).
+ *
+ * <p>Built with {@code causal = false} the same layer attends in both directions, as a ViT encoder
+ * does over the patches of one image ({@link VisionEncoder}); only the mask differs.
  */
 public final class CausalSelfAttention extends Module {
     private final int d;
     private final int heads;
     private final int headDim;
+    private final boolean causal;
     private final Linear wQkv; // (3d, d)
     private final Linear wOut; // (d, d)
 
     public CausalSelfAttention(ModelConfig c) {
+        this(c, true);
+    }
+
+    /** @param causal false for bidirectional attention (every position sees every other) */
+    public CausalSelfAttention(ModelConfig c, boolean causal) {
         super("CausalSelfAttention");
+        this.causal = causal;
         this.d = c.dModel();
         this.heads = c.heads();
         this.headDim = c.headDim();
@@ -47,7 +57,7 @@ public final class CausalSelfAttention extends Module {
             k = cache.append(layer, 0, pos, k);                                // (B, nh, pos+T, hs)
             v = cache.append(layer, 1, pos, v);
         }
-        Tensor y = Ops.attention(CostModel.ATTN_SCORES, q, k, v, t > 1);       // (B, nh, T, hs)
+        Tensor y = Ops.attention(CostModel.ATTN_SCORES, q, k, v, causal && t > 1); // (B, nh, T, hs)
         y = y.transpose(1, 2).reshape(b, t, d);                                // (B, T, d)
         return Ops.linear(CostModel.ATTN_PROJ, y, wOut);
     }

@@ -5,7 +5,8 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * Analytic FLOPs and minimal bytes of one forward of a {@link Gpt}, per component.
+ * Analytic FLOPs and minimal bytes of one forward of a {@link Gpt}, per component, and of the
+ * three stages of a {@link VisionLanguageModel} (vision encoder, projector, multimodal prefill).
  *
  * <p>FLOPs: matmuls only, 2 per multiply-add; attention's QKᵀ and AV counted over the full
  * Tq×Tk rectangle (causal masking not subtracted, like PyTorch's flop counter); MoE counts the
@@ -41,6 +42,14 @@ public final class CostModel {
     public static final String EXPERTS = "experts";
     /** Final vocabulary projection. */
     public static final String LM_HEAD = "lm_head";
+    /**
+     * Vision encoder's patch embedding. The encoder's blocks reuse {@link #ATTN_PROJ},
+     * {@link #ATTN_SCORES} and {@link #MLP}: each stage is a {@link Cost} of its own, so names only
+     * need to be unique within a stage.
+     */
+    public static final String PATCH_EMBED = "patch_embed";
+    /** Vision-to-language projector MLP. */
+    public static final String PROJECTOR = "projector";
 
     private CostModel() {
     }
@@ -173,6 +182,88 @@ public final class CostModel {
         Map<String, Long> f = new TreeMap<>(a.flopsByCategory());
         b.flopsByCategory().forEach((k, v) -> f.merge(k, v, Long::sum));
         return new Cost(a.flops() + b.flops(), a.bytes() + b.bytes(), f);
+    }
+
+    /**
+     * The vision encoder over {@code images} crops. FLOPs: patch embedding 2·N·P·(3p²)·dv, then per
+     * block QKV and output projections, bidirectional attention over all P patches, GELU MLP.
+     * Bytes: every weight once, the pixels read and the patch features written (no KV cache: keys
+     * and values are intermediates).
+     */
+    public static Cost vision(VisionConfig v, int images, int dtypeBytes) {
+        if (images < 1 || dtypeBytes < 1) {
+            throw new IllegalArgumentException("invalid vision workload: images=" + images + " dtypeBytes=" + dtypeBytes);
+        }
+        long rows = (long) images * v.patches();  // N·P patch rows through every matmul
+        long d = v.dModel();
+        long layers = v.layers();
+        Map<String, Long> f = new TreeMap<>();
+        f.put(PATCH_EMBED, 2 * rows * v.patchDim() * d);
+        f.put(ATTN_PROJ, layers * 2 * rows * d * (3 * d + d));
+        f.put(ATTN_SCORES, layers * 2 * 2 * rows * v.patches() * d);
+        f.put(MLP, layers * 2 * rows * d * v.dFf() * Activation.GELU.matrices);
+        long elements = v.parameterCount()
+                + (long) images * VisionConfig.CHANNELS * v.imageSize() * v.imageSize() // pixels read
+                + rows * d;                                                           // features written
+        return new Cost(sum(f), elements * dtypeBytes, f);
+    }
+
+    /**
+     * The projector over the patch features of {@code images} crops: pooling (not counted, like
+     * every non-matmul op) then two matmuls on tokensPerCrop rows per crop. Bytes: both weights,
+     * the patch features read and the vision tokens written.
+     */
+    public static Cost projector(VisionConfig v, ModelConfig llm, int images, int dtypeBytes) {
+        if (images < 1 || dtypeBytes < 1) {
+            throw new IllegalArgumentException("invalid projector workload: images=" + images + " dtypeBytes=" + dtypeBytes);
+        }
+        long rows = (long) images * v.tokensPerCrop();
+        long dv = v.dModel();
+        long d = llm.dModel();
+        Map<String, Long> f = new TreeMap<>();
+        f.put(PROJECTOR, 2 * rows * dv * d + 2 * rows * d * d);
+        long elements = dv * d + d * d + (long) images * v.patches() * dv + rows * d;
+        return new Cost(sum(f), elements * dtypeBytes, f);
+    }
+
+    /**
+     * LLM prefill over {@code visionTokens} projected embeddings followed by {@code textTokens}
+     * token ids per sequence. FLOPs equal a text prefill of the same total length (embedding
+     * gathers count 0); bytes differ only in that vision positions carry no int64 token id: their
+     * embeddings are read in place of the token-embedding rows they replace, same count.
+     */
+    public static Cost multimodalPrefill(ModelConfig c, int batch, int visionTokens, int textTokens, int dtypeBytes) {
+        if (visionTokens < 0 || textTokens < 0) {
+            throw new IllegalArgumentException("invalid multimodal prefill: visionTokens=" + visionTokens
+                    + " textTokens=" + textTokens);
+        }
+        Cost all = forward(c, batch, visionTokens + textTokens, 0, dtypeBytes);
+        return new Cost(all.flops(), all.bytes() - (long) batch * visionTokens * Long.BYTES, all.flopsByCategory());
+    }
+
+    /** The three stages of one multimodal prefill, each with its own FLOPs and bytes. */
+    public record Multimodal(Cost vision, Cost projector, Cost prefill) {
+        /** FLOPs of all three stages. */
+        public long flops() {
+            return vision.flops() + projector.flops() + prefill.flops();
+        }
+
+        /** Bytes of all three stages. */
+        public long bytes() {
+            return vision.bytes() + projector.bytes() + prefill.bytes();
+        }
+    }
+
+    /** A {@link VisionLanguageModel#forward}: {@code batch} sequences of {@code crops} crops and {@code textTokens} text tokens. */
+    public static Multimodal multimodal(VisionConfig v, ModelConfig llm, int batch, int crops, int textTokens, int dtypeBytes) {
+        VisionLanguageModel.checkWorkload(v, llm, batch, crops, textTokens);
+        int images = batch * crops;
+        return new Multimodal(vision(v, images, dtypeBytes), projector(v, llm, images, dtypeBytes),
+                multimodalPrefill(llm, batch, crops * v.tokensPerCrop(), textTokens, dtypeBytes));
+    }
+
+    private static long sum(Map<String, Long> f) {
+        return f.values().stream().mapToLong(Long::longValue).sum();
     }
 
     /**

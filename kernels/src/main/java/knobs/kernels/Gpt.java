@@ -1,6 +1,7 @@
 package knobs.kernels;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.Module;
@@ -186,13 +187,35 @@ public final class Gpt extends Module {
      * @return (B, T, V)
      */
     public Tensor forward(Tensor idx, KvCache cache) {
-        long t = idx.size(1);
+        return forwardEmbeddings(embed(idx), cache);
+    }
+
+    /** Token embeddings of {@code idx} (B, T) → (B, T, d), without positions. */
+    public Tensor embed(Tensor idx) {
+        return torch.embedding(wte, idx);
+    }
+
+    /**
+     * Logits for input embeddings instead of ids: the entry point of a multimodal prefill, whose
+     * sequence is projected vision tokens followed by text-token embeddings ({@link #embed}).
+     * Position embeddings are added here, as for ids.
+     *
+     * @param x     (B, T, d) input embeddings
+     * @param cache as in {@link #forward}
+     * @return (B, T, V)
+     */
+    public Tensor forwardEmbeddings(Tensor x, KvCache cache) {
+        if (x.dim() != 3 || x.size(2) != config.dModel()) {
+            throw new IllegalArgumentException("input embeddings must be (B, T, " + config.dModel() + ") for model '"
+                    + config.name() + "', got " + Arrays.toString(x.sizes().vec().get()));
+        }
+        long t = x.size(1);
         int pos = cache == null ? 0 : cache.length();
         if (pos + t > config.maxSeq()) {
             throw new IllegalArgumentException("sequence of " + (pos + t) + " tokens exceeds maxSeq="
                     + config.maxSeq() + " of model '" + config.name() + "'");
         }
-        Tensor x = torch.embedding(wte, idx).add(wpe.narrow(0, pos, t));   // (B, T, d)
+        x = x.add(wpe.narrow(0, pos, t));                                   // (B, T, d)
         for (int i = 0; i < activeBlocks; i++) {
             x = blocks[i].forward(x, cache, i, pos);
         }

@@ -13,4 +13,10 @@ public final class Inputs {
         torch.manual_seed(seed);
         return torch.randint(0L, (long) vocab, new long[] {batch, t});
     }
+
+    /** (n, channels, h, w) float pixels drawn from N(0, 1) with libtorch's generator seeded with {@code seed}. */
+    public static Tensor images(long seed, long n, long channels, long h, long w) {
+        torch.manual_seed(seed);
+        return torch.randn(n, channels, h, w);
+    }
 }

@@ -9,7 +9,7 @@ import java.util.Map;
  * of 4·d); {@code olmoe-1b-7b} follows OLMoE-1B-7B's shape; {@code moe-cpu} is sized so that a
  * 128-token prefill takes well under a second on a 2-core CPU while keeping 64 experts;
  * {@code dense-cpu} is its dense counterpart (8 blocks, GELU MLP of 4·d), the CPU default of the
- * dense knobs.
+ * dense knobs, with room for a long multimodal prompt (maxSeq 2048).
  */
 public final class Presets {
     private static final Map<String, ModelConfig> PRESETS = new LinkedHashMap<>();

@@ -38,15 +38,17 @@ public record SweepDefinition(String name, List<Entry> entries, String text) {
             case "quick" -> String.join("\n",
                     "Calibration" + timing,
                     "MoeTopK topK=1,8 phase=prefill,decode" + timing,
+                    "ContextScaling crops=1,6,12" + timing,
                     "BlocksMask activeBlocks=1,4,8 phase=prefill,decode" + timing,
                     "SeqLenScaling seqLen=64,128,256" + timing,
                     "BatchSize batchSize=1,4,16 phase=decode" + timing,
                     "OutputTokens maxNewTokens=1,10,50" + timing,
                     "ModelSize size=tiny" + timing,
                     "WarmupComparison warmupSteps=0,5 -i 3 -f 1");
-            case "full" -> String.join("\n", "Calibration", "MoeTopK", "BlocksMask", "SeqLenScaling", "BatchSize",
+            case "full" -> String.join("\n", "Calibration", "MoeTopK", "ContextScaling", "BlocksMask", "SeqLenScaling", "BatchSize",
                     "OutputTokens", "ModelSize", "WarmupComparison");
-            case "gpu" -> String.join("\n", "Calibration device=cuda", "MoeTopK device=cuda", "BlocksMask device=cuda",
+            case "gpu" -> String.join("\n", "Calibration device=cuda", "MoeTopK device=cuda", "ContextScaling device=cuda",
+                    "BlocksMask device=cuda",
                     "SeqLenScaling device=cuda", "BatchSize device=cuda", "OutputTokens device=cuda",
                     "ModelSize device=cuda size=tiny,small,medium,large,xl,2.7B", "WarmupComparison device=cuda");
             default -> throw new IllegalArgumentException("unknown sweep preset '" + name + "'; known: quick, full, gpu (or a sweep file)");

@@ -1,0 +1,125 @@
+package knobs.benchmarks;
+
+import java.util.concurrent.TimeUnit;
+import knobs.harness.ComponentCounters;
+import knobs.harness.ComputeDevice;
+import knobs.harness.Harness;
+import knobs.harness.ModelStep;
+import knobs.harness.WorkCounters;
+import knobs.kernels.CostModel;
+import knobs.kernels.Inputs;
+import knobs.kernels.ModelConfig;
+import knobs.kernels.Presets;
+import knobs.kernels.VisionConfig;
+import knobs.kernels.VisionLanguageModel;
+import knobs.kernels.VisionPresets;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Device;
+import org.bytedeco.pytorch.NoGradGuard;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * How vision tokens drive prefill latency: a LLaVA-style pipeline with random weights runs a ViT
+ * encoder over {@code crops} image crops (the 1×1 … 1×12 tilings of profiling Exp 1), projects each
+ * crop to a fixed number of tokens, then prefills the LLM over those vision tokens followed by the
+ * text prompt. Vision encoder, projector and prefill are timed separately as secondary metrics, so
+ * the growth with crops can be drawn as a stacked bar and attributed to a stage.
+ */
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MILLISECONDS)
+// Steps take ~20-300 ms with the defaults: 2 one-second warmups settle the JIT and allocator, 5 measurements give n=5.
+@Warmup(iterations = 2, time = 1)
+@Measurement(iterations = 5, time = 1)
+// One fork per configuration: each gets a fresh native heap and thread pools.
+@Fork(value = 1, jvmArgsAppend = {Harness.NO_PHYSICAL_BYTES_CHECK, Harness.HEAP})
+@State(Scope.Thread)
+public class ContextScaling {
+    /** Image crops per sequence; each yields the vision preset's tokens per crop. */
+    @Param({"1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12"})
+    public int crops;
+
+    /** Vision encoder preset: vit-cpu (16 tokens per crop), vit-l-336 (144), vit-tiny (4, for tests). */
+    @Param("vit-cpu")
+    public String vision;
+
+    /** LLM preset (any dense or MoE preset whose maxSeq holds the vision and text tokens). */
+    @Param("dense-cpu")
+    public String model;
+
+    /** Text tokens after the vision tokens. */
+    @Param("32")
+    public int textTokens;
+
+    @Param("1")
+    public int batch;
+
+    @Param("cpu")
+    public String device;
+
+    private Harness.Session session;
+    private VisionLanguageModel vlm;
+    private Tensor images; // (B·crops, 3, H, W)
+    private Tensor ids;    // (B, textTokens)
+    private CostModel.Multimodal cost;
+    private long visionTokens;
+
+    @Setup(Level.Trial)
+    public void setUp() {
+        VisionConfig v = VisionPresets.get(vision);
+        ModelConfig llm = Presets.get(model);
+        VisionLanguageModel.checkWorkload(v, llm, batch, crops, textTokens); // before loading anything
+        session = Harness.setUp(device);
+        Device d = session.device().torchDevice();
+        vlm = VisionLanguageModel.create(v, llm, ModelStep.SEED).toDevice(d);
+        images = Inputs.images(ModelStep.SEED + 1, (long) batch * crops, VisionConfig.CHANNELS, v.imageSize(), v.imageSize())
+                .to(d, torch.ScalarType.Float);
+        ids = Inputs.tokens(ModelStep.SEED + 2, llm.vocab(), batch, textTokens).to(d, torch.ScalarType.Long);
+        cost = CostModel.multimodal(v, llm, batch, crops, textTokens, Float.BYTES);
+        visionTokens = (long) batch * crops * v.tokensPerCrop();
+        session.device().sync();
+    }
+
+    @TearDown(Level.Trial)
+    public void tearDown() {
+        session.device().sync();
+        images.close();
+        ids.close();
+    }
+
+    @Benchmark
+    public Tensor prefill(WorkCounters work, ComponentCounters parts) {
+        ComputeDevice d = session.device();
+        try (PointerScope scope = new PointerScope(); NoGradGuard noGrad = new NoGradGuard()) {
+            d.sync();
+            long t0 = System.nanoTime();
+            Tensor features = vlm.encode(images);                 // (B·crops, P, dv)
+            d.sync();
+            long t1 = System.nanoTime();
+            Tensor tokens = vlm.project(features, batch);         // (B, crops·tpc, d)
+            d.sync();
+            long t2 = System.nanoTime();
+            Tensor logits = vlm.prefill(tokens, ids);             // (B, crops·tpc + textTokens, V)
+            d.sync();
+            long t3 = System.nanoTime();
+            parts.addVision(t1 - t0, visionTokens);
+            parts.addProjector(t2 - t1);
+            parts.addPrefill(t3 - t2);
+            work.add(cost.flops(), cost.bytes(), visionTokens + (long) batch * textTokens);
+            return logits;
+        }
+    }
+}
