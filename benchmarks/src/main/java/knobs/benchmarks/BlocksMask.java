@@ -1,6 +1,7 @@
 package knobs.benchmarks;
 
 import java.util.concurrent.TimeUnit;
+import knobs.harness.DeviceTimeCounters;
 import knobs.harness.Harness;
 import knobs.harness.ModelStep;
 import knobs.harness.WorkCounters;
@@ -75,7 +76,7 @@ public class BlocksMask {
     }
 
     @Benchmark
-    public Tensor forward(WorkCounters work) {
-        return step.measure(work);
+    public Tensor forward(WorkCounters work, DeviceTimeCounters time) {
+        return step.measure(work, time);
     }
 }

@@ -1,6 +1,8 @@
 package knobs.benchmarks;
 
 import java.util.concurrent.TimeUnit;
+import knobs.harness.DeviceTimeCounters;
+import knobs.harness.DeviceTimer;
 import knobs.harness.Harness;
 import knobs.harness.WorkCounters;
 import org.bytedeco.javacpp.PointerScope;
@@ -54,6 +56,7 @@ public class Calibration {
     private long gemmFlops;
     private long gemmBytes;
     private long copyBytes;
+    private DeviceTimer timer;
 
     @Setup(Level.Trial)
     public void setUp() {
@@ -73,32 +76,36 @@ public class Calibration {
         gemmFlops = 2 * n * n * n;
         gemmBytes = 3 * n * n * Float.BYTES;
         copyBytes = 2 * elements * Float.BYTES; // read + write
+        timer = session.device().newTimer();
         session.device().sync();
     }
 
     @TearDown(Level.Trial)
     public void tearDown() {
         session.device().sync();
+        timer.close();
         for (Tensor t : new Tensor[] {a, b, c, src, dst}) {
             t.close();
         }
     }
 
     @Benchmark
-    public Tensor gemm(WorkCounters work) {
+    public Tensor gemm(WorkCounters work, DeviceTimeCounters time) {
         try (PointerScope scope = new PointerScope()) {
+            timer.start();
             torch.mm_out(c, a, b);
-            session.device().sync();
+            time.deviceNs += timer.stopAndSync();
         }
         work.add(gemmFlops, gemmBytes, 0);
         return c;
     }
 
     @Benchmark
-    public Tensor copy(WorkCounters work) {
+    public Tensor copy(WorkCounters work, DeviceTimeCounters time) {
         try (PointerScope scope = new PointerScope()) {
+            timer.start();
             dst.copy_(src);
-            session.device().sync();
+            time.deviceNs += timer.stopAndSync();
         }
         work.add(0, copyBytes, 0);
         return dst;

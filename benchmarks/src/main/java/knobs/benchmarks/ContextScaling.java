@@ -3,6 +3,8 @@ package knobs.benchmarks;
 import java.util.concurrent.TimeUnit;
 import knobs.harness.ComponentCounters;
 import knobs.harness.ComputeDevice;
+import knobs.harness.DeviceTimeCounters;
+import knobs.harness.DeviceTimer;
 import knobs.harness.Harness;
 import knobs.harness.ModelStep;
 import knobs.harness.WorkCounters;
@@ -76,6 +78,7 @@ public class ContextScaling {
     private Tensor ids;    // (B, textTokens)
     private CostModel.Multimodal cost;
     private long visionTokens;
+    private DeviceTimer timer;
 
     @Setup(Level.Trial)
     public void setUp() {
@@ -90,6 +93,7 @@ public class ContextScaling {
         ids = Inputs.tokens(ModelStep.SEED + 2, llm.vocab(), batch, textTokens).to(d, torch.ScalarType.Long);
         cost = CostModel.multimodal(v, llm, batch, crops, textTokens, Float.BYTES);
         visionTokens = (long) batch * crops * v.tokensPerCrop();
+        timer = session.device().newTimer();
         session.device().sync();
     }
 
@@ -98,12 +102,14 @@ public class ContextScaling {
         session.device().sync();
         images.close();
         ids.close();
+        timer.close();
     }
 
     @Benchmark
-    public Tensor prefill(WorkCounters work, ComponentCounters parts) {
+    public Tensor prefill(WorkCounters work, ComponentCounters parts, DeviceTimeCounters time) {
         ComputeDevice d = session.device();
         try (PointerScope scope = new PointerScope(); NoGradGuard noGrad = new NoGradGuard()) {
+            timer.start();
             d.sync();
             long t0 = System.nanoTime();
             Tensor features = vlm.encode(images);                 // (B·crops, P, dv)
@@ -113,7 +119,7 @@ public class ContextScaling {
             d.sync();
             long t2 = System.nanoTime();
             Tensor logits = vlm.prefill(tokens, ids);             // (B, crops·tpc + textTokens, V)
-            d.sync();
+            time.deviceNs += timer.stopAndSync(); // includes the stage syncs: a whole-step device time
             long t3 = System.nanoTime();
             parts.addVision(t1 - t0, visionTokens);
             parts.addProjector(t2 - t1);

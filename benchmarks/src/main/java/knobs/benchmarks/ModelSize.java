@@ -1,8 +1,11 @@
 package knobs.benchmarks;
 
 import java.util.concurrent.TimeUnit;
+import knobs.harness.DeviceTimeCounters;
+import knobs.harness.DeviceTimer;
 import knobs.harness.Harness;
 import knobs.harness.MemoryBudget;
+import knobs.harness.MemoryRegistry;
 import knobs.harness.ModelStep;
 import knobs.harness.WorkCounters;
 import knobs.kernels.CostModel;
@@ -79,6 +82,7 @@ public class ModelSize {
     private Tensor targets;
     private AdamW optimizer;
     private CostModel.Cost cost;
+    private DeviceTimer timer;
 
     @Setup(Level.Trial)
     public void setUp() {
@@ -92,11 +96,13 @@ public class ModelSize {
             throw new IllegalArgumentException("batchSize=" + batchSize + " contextLength=" + contextLength
                     + " is not allowed for size '" + size + "': need batchSize >= 1 and 1 <= contextLength <= " + c.maxSeq());
         }
-        MemoryBudget.require(MemoryEstimate.of(c, kind, batchSize, contextLength, p.weightBytes()),
+        MemoryEstimate estimate = MemoryEstimate.of(c, kind, batchSize, contextLength, p.weightBytes());
+        MemoryBudget.require(estimate,
                 "ModelSize size=" + size + " pass=" + pass + " precision=" + precision + " batchSize=" + batchSize
                         + " contextLength=" + contextLength);
         session = Harness.setUp(device);
         model = Gpt.create(c, ModelStep.SEED).toDevice(session.device().torchDevice()).toPrecision(p);
+        MemoryRegistry.register(model, estimate, session.device());
         inputs = Inputs.tokens(ModelStep.SEED + 1, c.vocab(), batchSize, contextLength).to(session.device().torchDevice(), torch.ScalarType.Long);
         targets = Inputs.tokens(ModelStep.SEED + 2, c.vocab(), batchSize, contextLength).to(session.device().torchDevice(), torch.ScalarType.Long);
         if (kind == Pass.TRAIN_STEP) {
@@ -104,18 +110,21 @@ public class ModelSize {
         }
         CostModel.Cost forward = CostModel.forward(c, batchSize, contextLength, 0, p);
         cost = kind == Pass.FORWARD ? forward : CostModel.forwardBackward(forward);
+        timer = session.device().newTimer();
     }
 
     @TearDown(Level.Trial)
     public void tearDown() {
         session.device().sync();
+        timer.close();
         inputs.close();
         targets.close();
     }
 
     @Benchmark
-    public Tensor step(WorkCounters work) {
+    public Tensor step(WorkCounters work, DeviceTimeCounters time) {
         try (PointerScope scope = new PointerScope()) {
+            timer.start();
             Tensor out;
             if (kind == Pass.FORWARD) {
                 try (NoGradGuard noGrad = new NoGradGuard()) {
@@ -133,7 +142,7 @@ public class ModelSize {
                     optimizer.step();
                 }
             }
-            session.device().sync();
+            time.deviceNs += timer.stopAndSync();
             work.add(cost, (long) batchSize * contextLength);
             return out;
         }

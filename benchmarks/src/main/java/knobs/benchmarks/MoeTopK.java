@@ -1,6 +1,7 @@
 package knobs.benchmarks;
 
 import java.util.concurrent.TimeUnit;
+import knobs.harness.DeviceTimeCounters;
 import knobs.harness.Harness;
 import knobs.harness.ModelStep;
 import knobs.harness.RoutingCounters;
@@ -83,8 +84,8 @@ public class MoeTopK {
     }
 
     @Benchmark
-    public Tensor forward(WorkCounters work, RoutingCounters routing) {
-        Tensor logits = step.measure(work);
+    public Tensor forward(WorkCounters work, DeviceTimeCounters time, RoutingCounters routing) {
+        Tensor logits = step.measure(work, time);
         routing.add(step.model().lastRouting()); // a few Java loops over 64 counts per layer, after the sync
         return logits;
     }

@@ -1,9 +1,12 @@
 package knobs.benchmarks;
 
 import java.util.concurrent.TimeUnit;
+import knobs.harness.DeviceTimeCounters;
+import knobs.harness.DeviceTimer;
 import knobs.harness.GenerationCounters;
 import knobs.harness.Harness;
 import knobs.harness.MemoryBudget;
+import knobs.harness.MemoryRegistry;
 import knobs.harness.ModelStep;
 import knobs.harness.WorkCounters;
 import knobs.kernels.CostModel;
@@ -65,30 +68,35 @@ public class OutputTokens {
     private Generation generation;
     private Tensor prompt;
     private CostModel.Cost cost;
+    private DeviceTimer timer;
 
     @Setup(Level.Trial)
     public void setUp() {
         ModelConfig c = Presets.get(model);
         Generation.requireFits(c, promptLen, maxNewTokens);
         session = Harness.setUp(device);
-        MemoryBudget.require(MemoryEstimate.of(c, Pass.FORWARD, batch, promptLen + maxNewTokens, Float.BYTES),
-                "OutputTokens on model '" + model + "'");
+        MemoryEstimate estimate = MemoryEstimate.of(c, Pass.FORWARD, batch, promptLen + maxNewTokens, Float.BYTES);
+        MemoryBudget.require(estimate, "OutputTokens on model '" + model + "'");
         gpt = Gpt.create(c, ModelStep.SEED).toDevice(session.device().torchDevice());
+        MemoryRegistry.register(gpt, estimate, session.device());
         generation = new Generation(gpt, batch);
         prompt = Inputs.tokens(ModelStep.SEED + 1, c.vocab(), batch, promptLen).to(session.device().torchDevice(), torch.ScalarType.Long);
         cost = CostModel.generation(c, batch, promptLen, maxNewTokens, Float.BYTES);
+        timer = session.device().newTimer();
     }
 
     @TearDown(Level.Trial)
     public void tearDown() {
         session.device().sync();
+        timer.close();
         generation.close();
         prompt.close();
     }
 
     @Benchmark
-    public Tensor generate(WorkCounters work, GenerationCounters parts) {
+    public Tensor generate(WorkCounters work, GenerationCounters parts, DeviceTimeCounters time) {
         try (PointerScope scope = new PointerScope(); NoGradGuard noGrad = new NoGradGuard()) {
+            timer.start();
             long t0 = System.nanoTime();
             Tensor token = generation.prefill(prompt);
             session.device().sync();
@@ -96,7 +104,7 @@ public class OutputTokens {
             for (int i = 1; i < maxNewTokens; i++) {
                 token = generation.decode(token);
             }
-            session.device().sync();
+            time.deviceNs += timer.stopAndSync();
             long t2 = System.nanoTime();
             parts.prefillNs += t1 - t0;
             parts.decodeNs += t2 - t1;

@@ -1,6 +1,7 @@
 package knobs.benchmarks;
 
 import java.util.concurrent.TimeUnit;
+import knobs.harness.DeviceTimeCounters;
 import knobs.harness.Harness;
 import knobs.harness.ModelStep;
 import knobs.harness.WorkCounters;
@@ -62,7 +63,7 @@ public class SeqLenScaling {
     }
 
     @Benchmark
-    public Tensor prefill(WorkCounters work) {
-        return step.measure(work);
+    public Tensor prefill(WorkCounters work, DeviceTimeCounters time) {
+        return step.measure(work, time);
     }
 }

@@ -1,6 +1,7 @@
 package knobs.benchmarks;
 
 import java.util.concurrent.TimeUnit;
+import knobs.harness.DeviceTimeCounters;
 import knobs.harness.Harness;
 import knobs.harness.ModelStep;
 import knobs.harness.WorkCounters;
@@ -66,7 +67,7 @@ public class WarmupComparison {
         step = new ModelStep(Presets.get(model), Phase.parse(phase), batch, promptLen, session.device());
         WorkCounters untimed = new WorkCounters();
         for (int i = 0; i < warmupSteps; i++) {
-            step.measure(untimed); // exactly what a timed step does, outside the measurement
+            step.measure(untimed, new DeviceTimeCounters()); // exactly what a timed step does, outside the measurement
         }
     }
 
@@ -76,7 +77,7 @@ public class WarmupComparison {
     }
 
     @Benchmark
-    public Tensor step(WorkCounters work) {
-        return step.measure(work);
+    public Tensor step(WorkCounters work, DeviceTimeCounters time) {
+        return step.measure(work, time);
     }
 }

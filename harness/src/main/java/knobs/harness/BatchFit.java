@@ -1,11 +1,5 @@
 package knobs.harness;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.Paths;
 import knobs.kernels.MemoryEstimate;
 import knobs.kernels.ModelConfig;
 import knobs.kernels.Pass;
@@ -68,36 +62,13 @@ public final class BatchFit {
 
     /** Peak resident-memory growth of building the model at {@code batch} and running one step. */
     static long measurePeak(ModelConfig c, Phase phase, int promptLen, int batch, ComputeDevice device) {
-        long before = status("VmRSS:");
-        resetPeak();
+        long before = ProcMemory.rss();
+        ProcMemory.resetPeakRss();
         try (ModelStep step = new ModelStep(c, phase, batch, promptLen, device);
              PointerScope scope = new PointerScope(); NoGradGuard noGrad = new NoGradGuard()) {
             step.run();
             device.sync();
         }
-        return status("VmHWM:") - before;
-    }
-
-    private static void resetPeak() {
-        try {
-            Files.writeString(Paths.get("/proc/self/clear_refs"), "5", StandardCharsets.US_ASCII);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot reset the peak RSS through /proc/self/clear_refs (Linux only)", e);
-        }
-    }
-
-    /** A /proc/self/status field in bytes. */
-    static long status(String field) {
-        Path p = Paths.get("/proc/self/status");
-        try {
-            for (String line : Files.readAllLines(p, StandardCharsets.US_ASCII)) {
-                if (line.startsWith(field)) {
-                    return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
-                }
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read " + p + " (Linux only)", e);
-        }
-        throw new IllegalStateException(p + " has no " + field + " line");
+        return ProcMemory.peakRss() - before;
     }
 }

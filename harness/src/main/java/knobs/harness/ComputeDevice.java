@@ -66,9 +66,42 @@ public final class ComputeDevice {
         return cuda;
     }
 
+    /** The CUDA device index; 0 for the CPU. */
+    public int index() {
+        return index;
+    }
+
+    /**
+     * A reusable timer of this device's work (see {@link DeviceTimer}): CUDA events created with
+     * timing enabled on a GPU, the host clock on the CPU. Create it in setup, not in the timed region.
+     */
+    public DeviceTimer newTimer() {
+        return cuda ? new CudaEventTimer(index) : new HostTimer();
+    }
+
     /** libtorch's device object, for moving modules and creating tensors. */
     public Device torchDevice() {
         return device;
+    }
+
+    /** The CPU's timer: its ops run synchronously on the calling thread, so the host clock is its clock. */
+    private static final class HostTimer implements DeviceTimer {
+        private long startNs;
+
+        @Override
+        public void start() {
+            startNs = System.nanoTime();
+        }
+
+        @Override
+        public long stopAndSync() {
+            return System.nanoTime() - startNs;
+        }
+
+        @Override
+        public void close() {
+            // nothing native to free
+        }
     }
 
     /** Canonical name: {@code cpu} or {@code cuda:N}. */

@@ -24,8 +24,9 @@ public final class Harness {
     }
 
     /**
-     * Loads libtorch, applies {@code -Dknobs.threads} to both pools, resolves {@code device}, and
-     * writes the environment sidecar.
+     * Loads libtorch, applies {@code -Dknobs.threads} to both pools, records the resident-memory
+     * baseline ({@link MemoryRegistry#recordBaseline()}), resolves {@code device}, and writes the
+     * environment sidecar.
      */
     public static Session setUp(String device) {
         // JMH's -jvmArgsAppend on the command line replaces the classes' @Fork flags, so the flag is
@@ -35,6 +36,8 @@ public final class Harness {
         }
         Natives.load();
         Threads.Counts threads = Threads.applyConfigured();
+        // Resident memory with libtorch loaded but no model built: the memory profiler's baseline.
+        MemoryRegistry.recordBaseline();
         ComputeDevice d = ComputeDevice.parse(device);
         Environment env = Environment.capture(d, threads);
         env.writeSidecar(Environment.sidecarDir());

@@ -4,7 +4,9 @@ import knobs.kernels.CostModel;
 import knobs.kernels.Gpt;
 import knobs.kernels.Inputs;
 import knobs.kernels.KvCache;
+import knobs.kernels.MemoryEstimate;
 import knobs.kernels.ModelConfig;
+import knobs.kernels.Pass;
 import knobs.kernels.Phase;
 import knobs.kernels.Precision;
 import org.bytedeco.javacpp.PointerScope;
@@ -35,6 +37,7 @@ public final class ModelStep implements AutoCloseable {
     private final KvCache cache;
     private final CostModel.Cost cost;
     private final ComputeDevice device;
+    private final DeviceTimer timer;
 
     /** An fp32 step; see {@link #ModelStep(ModelConfig, Phase, int, int, ComputeDevice, Precision)}. */
     public ModelStep(ModelConfig config, Phase phase, int batch, int promptLen, ComputeDevice device) {
@@ -57,7 +60,8 @@ public final class ModelStep implements AutoCloseable {
      * dense-only and CPU-only, and fails here, before any timing, otherwise), applies
      * {@code configure} (e.g. to mask blocks or change the MoE routing), makes its inputs, and for
      * decode a KV cache in the precision's activation dtype filled with the prompt. The cost
-     * follows the model's active blocks.
+     * follows the model's active blocks. The model and its memory estimate are registered with
+     * {@link MemoryRegistry} for {@link MemoryProfiler}.
      */
     public ModelStep(ModelConfig config, Phase phase, int batch, int promptLen, ComputeDevice device, Precision precision,
                      java.util.function.Consumer<Gpt> configure) {
@@ -72,10 +76,11 @@ public final class ModelStep implements AutoCloseable {
         this.precision = precision;
         this.promptLen = promptLen;
         this.batch = batch;
-        MemoryBudget.require(knobs.kernels.MemoryEstimate.of(config, knobs.kernels.Pass.FORWARD, batch, promptLen + 1, precision.weightBytes()),
-                "model '" + config.name() + "' with batch=" + batch + " promptLen=" + promptLen);
+        MemoryEstimate estimate = MemoryEstimate.of(config, Pass.FORWARD, batch, promptLen + 1, precision.weightBytes());
+        MemoryBudget.require(estimate, "model '" + config.name() + "' with batch=" + batch + " promptLen=" + promptLen);
         this.model = Gpt.create(config, SEED).toDevice(device.torchDevice()).toPrecision(precision);
         configure.accept(model);
+        MemoryRegistry.register(model, estimate, device);
         this.prompt = Inputs.tokens(SEED + 1, config.vocab(), batch, promptLen).to(device.torchDevice(), torch.ScalarType.Long);
         this.next = Inputs.tokens(SEED + 2, config.vocab(), batch, 1).to(device.torchDevice(), torch.ScalarType.Long);
         if (phase == Phase.DECODE) {
@@ -87,6 +92,7 @@ public final class ModelStep implements AutoCloseable {
         } else {
             cache = null;
         }
+        this.timer = device.newTimer();
         this.cost = phase == Phase.PREFILL
                 ? CostModel.forward(config, batch, promptLen, 0, precision, model.activeBlocks())
                 : CostModel.forward(config, batch, 1, promptLen, precision, model.activeBlocks());
@@ -104,13 +110,15 @@ public final class ModelStep implements AutoCloseable {
 
     /**
      * The timed body every step benchmark shares: one {@link #run()} in its own pointer scope with
-     * autograd off, a device sync so queued GPU work is inside the measurement, and the step's
-     * work added to {@code work}. Returns the logits for JMH to consume.
+     * autograd off, timed on the device's own clock (CUDA events on a GPU, see {@link DeviceTimer})
+     * into {@code time}, ending with a device sync so queued GPU work is inside the measurement, and
+     * the step's work added to {@code work}. Returns the logits for JMH to consume.
      */
-    public Tensor measure(WorkCounters work) {
+    public Tensor measure(WorkCounters work, DeviceTimeCounters time) {
         try (PointerScope scope = new PointerScope(); NoGradGuard noGrad = new NoGradGuard()) {
+            timer.start();
             Tensor logits = run();
-            device.sync();
+            time.deviceNs += timer.stopAndSync(); // the stop is the in-region sync
             work.add(cost, tokens());
             return logits;
         }
@@ -134,10 +142,11 @@ public final class ModelStep implements AutoCloseable {
         return model;
     }
 
-    /** Waits for queued device work, then frees the cache and inputs. */
+    /** Waits for queued device work, then frees the timer, the cache and the inputs. */
     @Override
     public void close() {
         device.sync();
+        timer.close();
         if (cache != null) {
             cache.close();
         }

@@ -1,0 +1,150 @@
+package knobs.benchmarks;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import knobs.harness.EnergyProfiler;
+import knobs.harness.MemoryProfiler;
+import knobs.harness.NoiseProfiler;
+import knobs.kernels.CostModel;
+import knobs.kernels.MemoryEstimate;
+import knobs.kernels.Pass;
+import knobs.kernels.Presets;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.openjdk.jmh.runner.Runner;
+import org.openjdk.jmh.runner.RunnerException;
+
+/** The Knobs profilers through real JMH runs on {@code tiny}: their metrics land in JMH's JSON. */
+class ProfilerSmokeTest {
+    @TempDir
+    Path dir;
+
+    private JmhRuns jmh;
+
+    @BeforeEach
+    void runner() {
+        jmh = new JmhRuns(dir);
+    }
+
+    @Test
+    void memoryAndNoiseProfilersAndDeviceTimeLandInTheJson() throws Exception {
+        JsonNode run = jmh.run(jmh.options("knobs.benchmarks.ModelSize.step").param("size", "tiny").param("pass", "forward")
+                .param("batchSize", "1").param("contextLength", "16")
+                .addProfiler(MemoryProfiler.class).addProfiler(NoiseProfiler.class)).get(0);
+        long params = Presets.get("tiny").parameterCount() * Float.BYTES;
+        assertEquals(params, metric(run, "mem.paramBytes", "bytes"), 0.0);
+        double peak = metric(run, "mem.peakRss", "bytes");
+        assertTrue(peak > params, "peak RSS " + peak + " must hold at least the parameters, " + params);
+        double aboveBaseline = metric(run, "mem.peakRssAboveBaseline", "bytes");
+        assertTrue(aboveBaseline > 0 && aboveBaseline < peak, "above baseline: " + aboveBaseline);
+        MemoryEstimate estimate = MemoryEstimate.of(Presets.get("tiny"), Pass.FORWARD, 1, 16, Float.BYTES);
+        assertEquals(estimate.total(), metric(run, "mem.estimate", "bytes"), 0.0);
+        assertEquals(estimate.weights(), metric(run, "mem.estimateWeights", "bytes"), 0.0);
+        assertTrue(metric(run, "mem.javacppPhysicalBytes", "bytes") > params);
+        assertTrue(metric(run, "mem.javacppTotalBytes", "bytes") >= 0);
+        assertTrue(run.at("/secondaryMetrics/mem.cudaPeakAllocated").isMissingNode(), "no CUDA metrics on the CPU");
+
+        assertTrue(metric(run, "noise.gcCount", "count") >= 0);
+        assertTrue(metric(run, "noise.gcMs", "ms") >= 0);
+        assertTrue(metric(run, "noise.jitMs", "ms") >= 0);
+
+        double deviceMsPerOp = JmhRuns.perOp(run, "deviceNs") / 1e6;
+        double wallMsPerOp = run.at("/primaryMetric/rawData/0/0").asDouble();
+        assertTrue(deviceMsPerOp > 0 && deviceMsPerOp <= wallMsPerOp, "device " + deviceMsPerOp + " ms/op, wall " + wallMsPerOp);
+        assertEquals(CostModel.forward(Presets.get("tiny"), 1, 16, 0, 4).flops(), JmhRuns.perOp(run, "flops"), 0.0);
+    }
+
+    @Test
+    void energyProfilerReadsAFakePowercapTreeInTheFork() throws Exception {
+        Path root = Files.createDirectories(dir.resolve("powercap"));
+        long range = 262_143_328_850L;
+        try (FakeCounter pkg = new FakeCounter(root, "intel-rapl:0", "package-0", 30.0, range);
+             FakeCounter dram = new FakeCounter(root, "intel-rapl:0:0", "dram", 6.0, range)) {
+            JsonNode run = jmh.run(jmh.options("knobs.benchmarks.ModelSize.step").param("size", "tiny").param("pass", "forward")
+                    .param("batchSize", "1").param("contextLength", "16")
+                    .addProfiler(EnergyProfiler.class, "root=" + root + ";nvml=off")).get(0);
+            double pkgJ = metric(run, "energy.package-0", "J");
+            double dramJ = metric(run, "energy.dram", "J");
+            double total = metric(run, "energy.total", "J");
+            assertEquals(pkgJ + dramJ, total, 1e-9);
+            assertEquals(36.0, metric(run, "energy.watts", "W"), 12.0, "the fake counters run at 30 W + 6 W");
+            double flops = run.at("/secondaryMetrics/flops/rawData/0/0").asDouble();
+            assertEquals(flops / total, metric(run, "energy.flopsPerJoule", "FLOPs/J"), flops / total * 1e-9);
+            double ops = run.at("/secondaryMetrics/ops/rawData/0/0").asDouble();
+            assertEquals(total / ops, metric(run, "energy.joulesPerOp", "J/op"), total / ops * 0.01,
+                    "one thread: every invocation of the iteration is counted by the ops counter too");
+        }
+    }
+
+    @Test
+    void energyProfilerWithoutCountersStopsTheRunBeforeAnyFork() {
+        Path missing = dir.resolve("no-powercap");
+        RunnerException e = assertThrows(RunnerException.class, () -> new Runner(jmh.options("knobs.benchmarks.ModelSize.step")
+                .param("size", "tiny").param("pass", "forward").addProfiler(EnergyProfiler.class, "root=" + missing + ";nvml=off")
+                .build()).run());
+        assertEquals("Profilers failed to initialize, exiting.", e.getMessage());
+        String cause = String.valueOf(e.getCause());
+        assertTrue(cause.contains(missing + "/intel-rapl:*/{name,energy_uj,max_energy_range_uj}"), cause);
+        assertTrue(Files.notExists(dir.resolve("result.json")), "nothing ran");
+    }
+
+    /** A secondary metric's value in the first iteration of the first fork, checking its unit. */
+    private static double metric(JsonNode run, String name, String unit) {
+        JsonNode m = run.at("/secondaryMetrics/" + name);
+        assertTrue(!m.isMissingNode(), name + " missing from " + run.get("secondaryMetrics").fieldNames());
+        assertEquals(unit, m.get("scoreUnit").asText(), name);
+        return m.at("/rawData/0/0").asDouble();
+    }
+
+    /**
+     * A powercap zone whose energy_uj a background thread advances at a fixed power, following the
+     * elapsed time (so readings measure the power however the thread is scheduled). Writes go
+     * through a rename, so the fork never reads half a file.
+     */
+    private static final class FakeCounter implements AutoCloseable {
+        private final Thread thread;
+        private volatile boolean running = true;
+
+        FakeCounter(Path root, String id, String name, double watts, long rangeUj) throws IOException {
+            Path zone = Files.createDirectories(root.resolve(id));
+            Files.writeString(zone.resolve("name"), name + "\n", StandardCharsets.US_ASCII);
+            Files.writeString(zone.resolve("max_energy_range_uj"), rangeUj + "\n", StandardCharsets.US_ASCII);
+            Path file = zone.resolve("energy_uj");
+            Path tmp = zone.resolve(".energy_uj.tmp");
+            long t0 = System.nanoTime();
+            Files.writeString(file, "0\n", StandardCharsets.US_ASCII);
+            thread = new Thread(() -> {
+                while (running) {
+                    long uj = (long) ((System.nanoTime() - t0) * 1e-3 * watts) % (rangeUj + 1);
+                    try {
+                        Files.writeString(tmp, uj + "\n", StandardCharsets.US_ASCII);
+                        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+                        Thread.sleep(2);
+                    } catch (IOException e) {
+                        throw new UncheckedIOException(e);
+                    } catch (InterruptedException e) {
+                        return;
+                    }
+                }
+            }, "fake-rapl-" + name);
+            thread.setDaemon(true);
+            thread.start();
+        }
+
+        @Override
+        public void close() throws InterruptedException {
+            running = false;
+            thread.join();
+        }
+    }
+}
