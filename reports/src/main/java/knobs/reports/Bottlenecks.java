@@ -38,6 +38,9 @@ final class Bottlenecks {
     /** Routing imbalance: above this, and above {@link #IMBALANCE_OVER_UNIFORM}× uniform routing's. */
     static final double IMBALANCE = 2;
     static final double IMBALANCE_OVER_UNIFORM = 1.5;
+    /** GC/JIT noise: high when a sample loses more than this fraction of its iteration, or most samples are disturbed. */
+    static final double NOISE_HIGH = 0.10;
+    static final double NOISE_MEDIUM = 0.05;
     /** Backward gap: forward_backward / forward against 3, allowed band, and the band beyond which it is high. */
     static final double BACKWARD_EXPECTED = 3;
     static final double GAP_LOW = 0.8;
@@ -73,6 +76,7 @@ final class Bottlenecks {
         b.poorScaling();
         b.routingImbalance();
         b.backwardGap();
+        b.gcJitNoise();
         return new Findings(b.findings, b.notJudged);
     }
 
@@ -454,6 +458,66 @@ final class Bottlenecks {
                             + " (its fixed cost is paid once for both passes), or some backward work is skipped"
                             + " (frozen parameters, no input gradients); compare the FLOP/s of the two passes."));
         }
+    }
+
+    /**
+     * Rule gc_jit_noise: iterations whose measured time includes GC pauses or JIT compilation beyond
+     * {@link NoiseMetrics#THRESHOLD}. Judged only where the noise profiler's metrics are present; the
+     * disturbed samples are those {@link Summarizer} marked, listed by sample id as evidence.
+     */
+    void gcJitNoise() {
+        Map<List<Object>, List<Sample>> byRow = new LinkedHashMap<>();
+        for (Sample s : report.samples()) {
+            byRow.computeIfAbsent(rowKey(s.benchmark(), s.params(), s.mode()), k -> new ArrayList<>()).add(s);
+        }
+        boolean recorded = false;
+        for (SummaryRow row : report.summary()) {
+            List<Sample> samples = byRow.getOrDefault(rowKey(row.benchmark(), row.params(), row.mode()), List.of());
+            if (samples.stream().noneMatch(s -> NoiseMetrics.timed(s.secondary()))) {
+                continue;
+            }
+            recorded = true;
+            if (samples.stream().anyMatch(s -> !s.secondary().containsKey(Summarizer.OPS))) {
+                notJudged.add(new NotJudged(Rule.GC_JIT_NOISE, row.benchmark(), row.mode(), row.params(),
+                        "no 'ops' counter: the iterations' measured time (time per op × ops) is unknown"));
+                continue;
+            }
+            List<Sample> hit = samples.stream().filter(s -> s.noise() != null).toList();
+            if (hit.isEmpty()) {
+                continue;
+            }
+            NoiseMetrics.SampleNoise worst = hit.stream().map(Sample::noise)
+                    .max(Comparator.comparingDouble(NoiseMetrics.SampleNoise::fraction)).orElseThrow();
+            Severity severity = worst.fraction() > NOISE_HIGH || 2 * hit.size() > samples.size() ? Severity.HIGH
+                    : worst.fraction() > NOISE_MEDIUM || hit.size() > 1 ? Severity.MEDIUM : Severity.LOW;
+            add(Rule.GC_JIT_NOISE, severity, row,
+                    evidence("sample_ids", hit.stream().map(x -> (Object) (long) x.sampleId()).toList(),
+                            "fraction", hit.stream().map(x -> (Object) x.noise().fraction()).toList(),
+                            "gc_ms", hit.stream().map(x -> (Object) x.noise().gcMs()).toList(),
+                            "jit_ms", hit.stream().map(x -> (Object) x.noise().jitMs()).toList(),
+                            "gc_count", hit.stream().map(x -> (Object) x.noise().gcCount()).toList(),
+                            "iteration_ms", hit.stream().map(x -> (Object) x.noise().iterationMs()).toList(),
+                            "threshold", NoiseMetrics.THRESHOLD, "disturbed", (long) hit.size(), "n", (long) samples.size()),
+                    hit.size() + " of " + samples.size() + " samples spent more than "
+                            + Format.percent(100 * NoiseMetrics.THRESHOLD) + " of the iteration in GC pauses or JIT"
+                            + " compilation (worst: " + Format.percent(100 * worst.fraction()) + ": GC "
+                            + ms(worst.gcMs()) + ", JIT " + ms(worst.jitMs()) + " of " + Format.sig(worst.iterationMs()) + " ms)",
+                    "GC pauses: allocate less in the timed method, or give the heap room (-Xmx, -Xmn) so that no"
+                            + " collection lands in a measured iteration. JIT time: add warmup (-wi, -w) so compilation"
+                            + " ends before measurement. The disturbed samples carry \"noise\" in all_samples.");
+        }
+        if (!recorded) {
+            notJudged.add(new NotJudged(Rule.GC_JIT_NOISE, null, null, null, "no " + NoiseMetrics.GC_MS + " or "
+                    + NoiseMetrics.JIT_MS + " metrics among the inputs (they come from the noise profiler)"));
+        }
+    }
+
+    private static List<Object> rowKey(String benchmark, Params params, String mode) {
+        return List.of(benchmark, params, mode);
+    }
+
+    private static String ms(Double v) {
+        return v == null ? "not recorded" : Format.sig(v) + " ms";
     }
 
     private static SummaryRow pass(RowGroup group, String pass) {

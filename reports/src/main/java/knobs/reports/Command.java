@@ -22,8 +22,17 @@ public interface Command {
      * Runs the command.
      *
      * @param args the arguments after the command name
+     * @return the exit status: 0, or {@link #FOUND} when the command found what it exists to flag
+     *         ({@code compare}: a regression)
      * @throws ReportException bad input or usage (exit status 2)
      * @throws IOException     an I/O failure that is not the input's fault (exit status 1)
      */
-    void run(List<String> args, CommandContext context) throws ReportException, IOException;
+    int run(List<String> args, CommandContext context) throws ReportException, IOException;
+
+    /**
+     * Exit status of a command that ran fine and found what it flags (a regression). It shares 1 with
+     * an unexpected failure, as CI conventions want any non-zero status to stop a job; scripts that must
+     * tell the two apart check whether the command wrote its outputs (unexpected failures write none).
+     */
+    int FOUND = 1;
 }

@@ -32,7 +32,10 @@ public record Findings(List<Finding> findings, List<NotJudged> notJudged) {
         ROUTING_IMBALANCE("routing_imbalance", "busiest-expert load / mean load > 2 and > 1.5× what uniform"
                 + " random routing of the same tokens would give"),
         BACKWARD_GAP("backward_gap", "forward_backward time / forward time outside 3 × [0.8, 1.25]"
-                + " (backward is 2× the forward FLOPs)");
+                + " (backward is 2× the forward FLOPs)"),
+        GC_JIT_NOISE("gc_jit_noise", "some measured iterations spent more than 2 % of their time in GC pauses plus"
+                + " JIT compilation (the noise profiler's " + NoiseMetrics.GC_MS + " and " + NoiseMetrics.JIT_MS
+                + "); the samples are marked \"noise\" in all_samples");
 
         private final String id;
         private final String condition;

@@ -81,4 +81,12 @@ final class Format {
     static String percent(double percent) {
         return sig(percent) + "%";
     }
+
+    /**
+     * A number for text meant to be read back by people or tools: up to six significant digits, no
+     * exponent, no trailing zeros ({@code 0.01}, {@code 0.0125}, {@code 2.5}).
+     */
+    static String plain(double v) {
+        return new java.math.BigDecimal(v).round(new java.math.MathContext(6)).stripTrailingZeros().toPlainString();
+    }
 }

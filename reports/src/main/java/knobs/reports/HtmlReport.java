@@ -60,8 +60,18 @@ public final class HtmlReport {
      */
     public static byte[] write(Report report, Analyses analyses, List<Plots.Figure> figures, boolean plotted,
                                List<String> files) {
+        return write(report, analyses, figures, plotted, files, Map.of());
+    }
+
+    /**
+     * The whole page as UTF-8, with links to the logs of failed configurations.
+     *
+     * @param logLinks for failed configurations whose log exists: its path relative to the page
+     */
+    public static byte[] write(Report report, Analyses analyses, List<Plots.Figure> figures, boolean plotted,
+                               List<String> files, Map<FailedConfig, String> logLinks) {
         HtmlReport h = new HtmlReport();
-        h.page(report, analyses, figures, plotted, files);
+        h.page(report, analyses, figures, plotted, files, logLinks);
         return h.html.toString().getBytes(StandardCharsets.UTF_8);
     }
 
@@ -95,7 +105,8 @@ public final class HtmlReport {
         return this;
     }
 
-    private void page(Report report, Analyses a, List<Plots.Figure> figures, boolean plotted, List<String> files) {
+    private void page(Report report, Analyses a, List<Plots.Figure> figures, boolean plotted, List<String> files,
+                      Map<FailedConfig, String> logLinks) {
         Map<String, List<SummaryRow>> benchmarks = new LinkedHashMap<>();
         report.summary().forEach(r -> benchmarks.computeIfAbsent(r.benchmark(), k -> new ArrayList<>()).add(r));
         Map<String, String> ids = new LinkedHashMap<>();
@@ -115,7 +126,8 @@ public final class HtmlReport {
             raw(f == 0 ? "" : " · ").raw("<a href=\"").text(files.get(f)).raw("\">").text(files.get(f)).raw("</a>");
         }
         // Links are separated by newlines: without white space between them the bar could not wrap.
-        raw("</p>\n<nav>\n<a href=\"#findings\">Findings</a>\n<a href=\"#environment\">Environment</a>\n")
+        raw("</p>\n<nav>\n").raw(report.failed() == null ? "" : "<a href=\"#failed\">Failed configurations</a>\n")
+                .raw("<a href=\"#findings\">Findings</a>\n<a href=\"#environment\">Environment</a>\n")
                 .raw("<a href=\"#roofline\">Roofline</a>\n<a href=\"#model\">Performance model</a>\n");
         ids.forEach((b, id) -> raw("<a href=\"#").raw(id).raw("\">").text(b).raw("</a>\n"));
         raw("</nav>\n");
@@ -123,6 +135,9 @@ public final class HtmlReport {
             raw("<p class=\"note\">Plots were turned off (<code>--no-plots</code>): this page has tables only.</p>\n");
         }
 
+        if (report.failed() != null) {
+            failed(report.failed(), logLinks);
+        }
         findings(a.findings());
         environment(report.environment());
         roofline(a.roofline(), section(figures, "roofline"));
@@ -133,6 +148,33 @@ public final class HtmlReport {
 
     private static List<Plots.Figure> section(List<Plots.Figure> figures, String section) {
         return figures.stream().filter(f -> f.section().equals(section)).toList();
+    }
+
+    /** Near the top: a sweep with failures must not read as complete. */
+    private void failed(List<FailedConfig> failed, Map<FailedConfig, String> logLinks) {
+        raw("<section id=\"failed\">\n<h2>Failed configurations</h2>\n");
+        if (failed.isEmpty()) {
+            raw("<p>No configuration failed.</p>\n</section>\n");
+            return;
+        }
+        raw("<p class=\"note\">").text(failed.size() + (failed.size() == 1 ? " configuration" : " configurations")
+                + " of the sweep produced no result; the tables below leave them out.").raw("</p>\n");
+        raw("<table>\n<tr><th>benchmark</th><th>params</th><th>reason</th><th>log</th></tr>\n");
+        for (FailedConfig f : failed) {
+            raw("<tr><td>").text(f.benchmark()).raw("</td><td>")
+                    .text(f.params().values().isEmpty() ? "—" : f.params().toString().replaceAll("^\\{|}$", ""))
+                    .raw("</td><td>").text(f.reason()).raw("</td><td>");
+            String link = logLinks.get(f);
+            if (link != null) {
+                raw("<a href=\"").text(link).raw("\">").text(f.log()).raw("</a>");
+            } else if (f.log() != null) {
+                raw("<code>").text(f.log()).raw("</code>");
+            } else {
+                raw("—");
+            }
+            raw("</td></tr>\n");
+        }
+        raw("</table>\n</section>\n");
     }
 
     private void findings(Findings f) {

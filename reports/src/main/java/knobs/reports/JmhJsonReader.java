@@ -35,7 +35,16 @@ public final class JmhJsonReader {
      * @param display the path as given on the command line; used in messages and as {@link JmhRun#source()}
      */
     public static List<JmhRun> read(Path file, String display) throws ReportException {
-        JsonNode root = Json.read(file, display);
+        return read(Json.read(file, display), display);
+    }
+
+    /**
+     * Reads the already parsed content of one file.
+     *
+     * @param root    the file's JSON
+     * @param display the path as given; used in messages and as {@link JmhRun#source()}
+     */
+    public static List<JmhRun> read(JsonNode root, String display) throws ReportException {
         if (!root.isArray()) {
             throw new ReportException(display + ": not JMH JSON output: expected an array of benchmark results"
                     + " (as written by JMH -rf json), found " + kind(root));

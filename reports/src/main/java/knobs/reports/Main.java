@@ -8,13 +8,14 @@ import java.util.List;
 /**
  * Entry point of {@code reports.jar}: {@code java -jar reports.jar <command> [options]}.
  *
- * <p>Exit status: 0 success, 1 unexpected failure (stack trace printed), 2 bad input or usage
- * (one line {@code reports: <message>}).
+ * <p>Exit status: 0 success, 1 unexpected failure (stack trace printed) or — for {@code compare} — a
+ * regression found, 2 bad input or usage (one line {@code reports: <message>}).
  */
 public final class Main {
 
     /** Every command the CLI knows, in the order the usage text lists them. */
-    static final List<Command> COMMANDS = List.of(new SummarizeCommand());
+    static final List<Command> COMMANDS = List.of(new SummarizeCommand(), new CompareCommand(), new HistoryCommand(),
+            new ExportCommand());
 
     private Main() {
     }
@@ -44,8 +45,7 @@ public final class Main {
                     .filter(c -> c.name().equals(args[0]))
                     .findFirst()
                     .orElseThrow(() -> new UsageException("unknown command '" + args[0] + "'"));
-            command.run(Arrays.asList(args).subList(1, args.length), new CommandContext(workingDir, out, err));
-            return 0;
+            return command.run(Arrays.asList(args).subList(1, args.length), new CommandContext(workingDir, out, err));
         } catch (UsageException e) {
             err.println("reports: " + e.getMessage());
             err.print(usage());

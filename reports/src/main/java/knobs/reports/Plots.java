@@ -104,6 +104,62 @@ public final class Plots {
         return new Result(List.copyOf(p.figures), p.files);
     }
 
+    /**
+     * One configuration across the runs of a history: the median with the quartiles, and the runs
+     * where a change against the previous run was detected.
+     *
+     * @param name        file name stem and page section (made file-safe by the slug)
+     * @param title       the chart's title
+     * @param caption     one line under the figure
+     * @param runs        run numbers (1 = oldest) where the configuration was measured
+     * @param medianMs    median ms/op at each of those runs
+     * @param q1Ms        first quartile
+     * @param q3Ms        third quartile
+     * @param regressions run numbers flagged as regressions (a subset of {@code runs})
+     * @param improvements run numbers flagged as improvements
+     */
+    public record Trend(String name, String title, String caption, double[] runs, double[] medianMs, double[] q1Ms,
+                        double[] q3Ms, double[] regressions, double[] improvements) {
+    }
+
+    /** Draws one trend chart per configuration of a history ({@code history show}). */
+    public static Result trends(List<Trend> trends) throws IOException {
+        Plots p = new Plots();
+        for (Trend t : trends) {
+            p.trend(t);
+        }
+        return new Result(List.copyOf(p.figures), p.files);
+    }
+
+    private void trend(Trend t) throws IOException {
+        XYChart chart = xy(t.title(), "run (1 = oldest)", "ms/op");
+        chart.getStyler().setLegendPosition(Styler.LegendPosition.OutsideS);
+        chart.getStyler().setLegendLayout(Styler.LegendLayout.Horizontal);
+        line(chart.addSeries("first quartile", t.runs(), t.q1Ms()), Color.LIGHT_GRAY);
+        line(chart.addSeries("third quartile", t.runs(), t.q3Ms()), Color.LIGHT_GRAY);
+        XYSeries median = chart.addSeries("median", t.runs(), t.medianMs());
+        median.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Line);
+        median.setMarker(SeriesMarkers.CIRCLE);
+        median.setLineColor(COLORS[0]);
+        median.setMarkerColor(COLORS[0]);
+        marks(chart, "regression", t.regressions(), t, COLORS[3]);
+        marks(chart, "improvement", t.improvements(), t, COLORS[2]);
+        save(chart, "trend-" + t.name(), t.name(), t.caption());
+    }
+
+    /** Change points drawn over the median line, at the median of their run. */
+    private static void marks(XYChart chart, String label, double[] at, Trend t, Color color) {
+        if (at.length == 0) {
+            return;
+        }
+        double[] y = new double[at.length];
+        for (int i = 0; i < at.length; i++) {
+            y[i] = interpolate(t.runs(), t.medianMs(), at[i]);
+        }
+        chart.addSeries(label, at, y).setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Scatter)
+                .setMarker(SeriesMarkers.DIAMOND).setMarkerColor(color);
+    }
+
     private void roofline(Roofline r) throws IOException {
         if (!r.missing().isEmpty() || r.points().isEmpty()) {
             return;

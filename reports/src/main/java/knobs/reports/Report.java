@@ -8,11 +8,20 @@ import java.util.List;
  * @param environment where it was measured
  * @param summary     one row per (benchmark, params, mode), sorted
  * @param samples     every sample, in row order, then fork, then iteration
+ * @param failed      configurations of the sweep that produced no result ({@code --failed}), sorted;
+ *                    null when no failure records were given (then {@code summary.json} has no
+ *                    {@code failed} field, which differs from an empty list: nothing failed)
  */
-public record Report(Environment environment, List<SummaryRow> summary, List<Sample> samples) {
+public record Report(Environment environment, List<SummaryRow> summary, List<Sample> samples, List<FailedConfig> failed) {
 
     public Report {
         summary = List.copyOf(summary);
         samples = List.copyOf(samples);
+        failed = failed == null ? null : List.copyOf(failed);
+    }
+
+    /** A report without failure records. */
+    public Report(Environment environment, List<SummaryRow> summary, List<Sample> samples) {
+        this(environment, summary, samples, null);
     }
 }

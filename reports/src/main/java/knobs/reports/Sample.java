@@ -17,11 +17,19 @@ import java.util.TreeMap;
  * @param unit      primary-metric unit
  * @param secondary raw secondary-metric values of this iteration, by name; aux counters are
  *                  iteration totals (divide by {@code ops} for per-operation values)
+ * @param noise     GC pauses and JIT compilation that disturbed this iteration beyond
+ *                  {@link NoiseMetrics#THRESHOLD}, or null (undisturbed, or not recorded)
  */
 public record Sample(int sampleId, String benchmark, Params params, String mode, int fork, int iteration,
-                     double value, String unit, SortedMap<String, Double> secondary) {
+                     double value, String unit, SortedMap<String, Double> secondary, NoiseMetrics.SampleNoise noise) {
 
     public Sample {
         secondary = Collections.unmodifiableSortedMap(new TreeMap<>(secondary));
+    }
+
+    /** A sample without a noise assessment. */
+    public Sample(int sampleId, String benchmark, Params params, String mode, int fork, int iteration,
+                  double value, String unit, SortedMap<String, Double> secondary) {
+        this(sampleId, benchmark, params, mode, fork, iteration, value, unit, secondary, null);
     }
 }

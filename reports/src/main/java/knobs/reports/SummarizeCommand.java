@@ -3,6 +3,8 @@ package knobs.reports;
 import com.fasterxml.jackson.databind.JsonNode;
 
 import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -10,7 +12,7 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * {@code summarize <jmh.json>... --out DIR [--env PATH] [--ceilings FILE] [--no-plots]}: merges JMH
+ * {@code summarize <jmh.json>... --out DIR [--env PATH] [--ceilings FILE] [--failed DIR] [--no-plots]}: merges JMH
  * JSON result files into the unified {@code summary.json}, {@code summary.csv} and
  * {@code samples.csv}, analyses them ({@code roofline.json}, {@code scaling.json},
  * {@code flops_scaling.json}, {@code model.json}, {@code findings.json}), draws the figures under
@@ -28,9 +30,10 @@ public final class SummarizeCommand implements Command {
      * @param out      output folder, as given
      * @param env      {@code --env} path, or null for the default lookup
      * @param ceilings {@code --ceilings} file, or null to use Calibration rows
+     * @param failed   {@code --failed} folder of the sweep's failure records, or null
      * @param plots    false with {@code --no-plots}
      */
-    record Options(List<String> inputs, String out, String env, String ceilings, boolean plots) {
+    record Options(List<String> inputs, String out, String env, String ceilings, String failed, boolean plots) {
     }
 
     @Override
@@ -40,7 +43,7 @@ public final class SummarizeCommand implements Command {
 
     @Override
     public String synopsis() {
-        return "<jmh.json>... --out DIR [--env PATH] [--ceilings FILE] [--no-plots]";
+        return "<jmh.json>... --out DIR [--env PATH] [--ceilings FILE] [--failed DIR] [--no-plots]";
     }
 
     @Override
@@ -54,11 +57,13 @@ public final class SummarizeCommand implements Command {
                 "                 (default: knobs-env/ beside the first input that has one, else ./knobs-env/)",
                 "--ceilings FILE  JSON {\"flops_per_s\": x, \"bytes_per_s\": y}; overrides the ceilings",
                 "                 measured by Calibration.gemm / Calibration.copy in the inputs",
+                "--failed DIR     the sweep's failed/ folder: its failure records become summary.json's",
+                "                 \"failed\" list and the page's \"Failed configurations\" section",
                 "--no-plots       skip the figures (faster; needs no fonts); index.html then has tables only");
     }
 
     @Override
-    public void run(List<String> args, CommandContext context) throws ReportException, IOException {
+    public int run(List<String> args, CommandContext context) throws ReportException, IOException {
         Options options = parse(args);
         List<String> warnings = new ArrayList<>();
 
@@ -70,11 +75,16 @@ public final class SummarizeCommand implements Command {
                 ? Sidecars.fromOption(options.env(), context)
                 : Sidecars.locate(options.inputs(), context);
         Ceilings override = options.ceilings() == null ? null : readCeilings(options.ceilings(), context);
+        List<FailedConfig> failed = options.failed() == null ? null
+                : FailedConfigs.read(options.failed(), "--failed", context);
 
         Summarizer.Result result = Summarizer.summarize(runs, override, warnings);
         Environment environment = EnvironmentBuilder.build(runs, options.inputs(), sidecars,
                 result.ceilings(), options.ceilings(), warnings);
-        Report report = new Report(environment, result.rows(), result.samples());
+        Report report = new Report(environment, result.rows(), result.samples(), failed);
+        if (failed != null) {
+            staleFailures(failed, result.rows(), warnings);
+        }
 
         Analyses analyses = Analyses.of(report);
 
@@ -87,10 +97,49 @@ public final class SummarizeCommand implements Command {
         Plots.Result plots = options.plots() ? Plots.render(report, analyses) : new Plots.Result(List.of(), Map.of());
         files.putAll(plots.files());
         // Last, so that the page is renamed into place only after everything it links to.
-        files.put(HtmlReport.FILE, HtmlReport.write(report, analyses, plots.figures(), options.plots(), dataFiles));
+        files.put(HtmlReport.FILE, HtmlReport.write(report, analyses, plots.figures(), options.plots(), dataFiles,
+                logLinks(failed, options, context)));
         OutputFiles.writeAll(context.resolve(options.out()), options.out(), files, Set.of(Plots.FOLDER));
 
         warnings.forEach(context::warn);
+        return 0;
+    }
+
+    /**
+     * Links from the page to the logs of failed configurations. A record names its log relative to the
+     * sweep folder, the parent of {@code failed/}; a log that is not there gets no link, so the page
+     * never links to a missing file.
+     */
+    private static Map<FailedConfig, String> logLinks(List<FailedConfig> failed, Options options, CommandContext context) {
+        Map<FailedConfig, String> links = new LinkedHashMap<>();
+        if (failed == null) {
+            return links;
+        }
+        Path sweep = context.resolve(options.failed()).getParent();
+        Path out = context.resolve(options.out());
+        for (FailedConfig f : failed) {
+            if (f.log() == null || sweep == null) {
+                continue;
+            }
+            Path log = sweep.resolve(f.log()).normalize();
+            if (Files.isRegularFile(log)) {
+                // URIs use forward slashes on every OS.
+                links.put(f, out.relativize(log).toString().replace('\\', '/'));
+            }
+        }
+        return links;
+    }
+
+    /**
+     * The sweep runner removes a failure record when a resumed run succeeds; one left beside a result
+     * of the same configuration was written by another sweep or left by hand, and is worth a look.
+     */
+    private static void staleFailures(List<FailedConfig> failed, List<SummaryRow> rows, List<String> warnings) {
+        for (FailedConfig f : failed) {
+            if (rows.stream().anyMatch(r -> r.benchmark().equals(f.benchmark()) && r.params().equals(f.params()))) {
+                warnings.add(f.file() + ": " + f.describe() + " is recorded as failed but also has a result among the inputs");
+            }
+        }
     }
 
     /** Parses the arguments; options may come before or after the input files. */
@@ -106,7 +155,7 @@ public final class SummarizeCommand implements Command {
                 }
                 plots = false;
             } else if (arg.startsWith("-")) {
-                if (!List.of("--out", "--env", "--ceilings").contains(arg)) {
+                if (!List.of("--out", "--env", "--ceilings", "--failed").contains(arg)) {
                     throw new UsageException("summarize: unknown option '" + arg + "'");
                 }
                 if (i + 1 >= args.size() || args.get(i + 1).startsWith("--")) {
@@ -125,7 +174,8 @@ public final class SummarizeCommand implements Command {
         if (!values.containsKey("--out")) {
             throw new UsageException("summarize: --out DIR is required");
         }
-        return new Options(List.copyOf(inputs), values.get("--out"), values.get("--env"), values.get("--ceilings"), plots);
+        return new Options(List.copyOf(inputs), values.get("--out"), values.get("--env"), values.get("--ceilings"),
+                values.get("--failed"), plots);
     }
 
     /** Reads a ceilings file: an object with positive numbers {@code flops_per_s} and/or {@code bytes_per_s}. */

@@ -66,6 +66,19 @@ public final class Summarizer {
      * @throws ReportException on mixed JMH versions, duplicate runs, or unusable values
      */
     public static Result summarize(List<JmhRun> runs, Ceilings override, List<String> warnings) throws ReportException {
+        return summarize(runs, override, warnings, true);
+    }
+
+    /**
+     * Summarizes runs, optionally without the warnings about the rows' quality.
+     *
+     * @param rowWarnings false to leave out the per-row warnings (noisy rows, rates above a ceiling):
+     *                    {@code compare}, {@code history} and {@code export} read runs to judge or pass on
+     *                    their samples, and report noise through their own verdicts; warnings about the
+     *                    input itself (metrics left out) are always given
+     */
+    public static Result summarize(List<JmhRun> runs, Ceilings override, List<String> warnings, boolean rowWarnings)
+            throws ReportException {
         checkOneJmhVersion(runs);
         checkNoDuplicates(runs);
         List<JmhRun> sorted = new ArrayList<>(runs);
@@ -82,6 +95,10 @@ public final class Summarizer {
         for (Measured m : measured) {
             SummaryRow row = row(m, ceilings);
             rows.add(row);
+            addSamples(m, samples);
+            if (!rowWarnings) {
+                continue;
+            }
             if (row.stats().noisy()) {
                 warnings.add(String.format(Locale.ROOT, "%s from %s is noisy: IQR/median = %.1f%% > %.0f%%",
                         row.describe(), row.source(), 100 * row.stats().iqr() / Math.abs(row.stats().median()),
@@ -89,7 +106,6 @@ public final class Summarizer {
             }
             warnAboveCeiling(row, "FLOP/s", row.percentOfFlopsCeiling(), warnings);
             warnAboveCeiling(row, "bytes/s", row.percentOfBytesCeiling(), warnings);
-            addSamples(m, samples);
         }
         return new Result(rows, samples, ceilings);
     }
@@ -199,7 +215,27 @@ public final class Summarizer {
                 sampleMetrics.put(name, metric);
             }
         }
+        checkNoiseMetrics(sampleMetrics, where);
         return new Measured(run, values, stats, secondsPerOp, perOp, secondary, sampleMetrics);
+    }
+
+    /** GC and JIT times and counts are durations and counts: a negative one is a broken profiler. */
+    private static void checkNoiseMetrics(SortedMap<String, Metric> metrics, String where) throws ReportException {
+        for (Map.Entry<String, Metric> e : metrics.entrySet()) {
+            if (!NoiseMetrics.isNoiseMetric(e.getKey())) {
+                continue;
+            }
+            List<List<Double>> forks = e.getValue().values();
+            for (int fork = 0; fork < forks.size(); fork++) {
+                for (int iteration = 0; iteration < forks.get(fork).size(); iteration++) {
+                    double v = forks.get(fork).get(iteration);
+                    if (v < 0) {
+                        throw new ReportException(where + ": metric '" + e.getKey() + "' is " + v + " in fork " + fork
+                                + ", iteration " + iteration + "; expected 0 or more");
+                    }
+                }
+            }
+        }
     }
 
     /** Aux counters are what FLOP/s and bandwidth are computed from: they must be complete and finite. */
@@ -275,14 +311,19 @@ public final class Summarizer {
     private static void addSamples(Measured m, List<Sample> samples) {
         JmhRun run = m.run();
         List<List<Double>> forks = run.primary().values();
+        Metric ops = m.sampleMetrics().get(OPS);
         for (int fork = 0; fork < forks.size(); fork++) {
             for (int iteration = 0; iteration < forks.get(fork).size(); iteration++) {
                 SortedMap<String, Double> secondary = new TreeMap<>();
                 for (Map.Entry<String, Metric> e : m.sampleMetrics().entrySet()) {
                     secondary.put(e.getKey(), e.getValue().values().get(fork).get(iteration));
                 }
+                double value = forks.get(fork).get(iteration);
+                // The iteration's measured time is known only with the invocation count beside the time per op.
+                NoiseMetrics.SampleNoise noise = ops == null ? null : NoiseMetrics.assess(secondary,
+                        Units.secondsPerOp(value, run.primary().unit()) * ops.values().get(fork).get(iteration) * 1e3);
                 samples.add(new Sample(samples.size(), run.benchmark(), run.params(), run.mode(), fork, iteration,
-                        forks.get(fork).get(iteration), run.primary().unit(), secondary));
+                        value, run.primary().unit(), secondary, noise));
             }
         }
     }

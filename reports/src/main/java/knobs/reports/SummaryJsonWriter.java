@@ -7,7 +7,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.Map;
 
 /**
- * Writes {@code summary.json}: {@code environment}, {@code summary}, {@code all_samples}.
+ * Writes {@code summary.json}: {@code environment}, {@code failed} (only with failure records),
+ * {@code summary}, {@code all_samples}.
  * Trees are built field by field so the order is fixed by this class, not by reflection;
  * maps (params, secondary, environment fields) are written sorted by key.
  */
@@ -23,6 +24,10 @@ public final class SummaryJsonWriter {
     public static byte[] write(Report report) {
         ObjectNode root = Json.NODES.objectNode();
         root.set("environment", environment(report.environment()));
+        if (report.failed() != null) {
+            ArrayNode failed = root.putArray("failed");
+            report.failed().forEach(f -> failed.add(failed(f)));
+        }
         ArrayNode summary = root.putArray("summary");
         report.summary().forEach(row -> summary.add(row(row)));
         ArrayNode samples = root.putArray("all_samples");
@@ -110,6 +115,25 @@ public final class SummaryJsonWriter {
         node.put("unit", s.unit());
         ObjectNode secondary = node.putObject("secondary");
         s.secondary().forEach((name, value) -> secondary.set(name, Json.number(value)));
+        if (s.noise() != null) {
+            NoiseMetrics.SampleNoise n = s.noise();
+            ObjectNode noise = node.putObject("noise");
+            noise.set("gc_count", Json.numberOrNull(n.gcCount()));
+            noise.set("gc_ms", Json.numberOrNull(n.gcMs()));
+            noise.set("jit_ms", Json.numberOrNull(n.jitMs()));
+            noise.set("iteration_ms", Json.number(n.iterationMs()));
+            noise.set("fraction", Json.number(n.fraction()));
+        }
+        return node;
+    }
+
+    /** One failed configuration: benchmark, typed params, reason, log. */
+    static ObjectNode failed(FailedConfig f) {
+        ObjectNode node = Json.NODES.objectNode();
+        node.put("benchmark", f.benchmark());
+        node.set("params", params(f.params()));
+        node.put("reason", f.reason());
+        node.put("log", f.log());
         return node;
     }
 

@@ -39,6 +39,22 @@ public final class Units {
     }
 
     /**
+     * The time-per-operation unit matching a unit: a time unit itself, a throughput unit its inverse
+     * ({@code ops/ms} → {@code ms/op}), so that smaller is better in every export.
+     *
+     * @throws IllegalArgumentException for an unknown unit
+     */
+    public static String timeUnit(String unit) {
+        if (TIME.containsKey(unit)) {
+            return unit;
+        }
+        if (RATE.containsKey(unit)) {
+            return unit.substring(unit.indexOf('/') + 1) + "/op";
+        }
+        throw new IllegalArgumentException("unknown unit '" + unit + "'");
+    }
+
+    /**
      * Converts one primary-metric value to seconds per operation: time units are scaled,
      * throughput units inverted.
      *

@@ -133,6 +133,34 @@ class BadInputTest {
                 bad("experts param not an integer", d -> write(d.resolve("a.json"), file(JmhFixture.exact("MoeTopK.forward", 5,
                                 JmhFixture.perOp("routingImbalance", 2), "topK", "2", "experts", "many"))),
                         List.of("a.json"), "param 'experts' is 'many'; expected a positive integer"),
+                bad("failed folder missing", d -> good(d, "a.json"), List.of("a.json", "--failed", "failed"),
+                        "--failed failed: no such folder"),
+                bad("failed path is a file", d -> {
+                    good(d, "a.json");
+                    write(d.resolve("failed"), "x");
+                }, List.of("a.json", "--failed", "failed"), "--failed failed: not a folder"),
+                bad("failure record without reason", d -> {
+                    good(d, "a.json");
+                    write(d.resolve("failed/ab.json"), "{\"id\": \"ab\", \"benchmark\": \"p.A.b\", \"params\": {}}");
+                }, List.of("a.json", "--failed", "failed"),
+                        "failed/ab.json: not a failure record of the sweep runner: 'reason' is missing, expected a string"),
+                bad("failure record benchmark not a method", d -> {
+                    good(d, "a.json");
+                    write(d.resolve("failed/ab.json"), "{\"benchmark\": \"MoeTopK\", \"params\": {}, \"reason\": \"x\"}");
+                }, List.of("a.json", "--failed", "failed"), "failed/ab.json: not a failure record of the sweep runner:"
+                        + " 'benchmark' is 'MoeTopK', expected package.Class.method"),
+                bad("failure record param not a value", d -> {
+                    good(d, "a.json");
+                    write(d.resolve("failed/ab.json"), "{\"benchmark\": \"p.A.b\", \"params\": {\"k\": [1]}, \"reason\": \"x\"}");
+                }, List.of("a.json", "--failed", "failed"), "failed/ab.json: not a failure record of the sweep runner:"
+                        + " param 'k' is [1], expected a string"),
+                bad("failure record not JSON", d -> {
+                    good(d, "a.json");
+                    write(d.resolve("failed/ab.json"), "{\"benchmark\": ");
+                }, List.of("a.json", "--failed", "failed"), "failed/ab.json: not valid JSON"),
+                bad("negative GC time", d -> write(d.resolve("a.json"), file(run("p.A.b", "avgt", "ms/op").primary(TEN_MS)
+                                .metric(NoiseMetrics.GC_MS, "ms", new double[][] {{0, -3, 0}}))),
+                        List.of("a.json"), "a.json: A.b (avgt): metric 'noise.gcMs' is -3.0 in fork 0, iteration 1; expected 0 or more"),
                 new Case("no-plots twice", d -> good(d, "a.json"), List.of("a.json", "--no-plots", "--no-plots"),
                         List.of("summarize: option --no-plots given twice"), true),
                 new Case("unknown option", d -> good(d, "a.json"), List.of("a.json", "--bogus", "x"),

@@ -16,6 +16,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.Set;
 
 /**
  * Builds JMH-shaped JSON (as JMH 1.37 {@code -rf json} writes it) and environment sidecars for
@@ -519,5 +520,204 @@ final class JmhFixture {
             }
         }
         return totals;
+    }
+
+    // The comparison data set: compare, history and export.
+
+    /**
+     * One configuration of the comparison data set.
+     *
+     * @param benchmark JMH's full name
+     * @param unit      ms/op (avgt) or ops/ms (thrpt)
+     * @param center    the median time (ms) or rate (ops/ms) on the reference machine
+     * @param noise     relative spread of the samples (uniform ± noise)
+     * @param perOp     per-op counters
+     */
+    record Planned(String benchmark, String mode, String unit, String[] params, double center, double noise,
+                   Map<String, Double> perOp) {
+
+        /** {@code MoeTopK.forward phase=decode topK=8}: how scenarios name a configuration. */
+        String label() {
+            String simple = benchmark.substring(benchmark.lastIndexOf('.', benchmark.lastIndexOf('.') - 1) + 1);
+            StringBuilder sb = new StringBuilder(simple);
+            for (int i = 0; i < params.length; i += 2) {
+                sb.append(' ').append(params[i]).append('=').append(params[i + 1]);
+            }
+            return sb.toString();
+        }
+    }
+
+    /** Labels of the comparison data set used by the scenarios. */
+    static final String DECODE_8 = "MoeTopK.forward phase=decode topK=8";
+    static final String PREFILL_1 = "MoeTopK.forward phase=prefill topK=1";
+    static final String NOISY = "SeqLenScaling.prefill seqLen=64";
+    static final String BLOCKS_8 = "BlocksMask.forward activeBlocks=8 phase=decode";
+    static final String BLOCKS_4 = "BlocksMask.forward activeBlocks=4 phase=decode";
+
+    /**
+     * The configurations: Calibration (1e11 FLOP/s, 1e10 B/s on the reference machine), MoeTopK prefill
+     * (compute-bound) and decode (memory-bound) at topK 1 and 8, a throughput-mode SeqLenScaling row with
+     * ± 35 % spread (the noisy one), and two BlocksMask rows that the scenarios give to one side only.
+     */
+    static List<Planned> comparisonConfigs() {
+        List<Planned> c = new ArrayList<>();
+        double gemm = 2.0 * 1024 * 1024 * 1024;
+        c.add(new Planned("knobs.benchmarks.Calibration.gemm", "avgt", "ms/op", new String[] {"gemmSize", "1024"},
+                gemm / 1e11 * 1e3, 0.01, perOp("flops", gemm, "bytes", 1.26e7)));
+        double copy = 2.0 * 64 * 1024 * 1024;
+        c.add(new Planned("knobs.benchmarks.Calibration.copy", "avgt", "ms/op", new String[] {"copyMiB", "64"},
+                copy / 1e10 * 1e3, 0.01, perOp("flops", 0, "bytes", copy)));
+        for (int k : new int[] {1, 8}) {
+            c.add(new Planned("knobs.benchmarks.MoeTopK.forward", "avgt", "ms/op",
+                    new String[] {"phase", "prefill", "topK", Integer.toString(k)}, 40 + 20 * (k - 1) / 7.0, 0.02,
+                    perOp("flops", 1.5e9 + 2e8 * k, "bytes", 1e8, "tokens", 128)));
+            c.add(new Planned("knobs.benchmarks.MoeTopK.forward", "avgt", "ms/op",
+                    new String[] {"phase", "decode", "topK", Integer.toString(k)}, 4 + 2 * (k - 1) / 7.0, 0.02,
+                    perOp("flops", 2e7, "bytes", 3e7 + 1e6 * k, "tokens", 1, "expertsHit", 4.0 * k)));
+        }
+        c.add(new Planned("knobs.benchmarks.SeqLenScaling.prefill", "thrpt", "ops/ms", new String[] {"seqLen", "64"},
+                0.5, 0.35, perOp("flops", 1e8)));
+        c.add(new Planned("knobs.benchmarks.BlocksMask.forward", "avgt", "ms/op",
+                new String[] {"activeBlocks", "8", "phase", "decode"}, 10, 0.02, perOp("flops", 1e7, "bytes", 4e7)));
+        c.add(new Planned("knobs.benchmarks.BlocksMask.forward", "avgt", "ms/op",
+                new String[] {"activeBlocks", "4", "phase", "decode"}, 7, 0.02, perOp("flops", 5e6, "bytes", 2e7)));
+        return c;
+    }
+
+    /**
+     * One seeded run of the comparison data set, 2 forks × 5 iterations per configuration.
+     *
+     * @param speed   every time × speed, Calibration included (0.8: a machine 25 % faster)
+     * @param factors per-configuration time factors by label, on top of speed (1.2: 20 % slower)
+     * @param omit    labels of configurations this run does not have
+     */
+    static ArrayNode comparisonRun(long seed, double speed, Map<String, Double> factors, Set<String> omit) {
+        Random random = new Random(seed);
+        ArrayNode array = MAPPER.createArrayNode();
+        for (Planned p : comparisonConfigs()) {
+            if (omit.contains(p.label())) {
+                continue;
+            }
+            double factor = speed * factors.getOrDefault(p.label(), 1.0);
+            boolean rate = p.unit().startsWith("ops/");
+            double center = rate ? p.center() / factor : p.center() * factor;
+            double[][] values = latencies(random, center, p.noise(), 2, 5);
+            double[][] ops = new double[2][5];
+            for (int f = 0; f < 2; f++) {
+                for (int i = 0; i < 5; i++) {
+                    // One-second iterations: ops/ms × 1000, or 1000 ms / (ms per op).
+                    ops[f][i] = Math.max(1, Math.round(rate ? values[f][i] * 1000 : 1000 / values[f][i]));
+                }
+            }
+            Run run = run(p.benchmark(), p.mode(), p.unit()).params(p.params()).primary(values).counter("ops", ops);
+            p.perOp().forEach((name, v) -> run.counter(name, scaled(ops, v)));
+            array.add(run.node);
+        }
+        return array;
+    }
+
+    /** values[fork][iteration] around {@code center}, relative spread {@code noise}. */
+    static double[][] latencies(Random random, double center, double noise, int forks, int iterations) {
+        double[][] v = new double[forks][iterations];
+        for (int f = 0; f < forks; f++) {
+            for (int i = 0; i < iterations; i++) {
+                v[f][i] = center * (1 + noise * (2 * random.nextDouble() - 1));
+            }
+        }
+        return v;
+    }
+
+    /**
+     * Writes the comparison scenarios, one folder each, every run with its sidecar:
+     * <ul>
+     *   <li>{@code base/run.json}: the baseline (seed 11), without {@link #BLOCKS_4};</li>
+     *   <li>{@code aa/run.json}: the same code again (seed 12): an A/A pair with {@code base};</li>
+     *   <li>{@code ab/}: a sweep folder (seed 13) with {@link #DECODE_8} 20 % slower, {@link #PREFILL_1} 5 % slower,
+     *       {@link #BLOCKS_8} failed (a failure record and its log) and {@link #BLOCKS_4} new;</li>
+     *   <li>{@code fast/run.json}: the baseline's code on a machine 25 % faster (seed 14).</li>
+     * </ul>
+     */
+    static void writeComparisonInputs(Path dir) {
+        write(dir.resolve("base/run.json"), comparisonRun(11, 1, Map.of(), Set.of(BLOCKS_4)));
+        write(dir.resolve("base/knobs-env/env-1.json"), sidecar("2026-11-20T10:00:00Z"));
+        write(dir.resolve("aa/run.json"), comparisonRun(12, 1, Map.of(), Set.of(BLOCKS_4)));
+        write(dir.resolve("aa/knobs-env/env-1.json"), sidecar("2026-11-21T10:00:00Z"));
+        write(dir.resolve("ab/results/3f2a9c0d1e4b5a6c.json"),
+                comparisonRun(13, 1, Map.of(DECODE_8, 1.2, PREFILL_1, 1.05), Set.of(BLOCKS_8)));
+        write(dir.resolve("ab/results/knobs-env/env-1.json"), sidecar("2026-11-22T10:00:00Z"));
+        write(dir.resolve("ab/failed/9e8d7c6b5a4f3e2d.json"), "{\"id\": \"9e8d7c6b5a4f3e2d\","
+                + " \"benchmark\": \"knobs.benchmarks.BlocksMask.forward\","
+                + " \"params\": {\"activeBlocks\": \"8\", \"phase\": \"decode\"},"
+                + " \"reason\": \"java.lang.OutOfMemoryError: Java heap space\", \"log\": \"logs/9e8d7c6b5a4f3e2d.log\"}\n");
+        write(dir.resolve("ab/logs/9e8d7c6b5a4f3e2d.log"), "java.lang.OutOfMemoryError: Java heap space\n");
+        write(dir.resolve("fast/run.json"), comparisonRun(14, 0.8, Map.of(), Set.of(BLOCKS_4)));
+        write(dir.resolve("fast/knobs-env/env-1.json"), sidecar("2026-11-23T10:00:00Z"));
+    }
+
+    // The summarize extras: failure records and the noise profiler's metrics.
+
+    /** values[fork][iteration], all {@code v}. */
+    static double[][] filled(int forks, int iterations, double v) {
+        double[][] m = new double[forks][iterations];
+        for (double[] fork : m) {
+            Arrays.fill(fork, v);
+        }
+        return m;
+    }
+
+    /**
+     * Writes the summarize-extras data set (seed 20261127), 2 forks × 5 iterations of about one second:
+     * <ul>
+     *   <li>{@code run.json}: MoeTopK.forward topK=1 with the noise metrics, three iterations disturbed
+     *       (GC 35 ms in fork 0 iteration 2, JIT 25 ms in fork 0 iteration 0, GC 12 + JIT 12 ms in fork 1
+     *       iteration 4) and one below the threshold (GC 5 ms); topK=2 with the metrics, all small;
+     *       OutputTokens.generate without them.</li>
+     *   <li>{@code failed/}: two failure records of the sweep runner, one with a log in {@code logs/} and
+     *       markup in its reason, one timed out without a log file.</li>
+     * </ul>
+     */
+    static void writeExtrasInputs(Path dir) {
+        Random random = new Random(20261127L);
+        ArrayNode runs = MAPPER.createArrayNode();
+        for (int k : new int[] {1, 2}) {
+            double[][] latency = latencies(random, 20 + 2 * k, 0.02, 2, 5);
+            double[][] ops = opsPerIteration(latency, 1e-3);
+            double[][] gc = filled(2, 5, 0);
+            double[][] jit = filled(2, 5, 0);
+            double[][] gcCount = filled(2, 5, 0);
+            if (k == 1) {
+                gc[0][2] = 35;
+                gcCount[0][2] = 2;
+                jit[0][0] = 25;
+                gc[1][4] = 12;
+                gcCount[1][4] = 1;
+                jit[1][4] = 12;
+                gc[1][1] = 5;
+                gcCount[1][1] = 1;
+            } else {
+                jit[0][0] = 3;
+                gc[1][3] = 2;
+                gcCount[1][3] = 1;
+            }
+            runs.add(run("knobs.benchmarks.MoeTopK.forward", "avgt", "ms/op").params("topK", Integer.toString(k))
+                    .primary(latency).counter("ops", ops).counter("flops", scaled(ops, 1e9))
+                    // Names and units as knobs.harness.NoiseProfiler writes them.
+                    .metric(NoiseMetrics.GC_COUNT, "count", gcCount)
+                    .metric(NoiseMetrics.GC_MS, "ms", gc).metric(NoiseMetrics.JIT_MS, "ms", jit).node);
+        }
+        double[][] latency = latencies(random, 30, 0.02, 2, 5);
+        runs.add(run("knobs.benchmarks.OutputTokens.generate", "avgt", "ms/op").params("maxNewTokens", "1")
+                .primary(latency).counter("ops", opsPerIteration(latency, 1e-3)).node);
+        write(dir.resolve("run.json"), runs);
+        write(dir.resolve("knobs-env/env-3001.json"), sidecar("2026-11-27T09:00:00Z"));
+        write(dir.resolve("failed/5c0ffee5c0ffee51.json"), "{\"id\": \"5c0ffee5c0ffee51\","
+                + " \"benchmark\": \"knobs.benchmarks.BlocksMask.forward\","
+                + " \"params\": {\"activeBlocks\": \"8\", \"phase\": \"decode\", \"model\": \"dense-cpu\"},"
+                + " \"reason\": \"java.lang.IllegalArgumentException: activeBlocks=8 <b>exceeds</b> the model's 4 blocks\","
+                + " \"log\": \"logs/5c0ffee5c0ffee51.log\"}\n");
+        write(dir.resolve("logs/5c0ffee5c0ffee51.log"), "java.lang.IllegalArgumentException: activeBlocks=8\n");
+        write(dir.resolve("failed/0dd0dd0dd0dd0dd0.json"), "{\"id\": \"0dd0dd0dd0dd0dd0\","
+                + " \"benchmark\": \"knobs.benchmarks.SeqLenScaling.prefill\", \"params\": {\"seqLen\": \"4096\"},"
+                + " \"reason\": \"timed out after 30m\", \"log\": \"logs/0dd0dd0dd0dd0dd0.log\"}\n");
     }
 }

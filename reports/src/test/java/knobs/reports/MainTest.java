@@ -18,7 +18,9 @@ class MainTest {
         Cli cli = Cli.run(dir, "--help");
         assertEquals(0, cli.exit());
         assertEquals(Main.usage(), cli.out());
-        for (String word : new String[] {"summarize", "--out DIR", "--env PATH", "--ceilings FILE", "--no-plots"}) {
+        for (String word : new String[] {"summarize", "--out DIR", "--env PATH", "--ceilings FILE", "--failed DIR", "--no-plots",
+                "compare BASELINE CURRENT", "--threshold", "--normalize ceilings", "history add RUN --store DIR",
+                "export RUN --format github-action-benchmark|bencher"}) {
             assertTrue(cli.out().contains(word), word);
         }
     }

@@ -127,7 +127,7 @@ public final class SweepMain {
         return o.failed().isEmpty() ? 0 : 1;
     }
 
-    /** Runs {@code reports summarize} over every recorded result and the failure records. */
+    /** Runs {@code reports summarize} over every recorded result, listing the failure records in the report. */
     private static void summarize(Path reportsJar, SweepStore store, PrintStream out) throws IOException, InterruptedException {
         List<String> cmd = new ArrayList<>(List.of(Paths.get(System.getProperty("java.home"), "bin", "java").toString(),
                 "-jar", reportsJar.toString(), "summarize"));
@@ -139,7 +139,7 @@ public final class SweepMain {
             out.println("no results recorded: no report");
             return;
         }
-        cmd.addAll(List.of("--out", store.dir().resolve("report").toString()));
+        cmd.addAll(List.of("--failed", store.dir().resolve("failed").toString(), "--out", store.dir().resolve("report").toString()));
         Process p = new ProcessBuilder(cmd).inheritIO().start();
         if (p.waitFor() != 0) {
             throw new IOException("reports summarize failed (exit " + p.exitValue() + ")");

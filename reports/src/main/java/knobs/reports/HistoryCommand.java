@@ -1,0 +1,207 @@
+package knobs.reports;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.format.DateTimeParseException;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
+
+/**
+ * {@code history add RUN --store DIR [--commit ID] [--date WHEN]} and
+ * {@code history show --store DIR --out DIR [--threshold T] [--alpha A] [--no-plots]}: keep runs in a
+ * {@link HistoryStore} and draw how each configuration moved across them ({@link HistoryReport}).
+ */
+public final class HistoryCommand implements Command {
+
+    /** A commit id, tag or branch name: no white space or control characters, so it is safe in every output. */
+    private static final Pattern COMMIT = Pattern.compile("[\\x21-\\x7e]{1,200}");
+
+    @Override
+    public String name() {
+        return "history";
+    }
+
+    @Override
+    public String synopsis() {
+        return "add RUN --store DIR [--commit ID] [--date WHEN] | show --store DIR --out DIR [--threshold T] [--alpha A] [--no-plots]";
+    }
+
+    @Override
+    public List<String> help() {
+        return List.of(
+                "add: store a run (as for compare) in DIR/<id>.json, the id a hash of its samples: adding the",
+                "same run again adds nothing. show: one trend figure per configuration in DIR/plots/, with the runs",
+                "where compare's rule flags a change against the previous run marked, history.json and index.html;",
+                "store files that are not valid entries are reported and skipped (docs/regressions.md).",
+                "--store DIR      the history store (created by add)",
+                "--commit ID      code version of the run (default: $GITHUB_SHA, else `git rev-parse HEAD` here)",
+                "--date WHEN      when it ran, ISO-8601 (default: the run's environment capture time, else now)",
+                "--out DIR        (show) output folder",
+                "--threshold T, --alpha A  (show) the change rule, as for compare; defaults 0.10 and 0.01",
+                "--no-plots       (show) tables instead of figures");
+    }
+
+    @Override
+    public int run(List<String> argList, CommandContext context) throws ReportException, IOException {
+        if (argList.isEmpty() || !List.of("add", "show").contains(argList.get(0))) {
+            throw new UsageException("history: expected 'add' or 'show'" + (argList.isEmpty() ? "" : ", got '" + argList.get(0) + "'"));
+        }
+        List<String> rest = argList.subList(1, argList.size());
+        return argList.get(0).equals("add") ? add(rest, context) : show(rest, context);
+    }
+
+    private int add(List<String> argList, CommandContext context) throws ReportException, IOException {
+        Args args = Args.parse("history add", argList, Set.of("--store", "--commit", "--date"), Set.of());
+        if (args.positional().size() != 1) {
+            throw new UsageException("history add: expected one run; got " + args.positional().size());
+        }
+        String store = args.required("--store", "DIR");
+        Path storeDir = context.resolve(store);
+        if (Files.exists(storeDir) && !Files.isDirectory(storeDir)) {
+            throw new ReportException("--store " + store + ": exists and is not a folder");
+        }
+        List<String> warnings = new ArrayList<>();
+        RunData run = RunLoader.load(args.positional().get(0), context, warnings);
+        String commit = commit(args.value("--commit"), context);
+        Instant date = date(args.value("--date"), run);
+        HistoryStore.Entry entry = HistoryStore.entry(run, commit, date);
+
+        Path file = storeDir.resolve(HistoryStore.fileName(entry.id()));
+        String shown = Path.of(store).resolve(HistoryStore.fileName(entry.id())).toString();
+        if (Files.exists(file)) {
+            try {
+                HistoryStore.Entry existing = HistoryStore.read(file, shown);
+                context.out().println("already in " + store + " as " + existing.id() + " (commit " + existing.commit()
+                        + ", " + existing.date() + "); not added again");
+                warnings.forEach(context::warn);
+                return 0;
+            } catch (ReportException corrupt) {
+                // The same run under the same id, but the stored copy is damaged: replace it with a good one.
+                warnings.add("replacing a corrupt entry: " + corrupt.getMessage());
+            }
+        }
+        OutputFiles.writeAll(storeDir, store, Map.of(HistoryStore.fileName(entry.id()), HistoryStore.write(entry)));
+        context.out().println("added " + run.display() + " to " + store + " as " + entry.id() + " (commit " + commit
+                + ", " + date + ", " + entry.series().size() + " configurations)");
+        warnings.forEach(context::warn);
+        return 0;
+    }
+
+    private int show(List<String> argList, CommandContext context) throws ReportException, IOException {
+        Args args = Args.parse("history show", argList, Set.of("--store", "--out", "--threshold", "--alpha"), Set.of("--no-plots"));
+        if (!args.positional().isEmpty()) {
+            throw new UsageException("history show: unexpected argument '" + args.positional().get(0) + "'");
+        }
+        String store = args.required("--store", "DIR");
+        String out = args.required("--out", "DIR");
+        double threshold = args.number("--threshold", ChangeTest.DEFAULT_THRESHOLD, 0, Double.POSITIVE_INFINITY,
+                "a positive number, e.g. 0.10 for 10%");
+        double alpha = args.number("--alpha", ChangeTest.DEFAULT_ALPHA, 0, 0.5, "a number between 0 and 0.5, e.g. 0.01");
+        boolean plotted = !args.has("--no-plots");
+
+        HistoryStore.Contents contents = HistoryStore.readAll(context.resolve(store), store);
+        if (contents.entries().isEmpty()) {
+            throw new ReportException("--store " + store + ": holds no valid history entry"
+                    + (contents.corrupt().isEmpty() ? "; add runs with 'history add RUN --store " + store + "'"
+                    : " (" + contents.corrupt().size() + " damaged: " + contents.corrupt().get(0).reason() + ")"));
+        }
+        HistoryReport report = HistoryReport.of(store, contents, threshold, alpha);
+        Plots.Result plots = plotted ? Plots.trends(report.plotData()) : new Plots.Result(List.of(), Map.of());
+        Map<String, byte[]> files = new LinkedHashMap<>();
+        files.put(HistoryReport.JSON, report.json());
+        files.putAll(plots.files());
+        files.put(HistoryReport.HTML, report.html(plots.figures(), plotted));
+        OutputFiles.writeAll(context.resolve(out), out, files, Set.of(Plots.FOLDER));
+
+        long changes = report.trends().stream().mapToLong(t -> t.changes().size()).sum();
+        context.out().println(report.runs().size() + " runs, " + report.trends().size() + " configurations, " + changes
+                + " changes detected; " + Path.of(out).resolve(HistoryReport.HTML));
+        // Reported, not fatal: one damaged file must not hide the rest of the history.
+        contents.corrupt().forEach(c -> context.warn("skipped " + c.reason()));
+        return 0;
+    }
+
+    /** The commit: the option, else $GITHUB_SHA, else git's HEAD in the working folder. */
+    private static String commit(String given, CommandContext context) throws ReportException {
+        String commit = given;
+        String from = "--commit";
+        if (commit == null) {
+            commit = System.getenv("GITHUB_SHA");
+            from = "GITHUB_SHA";
+        }
+        if (commit == null) {
+            commit = gitHead(context.workingDir());
+            from = "git rev-parse HEAD";
+        }
+        if (!COMMIT.matcher(commit).matches()) {
+            throw new ReportException("history add: commit '" + commit + "' (from " + from + ") is not a commit id:"
+                    + " expected 1 to 200 printable characters without spaces");
+        }
+        return commit;
+    }
+
+    private static String gitHead(Path dir) throws ReportException {
+        String hint = "; pass --commit ID";
+        try {
+            Process p = new ProcessBuilder("git", "rev-parse", "HEAD").directory(dir.toFile()).redirectErrorStream(true).start();
+            String output;
+            try (InputStream in = p.getInputStream()) {
+                output = new String(in.readAllBytes(), StandardCharsets.UTF_8).trim();
+            }
+            if (!p.waitFor(30, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                throw new ReportException("history add: `git rev-parse HEAD` did not answer in 30 s" + hint);
+            }
+            if (p.exitValue() != 0) {
+                throw new ReportException("history add: no commit id: GITHUB_SHA is unset and `git rev-parse HEAD` failed in "
+                        + dir + ": " + output + hint);
+            }
+            return output;
+        } catch (IOException e) {
+            throw new ReportException("history add: no commit id: GITHUB_SHA is unset and git could not be run ("
+                    + e.getMessage() + ")" + hint, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ReportException("history add: interrupted while asking git for the commit" + hint, e);
+        }
+    }
+
+    /** The date: the option, else when the run's environment was captured, else now (to the second). */
+    private static Instant date(String given, RunData run) throws ReportException {
+        if (given != null) {
+            try {
+                return Instant.parse(given);
+            } catch (DateTimeParseException notInstant) {
+                try {
+                    return OffsetDateTime.parse(given).toInstant();
+                } catch (DateTimeParseException e) {
+                    throw new ReportException("history add: --date '" + given
+                            + "' is not an ISO-8601 date-time such as 2026-11-23T12:05:00Z", e);
+                }
+            }
+        }
+        JsonNode captured = run.environment() == null ? null : run.environment().path("sidecar").path("last_captured_at");
+        if (captured != null && captured.isTextual()) {
+            try {
+                return Instant.parse(captured.asText());
+            } catch (DateTimeParseException e) {
+                throw new ReportException(run.display() + ": environment.sidecar.last_captured_at '" + captured.asText()
+                        + "' is not an ISO-8601 instant; pass --date", e);
+            }
+        }
+        return Instant.now().truncatedTo(ChronoUnit.SECONDS);
+    }
+}
