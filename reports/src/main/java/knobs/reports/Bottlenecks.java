@@ -48,6 +48,13 @@ final class Bottlenecks {
     static final double GAP_LOW_SEVERE = 0.6;
     static final double GAP_HIGH_SEVERE = 1.6;
 
+    /** Memory estimate gap: measured peak / estimate outside [LOW, HIGH]; high above HIGH_SEVERE. */
+    static final double MEMORY_GAP_LOW = 0.5;
+    static final double MEMORY_GAP_HIGH = 1.5;
+    static final double MEMORY_GAP_HIGH_SEVERE = 3;
+    static final String MEM_MEASURED = "mem.peakRssAboveBaseline";
+    static final String MEM_ESTIMATE = "mem.estimate";
+
     static final String ROUTING_IMBALANCE = "routingImbalance";
     static final String EXPERTS_HIT = "expertsHit";
     /** Optional params that name the number of experts, or the model it belongs to. */
@@ -77,6 +84,7 @@ final class Bottlenecks {
         b.routingImbalance();
         b.backwardGap();
         b.gcJitNoise();
+        b.memoryEstimateGap();
         return new Findings(b.findings, b.notJudged);
     }
 
@@ -509,6 +517,43 @@ final class Bottlenecks {
         if (!recorded) {
             notJudged.add(new NotJudged(Rule.GC_JIT_NOISE, null, null, null, "no " + NoiseMetrics.GC_MS + " or "
                     + NoiseMetrics.JIT_MS + " metrics among the inputs (they come from the noise profiler)"));
+        }
+    }
+
+    /**
+     * Rule memory_estimate_gap: the analytic {@code MemoryEstimate} (what setup checks against the
+     * memory limit) against the memory profiler's measured peak growth of the fork. An estimate far
+     * below the measurement means a configuration can pass the check and still not fit; far above,
+     * that the check refuses configurations that would fit.
+     */
+    void memoryEstimateGap() {
+        boolean recorded = false;
+        for (SummaryRow row : report.summary()) {
+            SecondaryStat measured = row.secondary().get(MEM_MEASURED);
+            SecondaryStat estimate = row.secondary().get(MEM_ESTIMATE);
+            if (measured == null || estimate == null || estimate.median() <= 0) {
+                continue;
+            }
+            recorded = true;
+            double ratio = measured.median() / estimate.median();
+            if (ratio >= MEMORY_GAP_LOW && ratio <= MEMORY_GAP_HIGH) {
+                continue;
+            }
+            boolean under = ratio > MEMORY_GAP_HIGH;
+            Severity severity = ratio > MEMORY_GAP_HIGH_SEVERE ? Severity.HIGH : under ? Severity.MEDIUM : Severity.LOW;
+            add(Rule.MEMORY_ESTIMATE_GAP, severity, row,
+                    evidence("measured_peak_bytes", measured.median(), "estimate_bytes", estimate.median(), "ratio", ratio),
+                    "measured peak memory growth " + Format.sig(measured.median() / 1e6) + " MB is " + Format.times(ratio)
+                            + " the analytic estimate of " + Format.sig(estimate.median() / 1e6) + " MB",
+                    under ? "The estimate misses allocations (intermediate buffers, allocator slack): configurations near"
+                            + " the memory limit can pass the check and still be killed; lower -Dknobs.memory.limit"
+                            + " or extend knobs.kernels.MemoryEstimate."
+                            : "The estimate is pessimistic for this configuration (e.g. activations freed early):"
+                            + " the memory check may refuse configurations that fit; see knobs.kernels.MemoryEstimate.");
+        }
+        if (!recorded) {
+            notJudged.add(new NotJudged(Rule.MEMORY_ESTIMATE_GAP, null, null, null, "no " + MEM_MEASURED + " and "
+                    + MEM_ESTIMATE + " metrics among the inputs (they come from -prof knobs.harness.MemoryProfiler)"));
         }
     }
 

@@ -35,7 +35,9 @@ public record Findings(List<Finding> findings, List<NotJudged> notJudged) {
                 + " (backward is 2× the forward FLOPs)"),
         GC_JIT_NOISE("gc_jit_noise", "some measured iterations spent more than 2 % of their time in GC pauses plus"
                 + " JIT compilation (the noise profiler's " + NoiseMetrics.GC_MS + " and " + NoiseMetrics.JIT_MS
-                + "); the samples are marked \"noise\" in all_samples");
+                + "); the samples are marked \"noise\" in all_samples"),
+        MEMORY_ESTIMATE_GAP("memory_estimate_gap", "the memory profiler's measured peak (mem.peakRssAboveBaseline) is more"
+                + " than 1.5× or less than 0.5× the analytic estimate (mem.estimate) it was built to check");
 
         private final String id;
         private final String condition;
