@@ -251,7 +251,8 @@ public final class ComparisonWriter {
         return node;
     }
 
-    private static ObjectNode key(RunData.Key key) {
+    /** A configuration's identity as JSON: benchmark, typed params, mode. */
+    static ObjectNode key(RunData.Key key) {
         ObjectNode node = Json.NODES.objectNode();
         node.put("benchmark", key.benchmark());
         node.set("params", SummaryJsonWriter.params(key.params()));

@@ -81,18 +81,7 @@ public final class FailedConfigs {
             throw new ReportException(bad + ": 'benchmark' is '" + fullName + "', expected package.Class.method");
         }
         JsonNode params = root.path("params");
-        if (!params.isObject()) {
-            throw new ReportException(bad + ": 'params' is " + (params.isMissingNode() ? "missing" : params.toString())
-                    + ", expected an object of param values");
-        }
-        Map<String, String> raw = new LinkedHashMap<>();
-        for (Iterator<Map.Entry<String, JsonNode>> it = params.fields(); it.hasNext(); ) {
-            Map.Entry<String, JsonNode> e = it.next();
-            if (!e.getValue().isTextual() && !e.getValue().isNumber()) {
-                throw new ReportException(bad + ": param '" + e.getKey() + "' is " + e.getValue() + ", expected a string");
-            }
-            raw.put(e.getKey(), e.getValue().asText());
-        }
+        Map<String, String> raw = Json.paramValues(params, bad);
         String reason = text(root, "reason", bad);
         JsonNode log = root.path("log");
         if (!log.isMissingNode() && !log.isNull() && !log.isTextual()) {

@@ -133,7 +133,7 @@ public record HistoryReport(String store, List<HistoryStore.Entry> runs, List<Hi
         ArrayNode changes = root.putArray("changes");
         ArrayNode series = root.putArray("series");
         for (Trend t : trends) {
-            ObjectNode node = key(t.key());
+            ObjectNode node = ComparisonWriter.key(t.key());
             ArrayNode points = node.putArray("points");
             for (TrendPoint p : t.points()) {
                 ObjectNode point = points.addObject();
@@ -148,7 +148,7 @@ public record HistoryReport(String store, List<HistoryStore.Entry> runs, List<Hi
                 } else {
                     ObjectNode change = change(p);
                     point.set("change", change);
-                    ObjectNode listed = key(t.key());
+                    ObjectNode listed = ComparisonWriter.key(t.key());
                     listed.put("run", p.run());
                     listed.put("commit", p.entry().commit());
                     listed.setAll(change);
@@ -175,13 +175,6 @@ public record HistoryReport(String store, List<HistoryStore.Entry> runs, List<Hi
         return node;
     }
 
-    private static ObjectNode key(RunData.Key key) {
-        ObjectNode node = Json.NODES.objectNode();
-        node.put("benchmark", key.benchmark());
-        node.set("params", SummaryJsonWriter.params(key.params()));
-        node.put("mode", key.mode());
-        return node;
-    }
 
     /**
      * {@code index.html}: the runs, the skipped files, the detected changes, then per configuration its

@@ -246,17 +246,7 @@ public final class HistoryStore {
             throw new ReportException(where + ": unknown mode '" + mode + "'");
         }
         JsonNode params = node.path("params");
-        if (!params.isObject()) {
-            throw new ReportException(where + ": 'params' is " + shown(params) + ", expected an object");
-        }
-        Map<String, String> raw = new LinkedHashMap<>();
-        for (Iterator<Map.Entry<String, JsonNode>> it = params.fields(); it.hasNext(); ) {
-            Map.Entry<String, JsonNode> e = it.next();
-            if (!e.getValue().isNumber() && !e.getValue().isTextual()) {
-                throw new ReportException(where + ": param '" + e.getKey() + "' is " + e.getValue() + ", expected a number or a string");
-            }
-            raw.put(e.getKey(), e.getValue().asText());
-        }
+        Map<String, String> raw = Json.paramValues(params, where);
         String unit = text(node, "unit", where);
         if (!Units.isKnown(unit)) {
             throw new ReportException(where + ": unknown unit '" + unit + "'");

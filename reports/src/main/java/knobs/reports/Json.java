@@ -100,4 +100,24 @@ final class Json {
     static JsonNode numberOrNull(Double value) {
         return value == null ? NODES.nullNode() : number(value);
     }
+
+    /**
+     * The params object of a record written by Knobs (failure records, history entries): each value
+     * a string or a number, kept as its text. {@code where} names the file or entry for messages.
+     */
+    static java.util.Map<String, String> paramValues(JsonNode params, String where) throws ReportException {
+        if (!params.isObject()) {
+            throw new ReportException(where + ": 'params' is " + (params.isMissingNode() ? "missing" : params.toString())
+                    + ", expected an object of param values");
+        }
+        java.util.Map<String, String> raw = new java.util.LinkedHashMap<>();
+        for (java.util.Iterator<java.util.Map.Entry<String, JsonNode>> it = params.fields(); it.hasNext(); ) {
+            java.util.Map.Entry<String, JsonNode> e = it.next();
+            if (!e.getValue().isTextual() && !e.getValue().isNumber()) {
+                throw new ReportException(where + ": param '" + e.getKey() + "' is " + e.getValue() + ", expected a number or a string");
+            }
+            raw.put(e.getKey(), e.getValue().asText());
+        }
+        return raw;
+    }
 }

@@ -153,7 +153,7 @@ class BadInputTest {
                     good(d, "a.json");
                     write(d.resolve("failed/ab.json"), "{\"benchmark\": \"p.A.b\", \"params\": {\"k\": [1]}, \"reason\": \"x\"}");
                 }, List.of("a.json", "--failed", "failed"), "failed/ab.json: not a failure record of the sweep runner:"
-                        + " param 'k' is [1], expected a string"),
+                        + " param 'k' is [1], expected a number or a string"),
                 bad("failure record not JSON", d -> {
                     good(d, "a.json");
                     write(d.resolve("failed/ab.json"), "{\"benchmark\": ");
