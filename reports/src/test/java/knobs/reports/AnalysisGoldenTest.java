@@ -4,13 +4,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Seals the analysis files: summarizes the seeded analysis data set of {@link JmhFixture} (every
@@ -23,7 +21,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class AnalysisGoldenTest {
 
-    private static final Path GOLDEN = Path.of("src", "test", "resources", "golden", "analyses");
+    private static final Path GOLDEN = Golden.ROOT.resolve("analyses");
     static final List<String> FILES = List.of(AnalysisJsonWriter.ROOFLINE, AnalysisJsonWriter.SCALING,
             AnalysisJsonWriter.FLOPS_SCALING, AnalysisJsonWriter.MODEL, AnalysisJsonWriter.FINDINGS);
 
@@ -36,16 +34,8 @@ class AnalysisGoldenTest {
         assertEquals(0, cli.exit(), cli.err());
         assertEquals(List.of("reports: warning: ContextScaling.forward {crops=8} (avgt) from knobs.json is noisy:"
                 + " IQR/median = 39.5% > 10%"), cli.err().lines().toList());
-        boolean update = Boolean.getBoolean("knobs.updateGolden");
         for (String name : FILES) {
-            Path actual = dir.resolve("report").resolve(name);
-            if (update) {
-                Files.createDirectories(GOLDEN);
-                Files.write(GOLDEN.resolve(name), Files.readAllBytes(actual));
-            }
-            assertTrue(Files.exists(GOLDEN.resolve(name)), "missing golden file " + name + "; run with -Dknobs.updateGolden=true");
-            assertEquals(Files.readString(GOLDEN.resolve(name), StandardCharsets.UTF_8),
-                    Files.readString(actual, StandardCharsets.UTF_8), name + " differs from its golden file");
+            Golden.check(GOLDEN, name, dir.resolve("report").resolve(name));
         }
     }
 

@@ -18,7 +18,6 @@ import static knobs.reports.JmhFixture.run;
 import static knobs.reports.JmhFixture.write;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Every kind of bad input: exit status 2, one message naming the file and the problem, and the
@@ -184,19 +183,7 @@ class BadInputTest {
             // A pre-existing output folder keeps its content...
             write(dir.resolve("existing/summary.json"), "old\n");
             Cli cli = summarize(dir, c.args(), "existing");
-            assertEquals(2, cli.exit(), cli.err());
-            List<String> lines = cli.err().lines().toList();
-            String message = lines.get(0);
-            assertTrue(message.startsWith("reports: "), message);
-            for (String expected : c.expected()) {
-                assertTrue(message.contains(expected), "expected '" + expected + "' in: " + message);
-            }
-            if (c.usage()) {
-                assertTrue(cli.err().contains("usage: java -jar reports.jar <command> [options]"), cli.err());
-            } else {
-                assertEquals(1, lines.size(), "one message only, no warnings: " + cli.err());
-            }
-            assertEquals("", cli.out());
+            cli.assertBadInput(c.expected(), c.usage());
             assertEquals(List.of("summary.json"), GoldenFilesTest.listing(dir.resolve("existing")));
             assertEquals("old\n", Files.readString(dir.resolve("existing/summary.json")));
             // ...and a new one is not even created.

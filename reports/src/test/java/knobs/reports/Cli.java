@@ -15,4 +15,25 @@ record Cli(int exit, String out, String err) {
                 new PrintStream(err, true, StandardCharsets.UTF_8));
         return new Cli(exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
     }
+
+    /**
+     * The bad-input contract: exit 2, nothing on stdout, and one {@code reports: } line naming the
+     * problem (each of {@code expected} in it) — followed by the usage text for usage errors, by
+     * nothing else otherwise (no warnings).
+     */
+    void assertBadInput(java.util.List<String> expected, boolean usage) {
+        org.junit.jupiter.api.Assertions.assertEquals(2, exit, err);
+        java.util.List<String> lines = err.lines().toList();
+        String message = lines.get(0);
+        org.junit.jupiter.api.Assertions.assertTrue(message.startsWith("reports: "), message);
+        for (String e : expected) {
+            org.junit.jupiter.api.Assertions.assertTrue(message.contains(e), "expected '" + e + "' in: " + message);
+        }
+        if (usage) {
+            org.junit.jupiter.api.Assertions.assertTrue(err.contains("usage: java -jar reports.jar <command> [options]"), err);
+        } else {
+            org.junit.jupiter.api.Assertions.assertEquals(1, lines.size(), "one message only, no warnings: " + err);
+        }
+        org.junit.jupiter.api.Assertions.assertEquals("", out);
+    }
 }

@@ -4,13 +4,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Seals the machine-readable outputs: summarizes the seeded data set of {@link JmhFixture} and
@@ -22,8 +20,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class GoldenFilesTest {
 
-    /** Surefire runs tests in the module folder, so this is the source tree, not target/. */
-    private static final Path GOLDEN = Path.of("src", "test", "resources", "golden");
+    private static final Path GOLDEN = Golden.ROOT;
     private static final List<String> FILES = List.of("summary.json", "summary.csv", "samples.csv");
 
     @Test
@@ -36,16 +33,8 @@ class GoldenFilesTest {
         // The seeded data holds exactly one noisy row, and the sidecars agree on everything.
         assertEquals(List.of("reports: warning: MoeTopK.forward {phase=decode, topK=8} (avgt) from moe.json is noisy:"
                 + " IQR/median = 16.6% > 10%"), cli.err().lines().toList());
-        boolean update = Boolean.getBoolean("knobs.updateGolden");
         for (String name : FILES) {
-            Path actual = dir.resolve("report").resolve(name);
-            if (update) {
-                Files.createDirectories(GOLDEN);
-                Files.write(GOLDEN.resolve(name), Files.readAllBytes(actual));
-            }
-            assertTrue(Files.exists(GOLDEN.resolve(name)), "missing golden file " + name + "; run with -Dknobs.updateGolden=true");
-            assertEquals(Files.readString(GOLDEN.resolve(name), StandardCharsets.UTF_8),
-                    Files.readString(actual, StandardCharsets.UTF_8), name + " differs from its golden file");
+            Golden.check(GOLDEN, name, dir.resolve("report").resolve(name));
         }
         // summarize also writes the analyses, the figures and the page (sealed by AnalysisGoldenTest and ReportPageTest).
         assertEquals(List.of("findings.json", "flops_scaling.json", "index.html", "model.json", "plots", "roofline.json",

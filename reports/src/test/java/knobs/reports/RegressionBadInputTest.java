@@ -167,19 +167,7 @@ class RegressionBadInputTest {
             c.setup().accept(dir);
             boolean storeBefore = Files.exists(dir.resolve("store"));
             Cli cli = Cli.run(dir, c.args().toArray(String[]::new));
-            assertEquals(2, cli.exit(), cli.err());
-            List<String> lines = cli.err().lines().toList();
-            String message = lines.get(0);
-            assertTrue(message.startsWith("reports: "), message);
-            for (String expected : c.expected()) {
-                assertTrue(message.contains(expected), "expected '" + expected + "' in: " + message);
-            }
-            if (c.usage()) {
-                assertTrue(cli.err().contains("usage: java -jar reports.jar <command> [options]"), cli.err());
-            } else {
-                assertEquals(1, lines.size(), "one message only, no warnings: " + cli.err());
-            }
-            assertEquals("", cli.out());
+            cli.assertBadInput(c.expected(), c.usage());
             assertFalse(Files.exists(dir.resolve("out")), "out/ was written");
             assertFalse(Files.exists(dir.resolve("x.json")), "x.json was written");
             assertEquals(storeBefore, Files.exists(dir.resolve("store")), "store/ was created");

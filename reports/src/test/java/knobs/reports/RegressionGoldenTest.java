@@ -4,12 +4,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Seals the machine-readable outputs of {@code compare}, {@code export} and {@code history} on the
@@ -21,19 +18,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class RegressionGoldenTest {
 
-    private static final Path GOLDEN = Path.of("src", "test", "resources", "golden", "regressions");
+    private static final Path GOLDEN = Golden.ROOT.resolve("regressions");
 
     @TempDir
     Path dir;
 
     private static void check(Path actual, String name) throws IOException {
-        if (Boolean.getBoolean("knobs.updateGolden")) {
-            Files.createDirectories(GOLDEN);
-            Files.write(GOLDEN.resolve(name), Files.readAllBytes(actual));
-        }
-        assertTrue(Files.exists(GOLDEN.resolve(name)), "missing golden file " + name + "; run with -Dknobs.updateGolden=true");
-        assertEquals(Files.readString(GOLDEN.resolve(name), StandardCharsets.UTF_8), Files.readString(actual, StandardCharsets.UTF_8),
-                name + " differs from its golden file");
+        Golden.check(GOLDEN, name, actual);
     }
 
     @Test

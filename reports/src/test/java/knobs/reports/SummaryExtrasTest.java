@@ -5,7 +5,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -22,7 +21,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class SummaryExtrasTest {
 
-    private static final Path GOLDEN = Path.of("src", "test", "resources", "golden", "extras");
+    private static final Path GOLDEN = Golden.ROOT.resolve("extras");
 
     @TempDir
     Path dir;
@@ -38,13 +37,7 @@ class SummaryExtrasTest {
         assertEquals(0, cli.exit(), cli.err());
         assertEquals("", cli.err());
         for (String name : List.of("summary.json", "findings.json")) {
-            Path actual = dir.resolve("report").resolve(name);
-            if (Boolean.getBoolean("knobs.updateGolden")) {
-                Files.createDirectories(GOLDEN);
-                Files.write(GOLDEN.resolve(name), Files.readAllBytes(actual));
-            }
-            assertEquals(Files.readString(GOLDEN.resolve(name), StandardCharsets.UTF_8),
-                    Files.readString(actual, StandardCharsets.UTF_8), name + " differs from its golden file");
+            Golden.check(GOLDEN, name, dir.resolve("report").resolve(name));
         }
     }
 
