@@ -21,6 +21,7 @@ public final class Gpt extends Module {
     private final Tensor wte;   // (V, d)
     private final Tensor wpe;   // (maxSeq, d)
     private final Block[] blocks;
+    private final List<MoeFeedForward> moeLayers; // fixed at construction: read after every MoE step
     private final LayerNorm lnF;
     private final Linear lmHead; // (V, d)
     private int activeBlocks;
@@ -35,6 +36,13 @@ public final class Gpt extends Module {
         for (int i = 0; i < blocks.length; i++) {
             blocks[i] = register_module("h" + i, new Block(c));
         }
+        List<MoeFeedForward> moe = new ArrayList<>();
+        for (Block b : blocks) {
+            if (b.feedForward() instanceof MoeFeedForward m) {
+                moe.add(m);
+            }
+        }
+        this.moeLayers = List.copyOf(moe);
         this.lnF = register_module("ln_f", new LayerNorm(c.dModel()));
         this.lmHead = Linear.param(this, "lm_head", Init.normal(Init.STD, c.vocab(), c.dModel()));
         this.activeBlocks = c.layers();
@@ -156,13 +164,7 @@ public final class Gpt extends Module {
 
     /** The MoE feed-forwards, one per block; empty for a dense model. */
     public List<MoeFeedForward> moeLayers() {
-        List<MoeFeedForward> out = new ArrayList<>();
-        for (Block b : blocks) {
-            if (b.feedForward() instanceof MoeFeedForward m) {
-                out.add(m);
-            }
-        }
-        return out;
+        return moeLayers;
     }
 
     /** Routing of the latest forward over the active MoE blocks; null for a dense model or before a forward. */
@@ -170,7 +172,7 @@ public final class Gpt extends Module {
         List<long[]> counts = new ArrayList<>();
         List<MoeFeedForward> moe = moeLayers();
         for (int i = 0; i < Math.min(activeBlocks, moe.size()); i++) {
-            long[] c = moe.get(i).lastTokensPerExpert();
+            long[] c = moe.get(i).lastCounts(); // read-only here: no copy on the benchmark's path
             if (c == null) {
                 return null;
             }

@@ -116,6 +116,11 @@ public final class MoeFeedForward extends Module implements FeedForward {
         return lastTokensPerExpert == null ? null : lastTokensPerExpert.clone();
     }
 
+    /** The same counts without a copy, for readers in this package that never modify them (each forward makes a new array). */
+    long[] lastCounts() {
+        return lastTokensPerExpert;
+    }
+
     @Override
     public Tensor forward(Tensor x) {
         Tensor xf = x.reshape(-1, d);                                        // (N, d)
