@@ -19,4 +19,10 @@ public final class Inputs {
         torch.manual_seed(seed);
         return torch.randn(n, channels, h, w);
     }
+
+    /** (batch, t, d) float activations drawn from N(0, 1) with libtorch's generator seeded with {@code seed}. */
+    public static Tensor activations(long seed, long batch, long t, long d) {
+        torch.manual_seed(seed);
+        return torch.randn(batch, t, d);
+    }
 }

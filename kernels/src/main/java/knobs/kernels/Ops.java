@@ -63,18 +63,20 @@ public final class Ops {
         return layer.forwardInt8(x);
     }
 
-    /** {@code out = x @ w^T}, writing into a preallocated contiguous {@code out}; one row as in {@link #linear}. */
-    public static Tensor linearOut(String category, Tensor out, Tensor x, Tensor w) {
-        long in = w.size(1);
-        long rows = x.numel() / in;
+    /**
+     * {@code w @ xT} for w (out, in) and a feature-major block xT (in, c): the same product as
+     * {@link #linear(String, Tensor, Tensor)} on tokens stored as columns, giving (out, c). One
+     * column goes through matrix-vector product, as one row does there.
+     */
+    public static Tensor linearT(String category, Tensor w, Tensor xT) {
+        long c = xT.size(1);
         if (FlopCounter.active()) {
-            FlopCounter.record(category, 2 * rows * in * w.size(0));
+            FlopCounter.record(category, 2 * c * w.size(1) * w.size(0));
         }
-        if (rows == 1) {
-            torch.mv_out(out.view(w.size(0)), w, x.reshape(in));
-            return out;
+        if (c == 1) {
+            return torch.mv(w, xT.select(1, 0)).unsqueeze(1);
         }
-        return torch.linear_out(out, x, w);
+        return torch.mm(w, xT);
     }
 
     /**

@@ -9,13 +9,16 @@ import java.util.Map;
  * of 4·d); {@code olmoe-1b-7b} follows OLMoE-1B-7B's shape; {@code moe-cpu} is sized so that a
  * 128-token prefill takes well under a second on a 2-core CPU while keeping 64 experts;
  * {@code dense-cpu} is its dense counterpart (8 blocks, GELU MLP of 4·d), the CPU default of the
- * dense knobs, with room for a long multimodal prompt (maxSeq 2048).
+ * dense knobs, with room for a long multimodal prompt (maxSeq 2048). {@code decode-tiny} (vocab 1000,
+ * d 128, 2 layers, 4 heads, d_ff 512) is the decode-overhead model of docs/performance.md: its steps
+ * are so small that per-call dispatch, not FLOPs, sets their time.
  */
 public final class Presets {
     private static final Map<String, ModelConfig> PRESETS = new LinkedHashMap<>();
 
     static {
         add(new ModelConfig("tiny", 256, 64, 2, 4, 256, 128, Activation.GELU, 0, 0, 0));
+        add(new ModelConfig("decode-tiny", 1000, 128, 2, 4, 512, 256, Activation.GELU, 0, 0, 0));
         add(new ModelConfig("tiny-moe", 256, 64, 2, 4, 0, 128, Activation.SWIGLU, 8, 2, 32));
         add(cs336("small", 768, 3072, 12, 12));
         add(cs336("medium", 1024, 4096, 24, 16));

@@ -33,14 +33,18 @@ class OpsTest {
     }
 
     @Test
-    void singleRowLinearOutWritesIntoTheGivenTensor() {
+    void featureMajorLinearEqualsTransposedLinearOnColumnBlocks() {
         try (PointerScope s = new PointerScope()) {
             torch.manual_seed(10);
             Tensor w = torch.randn(16, 8);
-            Tensor x = torch.randn(1, 8);
-            Tensor out = torch.empty(2, 16);
-            Ops.linearOut("t", out.narrow(0, 1, 1), x, w);
-            assertTrue(TestTensors.maxAbsDiff(torch.linear(x, w), out.narrow(0, 1, 1)) < 1e-5);
+            Tensor xT = torch.randn(8, 7); // tokens as columns; blocks of it are strided views
+            for (long[] block : new long[][] {{0, 1}, {3, 1}, {2, 4}, {0, 7}}) {
+                Tensor cols = xT.narrow(1, block[0], block[1]);
+                Tensor y = Ops.linearT("t", w, cols);
+                Tensor ref = torch.linear(cols.t(), w).t();
+                assertArrayEquals(new long[] {16, block[1]}, y.sizes().vec().get());
+                assertTrue(TestTensors.maxAbsDiff(ref, y) < 1e-5, "block " + java.util.Arrays.toString(block));
+            }
         }
     }
 
@@ -51,6 +55,8 @@ class OpsTest {
             Ops.linear("b", torch.randn(1, 8), torch.randn(5, 8));
             assertEquals(2L * 6 * 8 * 5, c.byCategory().get("a"));
             assertEquals(2L * 8 * 5, c.byCategory().get("b"));
+            Ops.linearT("c", torch.randn(5, 8), torch.randn(8, 3));
+            assertEquals(2L * 3 * 8 * 5, c.byCategory().get("c"));
         }
     }
 }

@@ -14,7 +14,7 @@ class PresetsTest {
     void unknownPresetListsTheKnownOnes() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Presets.get("huge"));
         assertTrue(e.getMessage().contains("'huge'"), e.getMessage());
-        for (String known : new String[] {"tiny", "small", "medium", "large", "xl", "2.7B", "dense-cpu", "moe-cpu", "olmoe-1b-7b"}) {
+        for (String known : new String[] {"tiny", "decode-tiny", "small", "medium", "large", "xl", "2.7B", "dense-cpu", "moe-cpu", "olmoe-1b-7b"}) {
             assertTrue(e.getMessage().contains(known), "message should list " + known + ": " + e.getMessage());
         }
     }

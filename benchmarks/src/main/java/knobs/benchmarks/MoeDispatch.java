@@ -1,0 +1,137 @@
+package knobs.benchmarks;
+
+import java.util.concurrent.TimeUnit;
+import knobs.harness.DeviceTimeCounters;
+import knobs.harness.DeviceTimer;
+import knobs.harness.Harness;
+import knobs.harness.ModelStep;
+import knobs.harness.WorkCounters;
+import knobs.kernels.Inputs;
+import knobs.kernels.MlpFeedForward;
+import knobs.kernels.ModelConfig;
+import knobs.kernels.MoeFeedForward;
+import knobs.kernels.Presets;
+import knobs.kernels.RoutingMode;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.NoGradGuard;
+import org.bytedeco.pytorch.Tensor;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * The cost of MoE dispatch itself: one MoE feed-forward layer ({@code moe}) against a dense
+ * feed-forward with the same active FLOPs ({@code dense}: the same SwiGLU MLP with
+ * {@code d_ff = topK · expert_d_ff}), on the same tokens, in one JMH run. Both do the same expert
+ * matmul FLOPs (the MoE layer adds the router's N·d·E), so
+ * {@code time(dense) / time(moe)} is the MoE layer's throughput as a fraction of dense: what routing,
+ * gathering, per-expert slicing and scattering back cost. docs/performance.md reports the ratio per
+ * topK; the target is ≥ 0.8 for every topK.
+ */
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MILLISECONDS)
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
+@Fork(value = 1, jvmArgsAppend = {Harness.NO_PHYSICAL_BYTES_CHECK, Harness.HEAP})
+@State(Scope.Thread)
+public class MoeDispatch {
+    @Param({"1", "2", "4", "8", "16", "32"})
+    public int topK;
+
+    /** MoE preset whose layer shape is used (d, experts, expert d_ff, activation); see docs/knobs.md. */
+    @Param("moe-cpu")
+    public String model;
+
+    /** Tokens through the layer at once (a prefill of batch × context flattened). */
+    @Param("512")
+    public int tokens;
+
+    /** Who picks the experts: the random learned router, round-robin balanced, or Zipf-skewed (see RoutingMode). */
+    @Param("router")
+    public String routing;
+
+    @Param("cpu")
+    public String device;
+
+    private Harness.Session session;
+    private MoeFeedForward moe;
+    private MlpFeedForward dense;
+    private Tensor x;
+    private DeviceTimer timer;
+    private long moeFlops;
+    private long denseFlops;
+    private long moeBytes;
+    private long denseBytes;
+
+    @Setup(Level.Trial)
+    public void setUp() {
+        session = Harness.setUp(device);
+        ModelConfig base = Presets.get(model);
+        if (!base.isMoe()) {
+            throw new IllegalArgumentException("model '" + model + "' is dense; MoeDispatch needs an MoE preset (e.g. moe-cpu, olmoe-1b-7b, tiny-moe)");
+        }
+        if (tokens < 1) {
+            throw new IllegalArgumentException("tokens=" + tokens + " is not allowed: must be >= 1");
+        }
+        ModelConfig c = base.withTopK(topK);
+        RoutingMode mode = RoutingMode.parse(routing);
+        org.bytedeco.pytorch.global.torch.manual_seed(ModelStep.SEED);
+        moe = new MoeFeedForward(c);
+        moe.setRouting(mode);
+        dense = new MlpFeedForward(denseEquivalent(c));
+        var dev = session.device().torchDevice();
+        moe.toDevice(dev);
+        dense.to(dev, false);
+        x = Inputs.activations(ModelStep.SEED + 1, 1, tokens, c.dModel()).to(dev, org.bytedeco.pytorch.global.torch.ScalarType.Float);
+        timer = session.device().newTimer();
+        long d = c.dModel();
+        long m = c.activation().matrices;
+        long active = (long) topK * c.expertDFf();
+        denseFlops = 2L * tokens * d * active * m;
+        moeFlops = denseFlops + 2L * tokens * d * c.experts();
+        denseBytes = 4L * (d * active * m + 2L * tokens * d);
+        moeBytes = 4L * (d * active * m * Math.min(c.experts(), (long) tokens * topK) / topK + (long) c.experts() * d + 2L * tokens * d);
+    }
+
+    /** The dense SwiGLU (or GELU) MLP doing the MoE layer's active expert FLOPs: d_ff = topK · expert d_ff. */
+    static ModelConfig denseEquivalent(ModelConfig moe) {
+        return new ModelConfig(moe.name() + "-dense-equivalent", moe.vocab(), moe.dModel(), moe.layers(), moe.heads(),
+                moe.topK() * moe.expertDFf(), moe.maxSeq(), moe.activation(), 0, 0, 0);
+    }
+
+    @TearDown(Level.Trial)
+    public void tearDown() {
+        session.device().sync();
+        timer.close();
+    }
+
+    @Benchmark
+    public Tensor moe(WorkCounters work, DeviceTimeCounters time) {
+        return run(true, work, time);
+    }
+
+    @Benchmark
+    public Tensor dense(WorkCounters work, DeviceTimeCounters time) {
+        return run(false, work, time);
+    }
+
+    private Tensor run(boolean isMoe, WorkCounters work, DeviceTimeCounters time) {
+        try (PointerScope scope = new PointerScope(); NoGradGuard noGrad = new NoGradGuard()) {
+            timer.start();
+            Tensor y = isMoe ? moe.forward(x) : dense.forward(x);
+            time.deviceNs += timer.stopAndSync();
+            work.add(isMoe ? moeFlops : denseFlops, isMoe ? moeBytes : denseBytes, tokens);
+            return y;
+        }
+    }
+}
