@@ -68,10 +68,8 @@ public class MoeDispatch {
     private MlpFeedForward dense;
     private Tensor x;
     private DeviceTimer timer;
-    private long moeFlops;
-    private long denseFlops;
-    private long moeBytes;
-    private long denseBytes;
+    private long[] moeWork;
+    private long[] denseWork;
 
     @Setup(Level.Trial)
     public void setUp() {
@@ -94,13 +92,27 @@ public class MoeDispatch {
         dense.to(dev, false);
         x = Inputs.activations(ModelStep.SEED + 1, 1, tokens, c.dModel()).to(dev, org.bytedeco.pytorch.global.torch.ScalarType.Float);
         timer = session.device().newTimer();
+        moeWork = work(c, tokens, true);
+        denseWork = work(c, tokens, false);
+    }
+
+    /**
+     * {FLOPs, bytes} of one call: matmul FLOPs (2 per multiply-add) of the experts' (or the dense
+     * MLP's) projections, plus the router's for the MoE layer; bytes are fp32 weights read once (every
+     * expert hit, assuming N·k pairs reach min(E, N·k) experts) plus the input and output activations.
+     */
+    static long[] work(ModelConfig c, long tokens, boolean moe) {
         long d = c.dModel();
         long m = c.activation().matrices;
-        long active = (long) topK * c.expertDFf();
-        denseFlops = 2L * tokens * d * active * m;
-        moeFlops = denseFlops + 2L * tokens * d * c.experts();
-        denseBytes = 4L * (d * active * m + 2L * tokens * d);
-        moeBytes = 4L * (d * active * m * Math.min(c.experts(), (long) tokens * topK) / topK + (long) c.experts() * d + 2L * tokens * d);
+        long active = (long) c.topK() * c.expertDFf();
+        long flops = 2L * tokens * d * active * m;
+        long activations = 2L * tokens * d;
+        if (!moe) {
+            return new long[] {flops, 4L * (d * active * m + activations)};
+        }
+        long hit = Math.min(c.experts(), tokens * c.topK());
+        return new long[] {flops + 2L * tokens * d * c.experts(),
+                4L * (hit * d * c.expertDFf() * m + (long) c.experts() * d + activations)};
     }
 
     /** The dense SwiGLU (or GELU) MLP doing the MoE layer's active expert FLOPs: d_ff = topK · expert d_ff. */
@@ -130,7 +142,8 @@ public class MoeDispatch {
             timer.start();
             Tensor y = isMoe ? moe.forward(x) : dense.forward(x);
             time.deviceNs += timer.stopAndSync();
-            work.add(isMoe ? moeFlops : denseFlops, isMoe ? moeBytes : denseBytes, tokens);
+            long[] w = isMoe ? moeWork : denseWork;
+            work.add(w[0], w[1], tokens);
             return y;
         }
     }

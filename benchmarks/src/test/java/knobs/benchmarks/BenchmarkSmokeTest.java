@@ -66,6 +66,40 @@ class BenchmarkSmokeTest {
     }
 
     @Test
+    void moeDispatchTimesTheMoeLayerAndItsDenseEquivalentInOneRun() throws Exception {
+        JsonNode runs = jmh.run(jmh.options("knobs.benchmarks.MoeDispatch")
+                .param("model", "tiny-moe").param("topK", "1", "2").param("tokens", "16"));
+        assertEquals(4, runs.size());
+        Set<String> seen = new HashSet<>();
+        for (JsonNode run : runs) {
+            boolean moe = run.get("benchmark").asText().endsWith(".moe");
+            int k = run.at("/params/topK").asInt();
+            seen.add((moe ? "moe/" : "dense/") + k);
+            assertTrue(run.at("/primaryMetric/score").asDouble() > 0);
+            long[] work = MoeDispatch.work(Presets.get("tiny-moe").withTopK(k), 16, moe);
+            assertEquals(work[0], JmhRuns.perOp(run, "flops"), 0.0);
+            assertEquals(work[1], JmhRuns.perOp(run, "bytes"), 0.0);
+            assertEquals(16, JmhRuns.perOp(run, "tokens"), 0.0);
+        }
+        assertEquals(Set.of("moe/1", "moe/2", "dense/1", "dense/2"), seen);
+    }
+
+    @Test
+    void overheadReportsMicrosecondsPerCall() throws Exception {
+        JsonNode runs = jmh.run(jmh.options("knobs.benchmarks.Overhead"));
+        Set<String> seen = new HashSet<>();
+        for (JsonNode run : runs) {
+            String name = run.get("benchmark").asText();
+            seen.add(name.substring(name.lastIndexOf('.') + 1));
+            assertEquals("us/op", run.at("/primaryMetric/scoreUnit").asText());
+            double perCall = run.at("/primaryMetric/score").asDouble();
+            // a libtorch call takes at least tens of nanoseconds and, even on a loaded CI machine, far below 10 ms
+            assertTrue(perCall > 0.01 && perCall < 10_000, name + ": " + perCall + " us per call");
+        }
+        assertEquals(Set.of("tinyOp", "tinyOpOut", "tinyOpScopePerCall", "smallLinear", "smallAttention"), seen);
+    }
+
+    @Test
     void calibrationMeasuresGemmAndCopy() throws Exception {
         JsonNode runs = jmh.run(jmh.options("knobs.benchmarks.Calibration")
                 .param("gemmSize", "64").param("copyMiB", "1"));
