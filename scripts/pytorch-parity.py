@@ -14,7 +14,7 @@ Suites (--suite, comma-separated; default all):
   moe       MoeDispatch.moe (the common eager MoE: a loop over experts with where / indexing /
             index_add_) and MoeDispatch.dense (the dense SwiGLU MLP with the same active FLOPs)
   decode    OutputTokens.generate on decode-tiny: prompt 16, 32 tokens, preallocated KV cache
-  small     ModelSize.forward: CS336 small, forward, batch 4, context 128
+  small     ModelSize.step: CS336 small, forward, batch 4, context 128
 
 Optional tooling: needs only torch (Debian's python3-torch is enough); never needed by mvn verify.
 Bad input (unknown suite, bad option) exits 2 with one line naming the value and the allowed ones;
@@ -277,7 +277,7 @@ def small_cases(torch, F):
     per_token = 2 * (layers * (4 * d * d + 2 * d * dff) + d * vocab)
     attn = layers * 2 * 2 * batch * heads * ctx * ctx * (d // heads)
     p = {"batchSize": batch, "contextLength": ctx, "device": "cpu", "pass": "forward", "precision": "fp32", "size": "small"}
-    return [Case("ModelSize.forward", p, "ms/op", "f()", {"f": lambda: m.forward(idx)}, flops=per_token * tokens + attn, tokens=tokens)]
+    return [Case("ModelSize.step", p, "ms/op", "f()", {"f": lambda: m.forward(idx)}, flops=per_token * tokens + attn, tokens=tokens)]
 
 
 def main():
