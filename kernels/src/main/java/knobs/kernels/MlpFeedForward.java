@@ -34,10 +34,14 @@ public final class MlpFeedForward extends Module implements FeedForward {
 
     /** Applies the non-linearity to the up-projection {@code u} (..., m·dFf) → (..., dFf). */
     static Tensor hidden(Activation activation, long dFf, Tensor u) {
+        return hidden(activation, dFf, u, (int) u.dim() - 1);
+    }
+
+    /** As {@link #hidden(Activation, long, Tensor)} with the features along {@code dim} (0 for feature-major tokens). */
+    static Tensor hidden(Activation activation, long dFf, Tensor u, int dim) {
         if (activation == Activation.GELU) {
             return torch.gelu(u);
         }
-        int last = (int) u.dim() - 1;
-        return torch.silu(u.narrow(last, 0, dFf)).mul_(u.narrow(last, dFf, dFf));
+        return torch.silu(u.narrow(dim, 0, dFf)).mul_(u.narrow(dim, dFf, dFf));
     }
 }

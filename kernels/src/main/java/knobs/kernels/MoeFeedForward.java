@@ -159,18 +159,10 @@ public final class MoeFeedForward extends Module implements FeedForward {
                 continue;
             }
             Tensor uT = Ops.linearT(CostModel.EXPERTS, up[e], xsT.narrow(1, offset, c));   // (m·dFf, c)
-            parts.push_back(Ops.linearT(CostModel.EXPERTS, down[e], hiddenT(uT)));        // (d, c)
+            parts.push_back(Ops.linearT(CostModel.EXPERTS, down[e], MlpFeedForward.hidden(activation, expertDFf, uT, 0)));        // (d, c)
             offset += c;
         }
         return torch.cat(parts, 1);
-    }
-
-    /** The activation of a feature-major up-projection uT (m·dFf, c) → (dFf, c): rows, not columns, split gate from up. */
-    private Tensor hiddenT(Tensor uT) {
-        if (activation == Activation.GELU) {
-            return torch.gelu(uT);
-        }
-        return torch.silu(uT.narrow(0, 0, expertDFf)).mul_(uT.narrow(0, expertDFf, expertDFf));
     }
 
     private Tensor expertHidden(int e, Tensor xe) {
