@@ -17,6 +17,7 @@ import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import knobs.kernels.Natives;
 
 /**
@@ -35,6 +36,25 @@ public record Environment(String hostname, String os, String cpu, int cores, Str
     public static final String SCHEMA = "knobs-env/1";
     /** System property naming the folder sidecars are written to. */
     public static final String DIR_PROPERTY = "knobs.env.dir";
+    /**
+     * Jackson's first {@code ObjectMapper} costs ~0.2 s of class loading in a fresh JVM; it is built
+     * on a pool thread from the moment this class initialises ({@link #prepare()}), overlapping the
+     * libtorch load, instead of on the fork's critical path.
+     */
+    private static final CompletableFuture<ObjectMapper> JSON = CompletableFuture.supplyAsync(() -> {
+        ObjectMapper m = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+        try {
+            m.writeValueAsString(Map.of("warm", 1)); // loads the serializers a flat map needs
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return m;
+    });
+
+    /** Starts building the JSON writer in the background; call before the slow parts of a fork's setup. */
+    static void prepare() {
+        // class initialisation has started JSON; nothing else to do
+    }
 
     /** Captures the environment of this JVM for a run on {@code device}. */
     public static Environment capture(ComputeDevice device, Threads.Counts threads) {
@@ -75,7 +95,7 @@ public record Environment(String hostname, String os, String cpu, int cores, Str
      * @return the sidecar's path
      */
     public Path writeSidecar(Path dir) {
-        ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+        ObjectMapper json = JSON.join();
         try {
             Map<String, Object> f = fields();
             String id = sha256(json.writeValueAsString(f)).substring(0, 16);

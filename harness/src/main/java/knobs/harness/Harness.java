@@ -34,6 +34,7 @@ public final class Harness {
         if (System.getProperty(MAX_PHYSICAL_BYTES) == null) {
             System.setProperty(MAX_PHYSICAL_BYTES, "0");
         }
+        Environment.prepare(); // the sidecar's JSON writer warms up on another core while libtorch loads
         Natives.load();
         Threads.Counts threads = Threads.applyConfigured();
         // Resident memory with libtorch loaded but no model built: the memory profiler's baseline.

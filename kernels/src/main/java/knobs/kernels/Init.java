@@ -1,23 +1,100 @@
 package knobs.kernels;
 
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Generator;
+import org.bytedeco.pytorch.GeneratorOptional;
 import org.bytedeco.pytorch.Module;
-import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 
 /** Random weight initialisation (GPT-2 style: N(0, 0.02), residual projections scaled down). */
 final class Init {
     static final double STD = 0.02;
+    /**
+     * Elements per independently seeded chunk. Fixed, so the weights depend on the seed only, never
+     * on how many threads fill them.
+     */
+    static final long CHUNK = 1L << 20;
+    /**
+     * Fills chunks in parallel: libtorch's {@code normal_} is serial (one Mersenne Twister stream),
+     * and drawing the 114 M weights of {@code moe-cpu} on one core took ~0.75 s of every fork's
+     * start. Daemon threads, created on first use, so a JVM with small models never starts them.
+     */
+    private static final class Pool {
+        static final ExecutorService FILL = Executors.newFixedThreadPool(
+                Math.max(1, Runtime.getRuntime().availableProcessors()), r -> {
+                    Thread t = new Thread(r, "knobs-init");
+                    t.setDaemon(true);
+                    return t;
+                });
+    }
 
     private Init() {
     }
 
-    /** N(0, std²) weights drawn from libtorch's global generator, so a seed fixes every weight. */
+    /**
+     * N(0, std²) weights. One 62-bit seed is drawn from libtorch's global generator per tensor, so
+     * {@code torch.manual_seed} before building a model still fixes every weight; the tensor is
+     * then filled in chunks of {@link #CHUNK} elements, chunk {@code i} from its own CPU generator
+     * seeded with {@code mix(seed, i)}. Large tensors are filled by several threads; the values do
+     * not depend on how many.
+     */
     static Tensor normal(double std, long... shape) {
-        Tensor t = torch.randn(shape);
-        try (Scalar s = new Scalar(std)) {
-            return t.mul_(s); // in place: same native tensor, no second buffer for large models
+        long seed = drawSeed();
+        Tensor t = torch.empty(shape);
+        Tensor flat = t.view(-1);
+        long n = flat.numel();
+        long chunks = (n + CHUNK - 1) / CHUNK;
+        if (chunks <= 1) {
+            fillChunk(flat, 0, n, std, seed);
+            return t;
         }
+        List<Future<?>> pending = new ArrayList<>();
+        for (long i = 0; i < chunks; i++) {
+            long c = i;
+            pending.add(Pool.FILL.submit(() -> fillChunk(flat, c, n, std, seed)));
+        }
+        for (Future<?> f : pending) {
+            try {
+                f.get();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while drawing random weights", e);
+            } catch (ExecutionException e) {
+                throw new IllegalStateException("drawing random weights failed: " + e.getCause(), e.getCause());
+            }
+        }
+        return t;
+    }
+
+    /** One 62-bit seed from libtorch's global generator (advanced by {@code torch.manual_seed} and every draw). */
+    static long drawSeed() {
+        try (PointerScope scope = new PointerScope()) {
+            return torch.randint(1L << 62, new long[] {1}).item_long();
+        }
+    }
+
+    /** Draws chunk {@code c} of {@code flat} (n elements) from a generator seeded by (seed, c). */
+    private static void fillChunk(Tensor flat, long c, long n, double std, long seed) {
+        long start = c * CHUNK;
+        try (PointerScope scope = new PointerScope()) {
+            Generator g = torch.createCPUGenerator(mix(seed, c));
+            flat.narrow(0, start, Math.min(CHUNK, n - start)).normal_(0.0, std, new GeneratorOptional(g));
+        }
+    }
+
+    /** SplitMix64 finaliser of (seed, chunk): well-spread, distinct seeds for neighbouring chunks. */
+    static long mix(long seed, long chunk) {
+        long z = seed + (chunk + 1) * 0x9E3779B97F4A7C15L;
+        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+        return z ^ (z >>> 31);
     }
 
     /** Std for projections that write into the residual stream: 0.02 / sqrt(2 · layers). */
