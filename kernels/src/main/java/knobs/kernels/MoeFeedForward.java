@@ -1,5 +1,6 @@
 package knobs.kernels;
 
+import org.bytedeco.pytorch.GradMode;
 import org.bytedeco.pytorch.Module;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.T_TensorTensor_T;
@@ -136,21 +137,21 @@ public final class MoeFeedForward extends Module implements FeedForward {
         Tensor order = flatExpert.argsort(true, 0, false);                   // pairs grouped by expert
         Tensor tokenOfPair = order.floor_divide(topKScalar);                 // (N·k) token of each sorted pair
         long[] counts = tokensPerExpert(flatExpert);
-        // Feature-major ("transposed") layout: tokens are columns. Each expert then multiplies its
-        // whole weight (rows = features) by a narrow block of token columns, W·Xᵀ, which OpenBLAS
-        // runs ~1.3-1.7x faster than the token-major X·Wᵀ when an expert has few tokens (its GEMM
-        // kernels favour a tall left operand), and the gather reads xᵀ's columns once.
-        Tensor xsT = xf.t().contiguous().index_select(1, tokenOfPair);      // (d, N·k) gathered tokens
-        Tensor ysT = expertOutputsT(xsT, counts);                            // (d, N·k)
         Tensor w = r.weights.reshape(-1).index_select(0, order);             // (N·k) routing weights
-        ysT = ysT.mul(w.unsqueeze(0));
-        Tensor outT = xsT.new_zeros(d, n).index_add(1, tokenOfPair, ysT);   // (d, N)
+        Tensor out = GradMode.is_enabled() ? forwardDifferentiable(xf, tokenOfPair, w, counts)
+                : forwardInference(xf, tokenOfPair, w, counts);              // (N, d)
         lastTokensPerExpert = counts;
-        return outT.t().contiguous().view(x.size(0), x.size(1), d);
+        return out.view(x.size(0), x.size(1), d);
     }
 
-    /** Runs each expert on its contiguous block of columns of the expert-sorted tokens: (d, N·k) → (d, N·k). */
-    private Tensor expertOutputsT(Tensor xsT, long[] counts) {
+    /**
+     * Differentiable path: gathers the tokens feature-major (tokens as columns), runs each expert
+     * on its contiguous block of columns, concatenates, scales by the routing weights and scatters
+     * back. Every intermediate is a new tensor, as autograd needs.
+     */
+    private Tensor forwardDifferentiable(Tensor xf, Tensor tokenOfPair, Tensor w, long[] counts) {
+        Tensor xfT = xf.t().contiguous();                                    // (d, N)
+        Tensor xsT = xfT.index_select(1, tokenOfPair);                       // (d, N·k) gathered tokens
         TensorVector parts = new TensorVector();
         long offset = 0;
         for (int e = 0; e < experts; e++) {
@@ -162,7 +163,77 @@ public final class MoeFeedForward extends Module implements FeedForward {
             parts.push_back(Ops.linearT(CostModel.EXPERTS, down[e], MlpFeedForward.hidden(activation, expertDFf, uT, 0)));        // (d, c)
             offset += c;
         }
-        return torch.cat(parts, 1);
+        Tensor ysT = torch.cat(parts, 1).mul(w.unsqueeze(0));               // (d, N·k) weighted
+        return xfT.new_zeros(d, xf.size(0)).index_add(1, tokenOfPair, ysT).t().contiguous();
+    }
+
+    /**
+     * Inference path (autograd off). The gathered tokens and the expert outputs, (N·k, d) each, live
+     * token-major in a per-thread {@link Workspace} reused across calls and layers: fresh buffers
+     * of that size (32 MiB at N·k = 16384, d = 512) come from {@code mmap} on every call and
+     * page-fault on first touch, which costs more than the copies themselves (docs/performance.md).
+     * Token-major storage makes the gather and the scatter whole-row copies; the experts still
+     * compute feature-major, W·Xᵀ, on transposed views of their row blocks (BLAS reads and writes
+     * them through the transpose flag and leading dimension, no copy). Each expert writes straight
+     * into its block (no {@code cat}), and the routing weight scales the expert's small hidden
+     * activation, W_down·(h·diag(w)) = (W_down·h)·diag(w), instead of a pass over the whole output.
+     */
+    private Tensor forwardInference(Tensor xf, Tensor tokenOfPair, Tensor w, long[] counts) {
+        long nk = tokenOfPair.size(0);
+        Workspace ws = Workspace.get(nk, d, xf);
+        torch.index_select_out(ws.xs, xf, 0, tokenOfPair);                   // (N·k, d) gathered tokens
+        long offset = 0;
+        for (int e = 0; e < experts; e++) {
+            long c = counts[e];
+            if (c == 0) {
+                continue;
+            }
+            Tensor uT = Ops.linearT(CostModel.EXPERTS, up[e], ws.xs.narrow(0, offset, c).t());  // (m·dFf, c)
+            Tensor h = MlpFeedForward.hidden(activation, expertDFf, uT, 0).mul_(w.narrow(0, offset, c).unsqueeze(0));
+            Ops.linearTOut(CostModel.EXPERTS, down[e], h, ws.ys.narrow(0, offset, c).t());      // (d, c) view of rows
+            offset += c;
+        }
+        return xf.new_zeros(xf.size(0), d).index_add_(0, tokenOfPair, ws.ys);
+    }
+
+    /**
+     * The two (N·k, d) buffers of {@link #forwardInference}, one pair per thread, shared by every
+     * MoE layer that thread runs (layers run one after another and each has consumed the buffers
+     * before it returns). Reallocated when the shape, dtype or device changes; pinned, so no
+     * benchmark's pointer scope frees them.
+     */
+    static final class Workspace {
+        private static final ThreadLocal<Workspace> CURRENT = new ThreadLocal<>();
+        final Tensor xs;
+        final Tensor ys;
+        private final long nk;
+        private final long d;
+
+        private Workspace(long nk, long d, Tensor like) {
+            this.nk = nk;
+            this.d = d;
+            this.xs = Ops.pinned(like.new_empty(new long[] {nk, d}));
+            this.ys = Ops.pinned(like.new_empty(new long[] {nk, d}));
+        }
+
+        static Workspace get(long nk, long d, Tensor like) {
+            Workspace ws = CURRENT.get();
+            if (ws != null && ws.nk == nk && ws.d == d && ws.xs.scalar_type() == like.scalar_type()
+                    && ws.xs.device().equals(like.device())) {
+                return ws;
+            }
+            if (ws != null) {
+                ws.release();
+            }
+            ws = new Workspace(nk, d, like);
+            CURRENT.set(ws);
+            return ws;
+        }
+
+        private void release() {
+            xs.releaseReference();
+            ys.releaseReference();
+        }
     }
 
     private Tensor expertHidden(int e, Tensor xe) {

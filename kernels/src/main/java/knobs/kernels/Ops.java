@@ -80,6 +80,23 @@ public final class Ops {
     }
 
     /**
+     * {@link #linearT} written into {@code out} (out, c), which may be a column block of a wider
+     * row-major matrix: BLAS writes it in place through its leading dimension, with no temporary.
+     * Not differentiable ({@code _out} ops never are): for forwards without autograd.
+     */
+    public static Tensor linearTOut(String category, Tensor w, Tensor xT, Tensor out) {
+        long c = xT.size(1);
+        if (FlopCounter.active()) {
+            FlopCounter.record(category, 2 * c * w.size(1) * w.size(0));
+        }
+        if (c == 1) {
+            torch.mv_out(out.select(1, 0), w, xT.select(1, 0));
+            return out;
+        }
+        return torch.mm_out(out, w, xT);
+    }
+
+    /**
      * Scaled dot-product attention for q (B, nh, Tq, hs), k and v (B, nh, Tk, hs). Counted as two
      * full Tq×Tk matmuls (QKᵀ and AV) even when causal, the convention of PyTorch's flop counter.
      */

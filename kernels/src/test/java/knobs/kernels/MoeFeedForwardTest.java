@@ -48,6 +48,49 @@ class MoeFeedForwardTest {
     }
 
     @Test
+    void differentiablePathEqualsNaiveReferenceAndCarriesGradients() {
+        for (Activation act : Activation.values()) {
+            try (PointerScope s = new PointerScope()) {
+                MoeFeedForward m = moe(2, act);
+                torch.manual_seed(12);
+                Tensor x = torch.randn(2, 6, 32);
+                Tensor grouped = m.forward(x); // autograd on: the allocating path
+                assertTrue(grouped.requires_grad(), act + ": output must be differentiable");
+                Tensor naive;
+                try (NoGradGuard g = new NoGradGuard()) {
+                    naive = m.forwardNaive(x);
+                }
+                double diff = TestTensors.maxAbsDiff(grouped.detach(), naive);
+                assertTrue(diff <= 1e-5 * Math.max(1, TestTensors.maxAbs(naive)) + 1e-6, act + ": differs by " + diff);
+                grouped.sum().backward();
+                double gradNorm = 0;
+                for (Tensor p : m.parameters().get()) {
+                    assertTrue(p.grad().defined(), act + ": a parameter got no gradient");
+                    gradNorm += p.grad().abs().sum().item_double();
+                }
+                assertTrue(gradNorm > 0, act + ": gradients are all zero");
+            }
+        }
+    }
+
+    @Test
+    void inferenceWorkspaceIsReusedAcrossCallsAndFollowsShapeChanges() {
+        try (PointerScope s = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
+            MoeFeedForward m = moe(2, Activation.SWIGLU);
+            torch.manual_seed(13);
+            Tensor x = torch.randn(2, 6, 32);
+            Tensor first = m.forward(x).clone();
+            m.setTopK(5); // N·k changes: a new workspace
+            Tensor five = m.forward(x);
+            assertTrue(TestTensors.maxAbsDiff(five, m.forwardNaive(x)) < 1e-5, "topK=5 after topK=2");
+            Tensor bigger = torch.randn(3, 7, 32); // another token count
+            assertTrue(TestTensors.maxAbsDiff(m.forward(bigger), m.forwardNaive(bigger)) < 1e-5, "21 tokens");
+            m.setTopK(2);
+            assertTrue(torch.equal(first, m.forward(x)), "same input and topK again must give the same output");
+        }
+    }
+
+    @Test
     void routingStatisticsCountEveryTokenSlot() {
         try (PointerScope s = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
             MoeFeedForward m = moe(3, Activation.SWIGLU);
