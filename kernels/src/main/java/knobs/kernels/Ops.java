@@ -69,10 +69,7 @@ public final class Ops {
      * column goes through matrix-vector product, as one row does there.
      */
     public static Tensor linearT(String category, Tensor w, Tensor xT) {
-        long c = xT.size(1);
-        if (FlopCounter.active()) {
-            FlopCounter.record(category, 2 * c * w.size(1) * w.size(0));
-        }
+        long c = countLinearT(category, w, xT);
         if (c == 1) {
             return torch.mv(w, xT.select(1, 0)).unsqueeze(1);
         }
@@ -80,20 +77,27 @@ public final class Ops {
     }
 
     /**
-     * {@link #linearT} written into {@code out} (out, c), which may be a column block of a wider
-     * row-major matrix: BLAS writes it in place through its leading dimension, with no temporary.
-     * Not differentiable ({@code _out} ops never are): for forwards without autograd.
+     * {@link #linearT} written into {@code out} (out, c), which may be a strided view — a column
+     * block of a wider matrix, or the transpose of a row block: BLAS writes it in place through its
+     * transpose flag and leading dimension, with no temporary. Not differentiable ({@code _out} ops
+     * never are): for forwards without autograd.
      */
     public static Tensor linearTOut(String category, Tensor w, Tensor xT, Tensor out) {
-        long c = xT.size(1);
-        if (FlopCounter.active()) {
-            FlopCounter.record(category, 2 * c * w.size(1) * w.size(0));
-        }
+        long c = countLinearT(category, w, xT);
         if (c == 1) {
             torch.mv_out(out.select(1, 0), w, xT.select(1, 0));
             return out;
         }
         return torch.mm_out(out, w, xT);
+    }
+
+    /** Records the FLOPs of w (out, in) times xT (in, c) when counting; returns c. */
+    private static long countLinearT(String category, Tensor w, Tensor xT) {
+        long c = xT.size(1);
+        if (FlopCounter.active()) {
+            FlopCounter.record(category, 2 * c * w.size(1) * w.size(0));
+        }
+        return c;
     }
 
     /**
