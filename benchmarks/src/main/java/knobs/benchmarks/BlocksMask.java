@@ -27,7 +27,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * How latency responds to depth, by masking rather than early exit: the first {@code activeBlocks}
  * blocks run and the rest are skipped while staying in the model (same weights, same memory), so
  * only the work changes. Per-block cost and the fixed cost (embeddings, LM head) fall out of the
- * slope and intercept (profiling Exp 3).
+ * slope and intercept of time against the number of active blocks.
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)

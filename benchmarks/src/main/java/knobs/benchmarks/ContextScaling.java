@@ -11,6 +11,7 @@ import knobs.harness.WorkCounters;
 import knobs.kernels.CostModel;
 import knobs.kernels.Inputs;
 import knobs.kernels.ModelConfig;
+import knobs.kernels.Precision;
 import knobs.kernels.Presets;
 import knobs.kernels.VisionConfig;
 import knobs.kernels.VisionLanguageModel;
@@ -36,7 +37,7 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * How vision tokens drive prefill latency: a LLaVA-style pipeline with random weights runs a ViT
- * encoder over {@code crops} image crops (the 1×1 … 1×12 tilings of profiling Exp 1), projects each
+ * encoder over {@code crops} image crops (1 to 12 crops, as the 1×1 … 1×12 tilings of one image give), projects each
  * crop to a fixed number of tokens, then prefills the LLM over those vision tokens followed by the
  * text prompt. Vision encoder, projector and prefill are timed separately as secondary metrics, so
  * the growth with crops can be drawn as a stacked bar and attributed to a stage.
@@ -91,7 +92,7 @@ public class ContextScaling {
         images = Inputs.images(ModelStep.SEED + 1, (long) batch * crops, VisionConfig.CHANNELS, v.imageSize(), v.imageSize())
                 .to(d, torch.ScalarType.Float);
         ids = Inputs.tokens(ModelStep.SEED + 2, llm.vocab(), batch, textTokens).to(d, torch.ScalarType.Long);
-        cost = CostModel.multimodal(v, llm, batch, crops, textTokens, Float.BYTES);
+        cost = CostModel.multimodal(v, llm, batch, crops, textTokens, Precision.FP32);
         visionTokens = (long) batch * crops * v.tokensPerCrop();
         timer = session.device().newTimer();
         session.device().sync();

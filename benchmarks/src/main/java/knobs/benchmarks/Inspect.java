@@ -20,6 +20,7 @@ import knobs.kernels.ModelConfig;
 import knobs.kernels.MoeFeedForward;
 import knobs.kernels.Pass;
 import knobs.kernels.Phase;
+import knobs.kernels.Precision;
 import knobs.kernels.Presets;
 import knobs.kernels.RoutingMode;
 import org.bytedeco.javacpp.PointerScope;
@@ -76,7 +77,7 @@ public final class Inspect {
         out.println("parameters by component (analytic):");
         c.parameterBreakdown().forEach((k, v) -> out.printf(Locale.ROOT, "  %-14s %,16d%n", k, v));
         out.printf(Locale.ROOT, "  %-14s %,16d  (%s in fp32)%n", "total", c.parameterCount(), MemoryEstimate.gb(4 * c.parameterCount()));
-        CostModel.Cost cost = CostModel.of(c, phase, batch, tokens, Float.BYTES);
+        CostModel.Cost cost = CostModel.of(c, phase, batch, tokens, Precision.FP32);
         out.println();
         out.printf(Locale.ROOT, "one %s step, batch %d, %d prompt tokens: analytic FLOPs and bytes (fp32)%n",
                 phase.name().toLowerCase(Locale.ROOT), batch, tokens);

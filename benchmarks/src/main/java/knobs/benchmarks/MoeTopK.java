@@ -29,7 +29,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * How MoE latency responds to top-k: the same 64-expert model with k experts active per token,
  * timed for a whole prefill or for one decode step over a filled KV cache. FLOPs grow linearly
  * with k; whether time does tells if the MoE layer is compute-bound or dispatch-bound
- * (profiling Exp 2; the FLOPs-vs-latency reading is a report over these results).
+ * (the FLOPs-vs-latency reading is a report over these results).
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)

@@ -16,6 +16,7 @@ import knobs.kernels.Inputs;
 import knobs.kernels.MemoryEstimate;
 import knobs.kernels.ModelConfig;
 import knobs.kernels.Pass;
+import knobs.kernels.Precision;
 import knobs.kernels.Presets;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.NoGradGuard;
@@ -38,7 +39,7 @@ import org.openjdk.jmh.annotations.Warmup;
 /**
  * How generation time grows with the number of output tokens: forced-length greedy generation
  * with a KV cache (no stop token), prefill and decode timed apart. The per-token decode time is
- * decodeNs / (maxNewTokens − 1); it grows slowly with the KV length (profiling Exp 4).
+ * decodeNs / (maxNewTokens − 1); it grows slowly with the KV length.
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
@@ -81,7 +82,7 @@ public class OutputTokens {
         MemoryRegistry.register(gpt, estimate, session.device());
         generation = new Generation(gpt, batch);
         prompt = Inputs.tokens(ModelStep.SEED + 1, c.vocab(), batch, promptLen).to(session.device().torchDevice(), torch.ScalarType.Long);
-        cost = CostModel.generation(c, batch, promptLen, maxNewTokens, Float.BYTES);
+        cost = CostModel.generation(c, batch, promptLen, maxNewTokens, Precision.FP32);
         timer = session.device().newTimer();
     }
 

@@ -11,6 +11,7 @@ import java.util.Set;
 import java.util.stream.Stream;
 import knobs.kernels.CostModel;
 import knobs.kernels.Phase;
+import knobs.kernels.Precision;
 import knobs.kernels.Presets;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -46,7 +47,7 @@ class BenchmarkSmokeTest {
             seen.add(k + "/" + phase);
             assertEquals("ms/op", run.at("/primaryMetric/scoreUnit").asText());
             assertTrue(run.at("/primaryMetric/score").asDouble() > 0);
-            CostModel.Cost cost = CostModel.of(Presets.get("tiny-moe").withTopK(k), phase, 1, 16, 4);
+            CostModel.Cost cost = CostModel.of(Presets.get("tiny-moe").withTopK(k), phase, 1, 16, Precision.FP32);
             assertEquals(cost.flops(), JmhRuns.perOp(run, "flops"), 0.0, "flops per op, " + k + "/" + phase);
             assertEquals(cost.bytes(), JmhRuns.perOp(run, "bytes"), 0.0);
             assertEquals(phase == Phase.PREFILL ? 16 : 1, JmhRuns.perOp(run, "tokens"), 0.0);

@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.Set;
 import knobs.kernels.CostModel;
+import knobs.kernels.Precision;
 import knobs.kernels.Presets;
 import knobs.kernels.VisionPresets;
 import org.junit.jupiter.api.Test;
@@ -63,7 +64,7 @@ class ContextScalingSmokeTest {
             double msPerOp = run.at("/primaryMetric/rawData/0/0").asDouble();
             assertTrue(msPerOp > 0, "score " + msPerOp);
 
-            CostModel.Multimodal cost = CostModel.multimodal(VisionPresets.get("vit-tiny"), Presets.get("tiny"), 1, crops, TEXT, 4);
+            CostModel.Multimodal cost = CostModel.multimodal(VisionPresets.get("vit-tiny"), Presets.get("tiny"), 1, crops, TEXT, Precision.FP32);
             assertEquals(crops * tokensPerCrop, perOp(run, "visionTokens"), 0.0, "vision tokens, crops=" + crops);
             assertEquals(crops * tokensPerCrop + TEXT, perOp(run, "tokens"), 0.0);
             assertEquals(cost.flops(), perOp(run, "flops"), 0.0, "flops per op, crops=" + crops);

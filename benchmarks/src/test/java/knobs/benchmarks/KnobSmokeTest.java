@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import knobs.kernels.CostModel;
 import knobs.kernels.Pass;
 import knobs.kernels.Phase;
+import knobs.kernels.Precision;
 import knobs.kernels.Presets;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -41,7 +42,7 @@ class KnobSmokeTest {
             int n = r.at("/params/activeBlocks").asInt();
             Phase p = Phase.parse(r.at("/params/phase").asText());
             CostModel.Cost c = p == Phase.PREFILL
-                    ? CostModel.forward(Presets.get("tiny"), 1, 8, 0, 4, n) : CostModel.forward(Presets.get("tiny"), 1, 1, 8, 4, n);
+                    ? CostModel.forward(Presets.get("tiny"), 1, 8, 0, Precision.FP32, n) : CostModel.forward(Presets.get("tiny"), 1, 1, 8, Precision.FP32, n);
             assertEquals(c.flops(), JmhRuns.perOp(r, "flops"), 0.0);
         }
         String log = jmh.failure(jmh.options("knobs.benchmarks.BlocksMask.forward").param("model", "tiny")
@@ -68,7 +69,7 @@ class KnobSmokeTest {
                 .param("maxNewTokens", "1", "6").param("promptLen", "8"));
         for (JsonNode r : runs) {
             int n = r.at("/params/maxNewTokens").asInt();
-            assertEquals(CostModel.generation(Presets.get("tiny"), 1, 8, n, 4).flops(), JmhRuns.perOp(r, "flops"), 0.0);
+            assertEquals(CostModel.generation(Presets.get("tiny"), 1, 8, n, Precision.FP32).flops(), JmhRuns.perOp(r, "flops"), 0.0);
             assertEquals(n, JmhRuns.perOp(r, "tokens"), 0.0);
             double prefill = JmhRuns.perOp(r, "prefillNs");
             double decode = JmhRuns.perOp(r, "decodeNs");
@@ -91,7 +92,7 @@ class KnobSmokeTest {
         JsonNode runs = jmh.run(jmh.options("knobs.benchmarks.ModelSize.step").param("size", "tiny")
                 .param("pass", "forward", "forward_backward", "train_step").param("batchSize", "2").param("contextLength", "16"));
         assertEquals(3, runs.size());
-        CostModel.Cost fwd = CostModel.forward(Presets.get("tiny"), 2, 16, 0, 4);
+        CostModel.Cost fwd = CostModel.forward(Presets.get("tiny"), 2, 16, 0, Precision.FP32);
         for (JsonNode r : runs) {
             Pass p = Pass.parse(r.at("/params/pass").asText());
             assertEquals((p == Pass.FORWARD ? 1 : 3) * (double) fwd.flops(), JmhRuns.perOp(r, "flops"), 0.0, p.name());
@@ -111,7 +112,7 @@ class KnobSmokeTest {
         double fp32Bytes = 0;
         double int8Bytes = 0;
         for (JsonNode r : runs) {
-            assertEquals(CostModel.forward(Presets.get("tiny"), 1, 16, 0, 4).flops(), JmhRuns.perOp(r, "flops"), 0.0);
+            assertEquals(CostModel.forward(Presets.get("tiny"), 1, 16, 0, Precision.FP32).flops(), JmhRuns.perOp(r, "flops"), 0.0);
             switch (r.at("/params/precision").asText()) {
                 case "fp32" -> fp32Bytes = JmhRuns.perOp(r, "bytes");
                 case "int8" -> int8Bytes = JmhRuns.perOp(r, "bytes");

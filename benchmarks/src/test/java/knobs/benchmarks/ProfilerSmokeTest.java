@@ -17,6 +17,7 @@ import knobs.harness.NoiseProfiler;
 import knobs.kernels.CostModel;
 import knobs.kernels.MemoryEstimate;
 import knobs.kernels.Pass;
+import knobs.kernels.Precision;
 import knobs.kernels.Presets;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -61,7 +62,7 @@ class ProfilerSmokeTest {
         double deviceMsPerOp = JmhRuns.perOp(run, "deviceNs") / 1e6;
         double wallMsPerOp = run.at("/primaryMetric/rawData/0/0").asDouble();
         assertTrue(deviceMsPerOp > 0 && deviceMsPerOp <= wallMsPerOp, "device " + deviceMsPerOp + " ms/op, wall " + wallMsPerOp);
-        assertEquals(CostModel.forward(Presets.get("tiny"), 1, 16, 0, 4).flops(), JmhRuns.perOp(run, "flops"), 0.0);
+        assertEquals(CostModel.forward(Presets.get("tiny"), 1, 16, 0, Precision.FP32).flops(), JmhRuns.perOp(run, "flops"), 0.0);
     }
 
     @Test

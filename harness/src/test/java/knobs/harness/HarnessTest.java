@@ -15,6 +15,7 @@ import java.util.stream.Stream;
 import knobs.kernels.CostModel;
 import knobs.kernels.Natives;
 import knobs.kernels.Phase;
+import knobs.kernels.Precision;
 import knobs.kernels.Presets;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.NoGradGuard;
@@ -101,7 +102,7 @@ class HarnessTest {
             for (int i = 0; i < a.length; i++) {
                 assertEquals(a[i], b[i], 0.0, "decode must see the same cache every invocation");
             }
-            assertEquals(CostModel.of(Presets.get("tiny-moe"), Phase.DECODE, 2, 12, 4), step.cost());
+            assertEquals(CostModel.of(Presets.get("tiny-moe"), Phase.DECODE, 2, 12, Precision.FP32), step.cost());
             assertEquals(2, step.tokens());
         }
     }
@@ -116,7 +117,7 @@ class HarnessTest {
     @Test
     void countersAccumulatePerInvocationAndReset() {
         WorkCounters w = new WorkCounters();
-        CostModel.Cost cost = CostModel.of(Presets.get("tiny"), Phase.PREFILL, 1, 8, 4);
+        CostModel.Cost cost = CostModel.of(Presets.get("tiny"), Phase.PREFILL, 1, 8, Precision.FP32);
         w.add(cost, 8);
         w.add(cost, 8);
         assertEquals(2, w.ops);

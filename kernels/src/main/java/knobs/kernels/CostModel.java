@@ -89,26 +89,6 @@ public final class CostModel {
     }
 
     /**
-     * One forward over {@code tokens} new tokens per sequence after {@code past} cached ones, all
-     * blocks active, with every element (weights, embeddings, K/V, logits) {@code dtypeBytes} wide.
-     */
-    public static Cost forward(ModelConfig c, int batch, int tokens, int past, int dtypeBytes) {
-        return forward(c, batch, tokens, past, dtypeBytes, c.layers());
-    }
-
-    /** A prefill of {@code tokens} tokens, or one decode step after a prompt of {@code tokens} tokens. */
-    public static Cost of(ModelConfig c, Phase phase, int batch, int tokens, int dtypeBytes) {
-        return phase == Phase.PREFILL
-                ? forward(c, batch, tokens, 0, dtypeBytes)
-                : forward(c, batch, 1, tokens, dtypeBytes);
-    }
-
-    /** As {@link #forward(ModelConfig, int, int, int, int)} with only the first {@code activeBlocks} blocks run. */
-    public static Cost forward(ModelConfig c, int batch, int tokens, int past, int dtypeBytes, int activeBlocks) {
-        return compute(c, batch, tokens, past, dtypeBytes, dtypeBytes, 0, activeBlocks);
-    }
-
-    /**
      * The count, with linear weights {@code weightBytes} and every other element {@code elementBytes}
      * wide, and {@code outputBytes} more per output feature of every linear layer used.
      */
@@ -162,10 +142,10 @@ public final class CostModel {
      * Forced-length generation of {@code n} tokens after a prompt of {@code promptLen}: one prefill,
      * then n − 1 decode steps whose KV length grows by one each step. Categories are summed.
      */
-    public static Cost generation(ModelConfig c, int batch, int promptLen, int n, int dtypeBytes) {
-        Cost total = forward(c, batch, promptLen, 0, dtypeBytes);
+    public static Cost generation(ModelConfig c, int batch, int promptLen, int n, Precision p) {
+        Cost total = forward(c, batch, promptLen, 0, p);
         for (int i = 0; i < n - 1; i++) {
-            total = plus(total, forward(c, batch, 1, promptLen + i, dtypeBytes));
+            total = plus(total, forward(c, batch, 1, promptLen + i, p));
         }
         return total;
     }
@@ -190,9 +170,9 @@ public final class CostModel {
      * Bytes: every weight once, the pixels read and the patch features written (no KV cache: keys
      * and values are intermediates).
      */
-    public static Cost vision(VisionConfig v, int images, int dtypeBytes) {
-        if (images < 1 || dtypeBytes < 1) {
-            throw new IllegalArgumentException("invalid vision workload: images=" + images + " dtypeBytes=" + dtypeBytes);
+    public static Cost vision(VisionConfig v, int images, Precision p) {
+        if (images < 1) {
+            throw new IllegalArgumentException("invalid vision workload: images=" + images);
         }
         long rows = (long) images * v.patches();  // N·P patch rows through every matmul
         long d = v.dModel();
@@ -202,10 +182,9 @@ public final class CostModel {
         f.put(ATTN_PROJ, layers * 2 * rows * d * (3 * d + d));
         f.put(ATTN_SCORES, layers * 2 * 2 * rows * v.patches() * d);
         f.put(MLP, layers * 2 * rows * d * v.dFf() * Activation.GELU.matrices);
-        long elements = v.parameterCount()
-                + (long) images * VisionConfig.CHANNELS * v.imageSize() * v.imageSize() // pixels read
-                + rows * d;                                                           // features written
-        return new Cost(sum(f), elements * dtypeBytes, f);
+        long activations = (long) images * VisionConfig.CHANNELS * v.imageSize() * v.imageSize() // pixels read
+                + rows * d;                                                                    // features written
+        return new Cost(sum(f), v.parameterCount() * p.weightBytes() + activations * p.activationBytes(), f);
     }
 
     /**
@@ -213,17 +192,18 @@ public final class CostModel {
      * every non-matmul op) then two matmuls on tokensPerCrop rows per crop. Bytes: both weights,
      * the patch features read and the vision tokens written.
      */
-    public static Cost projector(VisionConfig v, ModelConfig llm, int images, int dtypeBytes) {
-        if (images < 1 || dtypeBytes < 1) {
-            throw new IllegalArgumentException("invalid projector workload: images=" + images + " dtypeBytes=" + dtypeBytes);
+    public static Cost projector(VisionConfig v, ModelConfig llm, int images, Precision p) {
+        if (images < 1) {
+            throw new IllegalArgumentException("invalid projector workload: images=" + images);
         }
         long rows = (long) images * v.tokensPerCrop();
         long dv = v.dModel();
         long d = llm.dModel();
         Map<String, Long> f = new TreeMap<>();
         f.put(PROJECTOR, 2 * rows * dv * d + 2 * rows * d * d);
-        long elements = dv * d + d * d + (long) images * v.patches() * dv + rows * d;
-        return new Cost(sum(f), elements * dtypeBytes, f);
+        long weights = dv * d + d * d;
+        long activations = (long) images * v.patches() * dv + rows * d;
+        return new Cost(sum(f), weights * p.weightBytes() + activations * p.activationBytes(), f);
     }
 
     /**
@@ -232,12 +212,12 @@ public final class CostModel {
      * gathers count 0); bytes differ only in that vision positions carry no int64 token id: their
      * embeddings are read in place of the token-embedding rows they replace, same count.
      */
-    public static Cost multimodalPrefill(ModelConfig c, int batch, int visionTokens, int textTokens, int dtypeBytes) {
+    public static Cost multimodalPrefill(ModelConfig c, int batch, int visionTokens, int textTokens, Precision p) {
         if (visionTokens < 0 || textTokens < 0) {
             throw new IllegalArgumentException("invalid multimodal prefill: visionTokens=" + visionTokens
                     + " textTokens=" + textTokens);
         }
-        Cost all = forward(c, batch, visionTokens + textTokens, 0, dtypeBytes);
+        Cost all = forward(c, batch, visionTokens + textTokens, 0, p);
         return new Cost(all.flops(), all.bytes() - (long) batch * visionTokens * Long.BYTES, all.flopsByCategory());
     }
 
@@ -255,11 +235,11 @@ public final class CostModel {
     }
 
     /** A {@link VisionLanguageModel#forward}: {@code batch} sequences of {@code crops} crops and {@code textTokens} text tokens. */
-    public static Multimodal multimodal(VisionConfig v, ModelConfig llm, int batch, int crops, int textTokens, int dtypeBytes) {
+    public static Multimodal multimodal(VisionConfig v, ModelConfig llm, int batch, int crops, int textTokens, Precision p) {
         VisionLanguageModel.checkWorkload(v, llm, batch, crops, textTokens);
         int images = batch * crops;
-        return new Multimodal(vision(v, images, dtypeBytes), projector(v, llm, images, dtypeBytes),
-                multimodalPrefill(llm, batch, crops * v.tokensPerCrop(), textTokens, dtypeBytes));
+        return new Multimodal(vision(v, images, p), projector(v, llm, images, p),
+                multimodalPrefill(llm, batch, crops * v.tokensPerCrop(), textTokens, p));
     }
 
     private static long sum(Map<String, Long> f) {

@@ -148,13 +148,6 @@ public final class Gpt extends Module {
         return activeBlocks;
     }
 
-    /** Sets top-k of every MoE block (validated against the number of experts). */
-    public void setTopK(int k) {
-        for (MoeFeedForward moe : moeLayers()) {
-            moe.setTopK(k);
-        }
-    }
-
     /** Sets the routing of every MoE block (see {@link RoutingMode}). */
     public void setRouting(RoutingMode mode) {
         for (MoeFeedForward moe : moeLayers()) {

@@ -131,7 +131,6 @@ public final class MoeFeedForward extends Module implements FeedForward {
     @Override
     public Tensor forward(Tensor x) {
         Tensor xf = x.reshape(-1, d);                                        // (N, d)
-        long n = xf.size(0);
         Routing r = route(xf);
         Tensor flatExpert = r.experts.reshape(-1);                           // (N·k): pair p = n·k + j
         Tensor order = flatExpert.argsort(true, 0, false);                   // pairs grouped by expert

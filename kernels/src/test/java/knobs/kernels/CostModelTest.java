@@ -37,13 +37,13 @@ class CostModelTest {
                     model.forward(ids.narrow(1, 0, prompt), cache);
                     prefill = counter.byCategory();
                 }
-                assertEquals(CostModel.of(c, Phase.PREFILL, batch, prompt, 4).flopsByCategory(), prefill, "prefill");
+                assertEquals(CostModel.of(c, Phase.PREFILL, batch, prompt, Precision.FP32).flopsByCategory(), prefill, "prefill");
                 Map<String, Long> decode;
                 try (FlopCounter counter = FlopCounter.open()) {
                     model.forward(ids.narrow(1, prompt, 1), cache);
                     decode = counter.byCategory();
                 }
-                assertEquals(CostModel.of(c, Phase.DECODE, batch, prompt, 4).flopsByCategory(), decode, "decode");
+                assertEquals(CostModel.of(c, Phase.DECODE, batch, prompt, Precision.FP32).flopsByCategory(), decode, "decode");
             }
         }
     }
@@ -56,7 +56,7 @@ class CostModelTest {
             model.setActiveBlocks(1);
             try (FlopCounter counter = FlopCounter.open()) {
                 model.forward(TestTensors.tokens(1, c.vocab(), 1, 7), null);
-                assertEquals(CostModel.forward(c, 1, 7, 0, 4, 1).flops(), counter.total());
+                assertEquals(CostModel.forward(c, 1, 7, 0, Precision.FP32, 1).flops(), counter.total());
             }
         }
     }
@@ -65,7 +65,7 @@ class CostModelTest {
     void flopsMatchHandCountForOneLayer() {
         // d=64, heads=4, dFf=256, vocab=256, one block, B=1, T=10, GELU:
         ModelConfig c = new ModelConfig("hand", 256, 64, 1, 4, 256, 16, Activation.GELU, 0, 0, 0);
-        CostModel.Cost cost = CostModel.forward(c, 1, 10, 0, 4);
+        CostModel.Cost cost = CostModel.forward(c, 1, 10, 0, Precision.FP32);
         long proj = 2L * 10 * 64 * (3 * 64) + 2L * 10 * 64 * 64;
         long scores = 2L * 2 * 10 * 10 * 64;
         long mlp = 2L * 10 * 64 * 256 * 2;
@@ -76,8 +76,8 @@ class CostModelTest {
     @Test
     void dtypeChangesBytesNeverFlops() {
         ModelConfig c = Presets.get("moe-cpu");
-        CostModel.Cost fp32 = CostModel.of(c, Phase.DECODE, 1, 128, 4);
-        CostModel.Cost bf16 = CostModel.of(c, Phase.DECODE, 1, 128, 2);
+        CostModel.Cost fp32 = CostModel.of(c, Phase.DECODE, 1, 128, Precision.FP32);
+        CostModel.Cost bf16 = CostModel.of(c, Phase.DECODE, 1, 128, Precision.BF16);
         assertEquals(fp32.flops(), bf16.flops());
         assertTrue(bf16.bytes() < fp32.bytes() && bf16.bytes() > fp32.bytes() / 2 - 1, fp32.bytes() + " vs " + bf16.bytes());
     }
@@ -88,10 +88,8 @@ class CostModelTest {
             ModelConfig c = Presets.get(preset);
             for (Phase phase : Phase.values()) {
                 CostModel.Cost fp32 = CostModel.of(c, phase, 2, 64, Precision.FP32);
-                // fp32/bf16/fp16 are the uniform-dtype counts
-                assertEquals(CostModel.of(c, phase, 2, 64, 4), fp32);
-                assertEquals(CostModel.of(c, phase, 2, 64, 2), CostModel.of(c, phase, 2, 64, Precision.BF16));
-                assertEquals(CostModel.of(c, phase, 2, 64, 2), CostModel.of(c, phase, 2, 64, Precision.FP16));
+                // bf16 and fp16 move the same bytes: both are 2-byte dtypes throughout
+                assertEquals(CostModel.of(c, phase, 2, 64, Precision.BF16), CostModel.of(c, phase, 2, 64, Precision.FP16));
                 for (Precision p : Precision.values()) {
                     CostModel.Cost cost = CostModel.of(c, phase, 2, 64, p);
                     assertEquals(fp32.flops(), cost.flops(), preset + " " + phase + " " + p);
@@ -134,8 +132,8 @@ class CostModelTest {
     @Test
     void moeCountsOnlyActiveExperts() {
         ModelConfig c = Presets.get("moe-cpu");
-        long k1 = CostModel.of(c.withTopK(1), Phase.PREFILL, 1, 128, 4).flopsByCategory().get(CostModel.EXPERTS);
-        long k8 = CostModel.of(c.withTopK(8), Phase.PREFILL, 1, 128, 4).flopsByCategory().get(CostModel.EXPERTS);
+        long k1 = CostModel.of(c.withTopK(1), Phase.PREFILL, 1, 128, Precision.FP32).flopsByCategory().get(CostModel.EXPERTS);
+        long k8 = CostModel.of(c.withTopK(8), Phase.PREFILL, 1, 128, Precision.FP32).flopsByCategory().get(CostModel.EXPERTS);
         assertEquals(8 * k1, k8);
         // decode of one token touches exactly k experts' weights
         assertEquals(1.0, CostModel.expectedExpertsHit(64, 1, 1), 1e-12);

@@ -138,9 +138,9 @@ class PrecisionTest {
                     decode = counter.byCategory();
                 }
                 // the same analytic count as fp32 (4-byte dtype), category by category
-                assertEquals(CostModel.of(c, Phase.PREFILL, 2, 7, 4).flopsByCategory(), prefill, p + " prefill");
-                assertEquals(CostModel.of(c, Phase.DECODE, 2, 7, 4).flopsByCategory(), decode, p + " decode");
-                assertEquals(CostModel.of(c, Phase.PREFILL, 2, 7, 4).flops(), CostModel.of(c, Phase.PREFILL, 2, 7, p).flops());
+                assertEquals(CostModel.of(c, Phase.PREFILL, 2, 7, Precision.FP32).flopsByCategory(), prefill, p + " prefill");
+                assertEquals(CostModel.of(c, Phase.DECODE, 2, 7, Precision.FP32).flopsByCategory(), decode, p + " decode");
+                assertEquals(CostModel.of(c, Phase.PREFILL, 2, 7, Precision.FP32).flops(), CostModel.of(c, Phase.PREFILL, 2, 7, p).flops());
             }
         }
     }

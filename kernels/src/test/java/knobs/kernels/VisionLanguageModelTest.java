@@ -176,7 +176,7 @@ class VisionLanguageModelTest {
     void analyticFlopsEqualExecutedShapesPerStage(String vision, String model, int batch, int crops, int text) {
         VisionConfig v = VisionPresets.get(vision);
         ModelConfig llm = Presets.get(model);
-        CostModel.Multimodal cost = CostModel.multimodal(v, llm, batch, crops, text, 4);
+        CostModel.Multimodal cost = CostModel.multimodal(v, llm, batch, crops, text, Precision.FP32);
         try (PointerScope s = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
             VisionLanguageModel m = VisionLanguageModel.create(v, llm, 16);
             Tensor images = Inputs.images(17, (long) batch * crops, 3, v.imageSize(), v.imageSize());
@@ -207,7 +207,7 @@ class VisionLanguageModelTest {
     @Test
     void visionFlopsMatchHandCount() {
         // vit-tiny: 28 px, patch 14 → P = 4 patches of 588 values; d = 32, one block, dFf = 64; one image.
-        CostModel.Cost c = CostModel.vision(VisionPresets.get("vit-tiny"), 1, 4);
+        CostModel.Cost c = CostModel.vision(VisionPresets.get("vit-tiny"), 1, Precision.FP32);
         long patch = 2L * 4 * 588 * 32;
         long proj = 2L * 4 * 32 * 96 + 2L * 4 * 32 * 32;
         long scores = 2L * 2 * 4 * 4 * 32;
@@ -215,14 +215,14 @@ class VisionLanguageModelTest {
         assertEquals(patch + proj + scores + mlp, c.flops());
         // projector to tiny (d = 64): 4 tokens, 32 → 64 → 64
         assertEquals(2L * 4 * 32 * 64 + 2L * 4 * 64 * 64,
-                CostModel.projector(VisionPresets.get("vit-tiny"), Presets.get("tiny"), 1, 4).flops());
+                CostModel.projector(VisionPresets.get("vit-tiny"), Presets.get("tiny"), 1, Precision.FP32).flops());
     }
 
     @Test
     void multimodalPrefillCostsLikeATextPrefillLessTheVisionIds() {
         ModelConfig llm = Presets.get("dense-cpu");
-        CostModel.Cost text = CostModel.forward(llm, 1, 224, 0, 4);
-        CostModel.Cost mm = CostModel.multimodalPrefill(llm, 1, 192, 32, 4);
+        CostModel.Cost text = CostModel.forward(llm, 1, 224, 0, Precision.FP32);
+        CostModel.Cost mm = CostModel.multimodalPrefill(llm, 1, 192, 32, Precision.FP32);
         assertEquals(text.flops(), mm.flops());
         assertEquals(text.bytes() - 192L * Long.BYTES, mm.bytes());
     }
