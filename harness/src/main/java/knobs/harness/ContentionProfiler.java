@@ -39,7 +39,9 @@ import org.openjdk.jmh.runner.IterationType;
  * without shifting the other iterations' values.
  *
  * <p>The benchmark thread is not the thread JMH calls profilers on: {@link Harness#setUp}, which
- * runs on the benchmark thread, registers its native thread id and thread counts here.
+ * runs on the benchmark thread, registers its native thread id, its involuntary switches so far
+ * and its thread counts here. Without warmup iterations the trial setup runs inside the first
+ * measurement iteration; that iteration's switches are counted from the registration.
  */
 public final class ContentionProfiler implements InternalProfiler {
     /** System property of the launching JVM: {@code on} (default) or {@code off}. */
@@ -61,7 +63,8 @@ public final class ContentionProfiler implements InternalProfiler {
     public static final String CONTENDED = "contention.contended";
 
     private static final Set<String> OPTIONS = Set.of("root");
-    private static final Set<Long> BENCHMARK_THREADS = ConcurrentHashMap.newKeySet();
+    /** Benchmark threads' native ids → their involuntary context switches when they registered (-1: unreadable). */
+    private static final Map<Long, Long> BENCHMARK_THREADS = new ConcurrentHashMap<>();
     private static volatile Threads.Counts benchmarkCounts;
     private static volatile boolean activeInThisJvm;
 
@@ -144,14 +147,11 @@ public final class ContentionProfiler implements InternalProfiler {
      * this on the benchmark thread.
      */
     static void registerBenchmarkThread(Threads.Counts counts) {
-        ContentionReader.Reading<Long> tid = new ContentionReader(ContentionReader.DEFAULT_ROOT).currentThreadId();
-        registerBenchmarkThread(tid.present() ? tid.value() : null, counts);
-    }
-
-    /** As above with a known thread id (null: unknown), for tests. */
-    static void registerBenchmarkThread(Long tid, Threads.Counts counts) {
-        if (tid != null) {
-            BENCHMARK_THREADS.add(tid);
+        ContentionReader proc = new ContentionReader(ContentionReader.DEFAULT_ROOT);
+        ContentionReader.Reading<Long> tid = proc.currentThreadId();
+        if (tid.present()) {
+            ContentionReader.Reading<Long> cs = proc.sample(List.of(tid.value())).involuntaryCs();
+            BENCHMARK_THREADS.put(tid.value(), cs.present() ? cs.value() : -1L);
         }
         benchmarkCounts = counts;
     }
@@ -176,7 +176,7 @@ public final class ContentionProfiler implements InternalProfiler {
             start = null;
             return;
         }
-        threads = List.copyOf(BENCHMARK_THREADS);
+        threads = List.copyOf(BENCHMARK_THREADS.keySet());
         start = reader.sample(threads);
     }
 
@@ -186,6 +186,12 @@ public final class ContentionProfiler implements InternalProfiler {
         if (start == null) {
             return List.of();
         }
+        if (threads.isEmpty() && !BENCHMARK_THREADS.isEmpty()) {
+            // The trial's setup ran inside this iteration (no warmup): count the thread's switches
+            // from its registration, i.e. from the end of the setup, which is about when timing began.
+            threads = List.copyOf(BENCHMARK_THREADS.keySet());
+            start = withInvoluntaryCs(start, atRegistration(threads));
+        }
         ContentionReader.Sample end = reader.sample(threads);
         Threads.Counts counts = benchmarkCounts != null ? benchmarkCounts
                 : new Threads.Counts(Threads.configuredIntraOp(), 1, Threads.configuredBlas());
@@ -194,6 +200,22 @@ public final class ContentionProfiler implements InternalProfiler {
         Contention.Iteration it = Contention.between(start, end, needed);
         start = null;
         return results(it, availability);
+    }
+
+    private static ContentionReader.Reading<Long> atRegistration(List<Long> threads) {
+        long sum = 0;
+        for (long tid : threads) {
+            long cs = BENCHMARK_THREADS.getOrDefault(tid, -1L);
+            if (cs < 0) {
+                return new ContentionReader.Reading<>(null, "the switches of thread " + tid + " were unreadable when it registered");
+            }
+            sum += cs;
+        }
+        return new ContentionReader.Reading<>(sum, null);
+    }
+
+    private static ContentionReader.Sample withInvoluntaryCs(ContentionReader.Sample s, ContentionReader.Reading<Long> cs) {
+        return new ContentionReader.Sample(s.nanoTime(), s.cpu(), s.ownTicks(), s.procsRunning(), s.ownRunning(), cs);
     }
 
     /**
