@@ -150,7 +150,7 @@ public final class ContentionProfiler implements InternalProfiler {
         ContentionReader proc = new ContentionReader(ContentionReader.DEFAULT_ROOT);
         ContentionReader.Reading<Long> tid = proc.currentThreadId();
         if (tid.present()) {
-            ContentionReader.Reading<Long> cs = proc.sample(List.of(tid.value())).involuntaryCs();
+            ContentionReader.Reading<Long> cs = proc.involuntaryCs(List.of(tid.value()));
             BENCHMARK_THREADS.put(tid.value(), cs.present() ? cs.value() : -1L);
         }
         benchmarkCounts = counts;

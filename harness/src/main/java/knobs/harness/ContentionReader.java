@@ -168,6 +168,11 @@ public final class ContentionReader {
         return m;
     }
 
+    /** Only the CPU counters of /proc/stat (cheaper than a whole {@link #sample}). */
+    public Reading<CpuTicks> cpuTicks() {
+        return readCpu();
+    }
+
     /** The 1-minute load average, or empty when /proc/loadavg cannot be read. */
     public OptionalDouble loadAverage1m() {
         try {
@@ -306,6 +311,11 @@ public final class ContentionReader {
             return Reading.absentBecause(unreadable(tasks, e));
         }
         return Reading.of(running);
+    }
+
+    /** Involuntary context switches summed over {@code threads} (cheaper than a whole {@link #sample}). */
+    public Reading<Long> involuntaryCs(Collection<Long> threads) {
+        return readInvoluntary(threads);
     }
 
     private Reading<Long> readInvoluntary(Collection<Long> threads) {

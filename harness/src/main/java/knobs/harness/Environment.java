@@ -77,8 +77,8 @@ public record Environment(String hostname, String os, String cpu, int cores, Str
             if (cuda) {
                 a.put("gpu_processes", "not captured: Knobs does not read which other processes hold the GPU (see docs/metrics.md)");
             }
-            ContentionReader.Sample s = proc.sample(List.of());
-            return new ContentionCapture(ContentionProfiler.activeInThisJvm(), s.cpu().present() ? s.cpu().value().cpus() : 0,
+            ContentionReader.Reading<ContentionReader.CpuTicks> cpu = proc.cpuTicks();
+            return new ContentionCapture(ContentionProfiler.activeInThisJvm(), cpu.present() ? cpu.value().cpus() : 0,
                     Collections.unmodifiableMap(a));
         }
 
