@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import knobs.harness.ContentionProfiler;
 import org.openjdk.jmh.results.format.ResultFormatType;
 import org.openjdk.jmh.runner.Runner;
 import org.openjdk.jmh.runner.RunnerException;
@@ -18,6 +19,7 @@ import org.openjdk.jmh.runner.options.TimeValue;
 /**
  * Short real JMH runs for smoke tests: one forked JVM, no warmup, one 100 ms iteration, results
  * as JSON in a temporary folder, environment sidecars beside them, failing on any benchmark error.
+ * The contention profiler is on, as benchmarks.jar's main has it ({@link Main}).
  */
 final class JmhRuns {
     private final Path dir;
@@ -33,6 +35,7 @@ final class JmhRuns {
                 .measurementIterations(1)
                 .measurementTime(TimeValue.milliseconds(100))
                 .forks(1)
+                .addProfiler(ContentionProfiler.class)
                 .jvmArgsAppend("-Dknobs.env.dir=" + dir.resolve("knobs-env"))
                 .shouldFailOnError(true)
                 .resultFormat(ResultFormatType.JSON)

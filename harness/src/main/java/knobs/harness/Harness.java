@@ -1,5 +1,6 @@
 package knobs.harness;
 
+import java.util.List;
 import knobs.kernels.Natives;
 
 /**
@@ -25,10 +26,15 @@ public final class Harness {
 
     /**
      * Loads libtorch, applies {@code -Dknobs.threads} to both pools, records the resident-memory
-     * baseline ({@link MemoryRegistry#recordBaseline()}), resolves {@code device}, and writes the
-     * environment sidecar.
+     * baseline ({@link MemoryRegistry#recordBaseline()}), registers the calling thread as the
+     * benchmark thread for {@link ContentionProfiler}, resolves {@code device}, and writes the
+     * environment sidecar, with how busy the machine was while all this ran.
      */
     public static Session setUp(String device) {
+        // Others' CPU while the natives load: a snapshot of the machine at fork start that adds no
+        // waiting of its own (docs/metrics.md, "Contention").
+        ContentionReader proc = new ContentionReader(ContentionReader.DEFAULT_ROOT);
+        ContentionReader.Sample forkStart = proc.sample(List.of());
         // JMH's -jvmArgsAppend on the command line replaces the classes' @Fork flags, so the flag is
         // also applied here; it only takes effect before JavaCPP's Pointer class initialises.
         if (System.getProperty(MAX_PHYSICAL_BYTES) == null) {
@@ -37,10 +43,12 @@ public final class Harness {
         Environment.prepare(); // the sidecar's JSON writer warms up on another core while libtorch loads
         Natives.load();
         Threads.Counts threads = Threads.applyConfigured();
+        ContentionProfiler.registerBenchmarkThread(threads);
         // Resident memory with libtorch loaded but no model built: the memory profiler's baseline.
         MemoryRegistry.recordBaseline();
         ComputeDevice d = ComputeDevice.parse(device);
-        Environment env = Environment.capture(d, threads);
+        Environment env = Environment.capture(d, threads,
+                Environment.ForkStart.between(forkStart, proc.sample(List.of()), proc.loadAverage1m()));
         env.writeSidecar(Environment.sidecarDir());
         return new Session(d, threads, env);
     }

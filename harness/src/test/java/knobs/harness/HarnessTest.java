@@ -85,6 +85,11 @@ class HarnessTest {
         assertEquals("2.10.0-1.5.13", json.get("presets").asText());
         assertEquals(1, json.get("blas_threads").asInt());
         assertTrue(json.hasNonNull("captured_at"));
+        JsonNode contention = json.get("contention");
+        assertEquals(Contention.SHARE, contention.get("contended_share").asDouble());
+        assertTrue(contention.get("present").isArray() && contention.get("absent").isObject(), contention.toString());
+        assertEquals(7, contention.get("present").size() + contention.get("absent").size(), "every counter is listed: " + contention);
+        assertTrue(!json.has("fork_start"), "no snapshot unless Harness.setUp took one");
     }
 
     @Test

@@ -19,7 +19,7 @@ class ProfilerDiscoveryTest {
     void jmhListsTheProfilersWithoutRunningTheirChecks() {
         Set<String> found = ServiceLoader.load(Profiler.class).stream().map(p -> p.type().getName()).collect(Collectors.toSet());
         assertTrue(found.containsAll(Set.of("knobs.harness.MemoryProfiler", "knobs.harness.EnergyProfiler",
-                "knobs.harness.NoiseProfiler")), found.toString());
+                "knobs.harness.NoiseProfiler", "knobs.harness.ContentionProfiler")), found.toString());
         // ServiceLoader instantiates through the no-argument constructors, which must not throw
         ServiceLoader.load(Profiler.class).forEach(p -> assertTrue(!p.getDescription().isEmpty()));
         assertThrows(IllegalStateException.class, () -> new MemoryProfiler().beforeIteration(null, null));
