@@ -178,6 +178,7 @@ public record Environment(String hostname, String os, String cpu, int cores, Str
         m.put("intraop_threads", threads.intraOp());
         m.put("interop_threads", threads.interOp());
         m.put("blas_threads", threads.blas());
+        m.put("blas_policy", threads.blasPolicy());
         m.put("max_physical_bytes_check", maxPhysicalBytesCheck);
         m.put("contention", contention.fields());
         return m;

@@ -25,7 +25,8 @@ public final class Harness {
     }
 
     /**
-     * Loads libtorch, applies {@code -Dknobs.threads} to both pools, records the resident-memory
+     * Loads libtorch, applies {@code -Dknobs.threads} (policy {@code auto}: the cores others left free while
+     * the natives loaded) and {@code -Dknobs.intraop.threads}, records the resident-memory
      * baseline ({@link MemoryRegistry#recordBaseline()}), registers the calling thread as the
      * benchmark thread for {@link ContentionProfiler}, resolves {@code device}, and writes the
      * environment sidecar, with how busy the machine was while all this ran.
@@ -42,13 +43,15 @@ public final class Harness {
         }
         Environment.prepare(); // the sidecar's JSON writer warms up on another core while libtorch loads
         Natives.load();
-        Threads.Counts threads = Threads.applyConfigured();
+        Environment.ForkStart start = Environment.ForkStart.between(forkStart, proc.sample(List.of()), proc.loadAverage1m());
+        // The BLAS policy 'auto' leaves out the cores others kept busy while the natives loaded.
+        Threads.Counts threads = Threads.applyConfigured(start.othersCores()
+                + (Double.isFinite(start.stealCores()) ? start.stealCores() : 0));
         ContentionProfiler.registerBenchmarkThread(threads);
         // Resident memory with libtorch loaded but no model built: the memory profiler's baseline.
         MemoryRegistry.recordBaseline();
         ComputeDevice d = ComputeDevice.parse(device);
-        Environment env = Environment.capture(d, threads,
-                Environment.ForkStart.between(forkStart, proc.sample(List.of()), proc.loadAverage1m()));
+        Environment env = Environment.capture(d, threads, start);
         env.writeSidecar(Environment.sidecarDir());
         return new Session(d, threads, env);
     }

@@ -54,7 +54,9 @@ class HarnessTest {
         System.setProperty(Threads.BLAS_PROPERTY, "zero");
         try {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, Threads::configuredBlas);
-            assertTrue(e.getMessage().contains("knobs.threads=zero"), e.getMessage());
+            assertTrue(e.getMessage().contains("knobs.threads=zero") && e.getMessage().contains("auto, all or"), e.getMessage());
+            System.setProperty(Threads.BLAS_PROPERTY, "all");
+            assertEquals(Runtime.getRuntime().availableProcessors(), Threads.configuredBlas());
             System.setProperty(Threads.BLAS_PROPERTY, "0");
             assertThrows(IllegalArgumentException.class, Threads::configuredBlas);
             System.setProperty(Threads.BLAS_PROPERTY, "1");
@@ -64,6 +66,23 @@ class HarnessTest {
         }
         assertEquals(Runtime.getRuntime().availableProcessors(), Threads.configuredBlas());
         assertEquals(1, Threads.configuredIntraOp());
+    }
+
+    @Test
+    void autoBlasPolicyLeavesOutTheCoresOthersKeptBusy() {
+        assertEquals(2, Threads.chooseBlas(null, 2, 0.05).threads(), "quiet: every processor");
+        assertEquals(2, Threads.chooseBlas("auto", 2, 0.4).threads(), "a little background load keeps both");
+        assertEquals(1, Threads.chooseBlas("", 2, 1.02).threads(), "one busy neighbour: one thread");
+        assertEquals(1, Threads.chooseBlas("auto", 2, 3.5).threads(), "never below 1");
+        assertEquals(6, Threads.chooseBlas("auto", 8, 1.9).threads());
+        assertEquals(8, Threads.chooseBlas("auto", 8, -0.2).threads(), "a negative estimate counts as none");
+        assertEquals(8, Threads.chooseBlas("auto", 8, Double.NaN).threads(), "unknown: every processor");
+        assertEquals("auto", Threads.chooseBlas("auto", 2, 1.02).policy());
+        assertEquals(new Threads.Blas(2, "all"), Threads.chooseBlas("all", 2, 1.5), "all ignores others");
+        assertEquals(new Threads.Blas(3, "fixed"), Threads.chooseBlas("3", 2, 1.5));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Threads.chooseBlas("half", 2, 0));
+        assertTrue(e.getMessage().contains("-Dknobs.threads=half is not allowed; allowed: auto, all or a whole number 1..8"),
+                e.getMessage());
     }
 
     @Test
@@ -84,6 +103,7 @@ class HarnessTest {
         assertEquals("2.10.0", json.get("libtorch").asText());
         assertEquals("2.10.0-1.5.13", json.get("presets").asText());
         assertEquals(1, json.get("blas_threads").asInt());
+        assertEquals("current", json.get("blas_policy").asText(), "counts read back from the pools carry no policy");
         assertTrue(json.hasNonNull("captured_at"));
         JsonNode contention = json.get("contention");
         assertEquals(Contention.SHARE, contention.get("contended_share").asDouble());
