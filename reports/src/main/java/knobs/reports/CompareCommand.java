@@ -1,5 +1,12 @@
 package knobs.reports;
 
+import knobs.reports.format.ComparisonWriter;
+import knobs.reports.format.OutputFiles;
+import knobs.reports.input.RunData;
+import knobs.reports.input.RunLoader;
+import knobs.reports.regression.ChangeTest;
+import knobs.reports.regression.Comparison;
+
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;

@@ -1,5 +1,13 @@
 package knobs.reports;
 
+import knobs.reports.format.OutputFiles;
+import knobs.reports.format.html.Plots;
+import knobs.reports.input.RunData;
+import knobs.reports.input.RunLoader;
+import knobs.reports.regression.ChangeTest;
+import knobs.reports.regression.HistoryReport;
+import knobs.reports.regression.HistoryStore;
+
 import com.fasterxml.jackson.databind.JsonNode;
 
 import java.io.IOException;

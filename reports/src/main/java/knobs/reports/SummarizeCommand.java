@@ -1,5 +1,26 @@
 package knobs.reports;
 
+import knobs.reports.analysis.Analyses;
+import knobs.reports.format.AnalysisJsonWriter;
+import knobs.reports.format.Json;
+import knobs.reports.format.OutputFiles;
+import knobs.reports.format.SamplesCsvWriter;
+import knobs.reports.format.SummaryCsvWriter;
+import knobs.reports.format.SummaryJsonWriter;
+import knobs.reports.format.html.HtmlReport;
+import knobs.reports.format.html.Plots;
+import knobs.reports.input.EnvironmentBuilder;
+import knobs.reports.input.FailedConfig;
+import knobs.reports.input.FailedConfigs;
+import knobs.reports.input.JmhJsonReader;
+import knobs.reports.input.JmhRun;
+import knobs.reports.input.Sidecars;
+import knobs.reports.summary.Ceilings;
+import knobs.reports.summary.Environment;
+import knobs.reports.summary.Report;
+import knobs.reports.summary.Summarizer;
+import knobs.reports.summary.SummaryRow;
+
 import com.fasterxml.jackson.databind.JsonNode;
 
 import java.io.IOException;

@@ -1,0 +1,107 @@
+package knobs.reports.input;
+
+import knobs.reports.CommandContext;
+import knobs.reports.ReportException;
+import knobs.reports.format.Json;
+import knobs.reports.summary.Params;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+import java.io.IOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Reads the failure records of a sweep ({@code DIR/failed/ID.json}, written by the sweep runner's
+ * {@code SweepStore}): {@code {"id", "benchmark": "pkg.Class.method", "params": {name: "value"},
+ * "reason", "log"}}. Each is checked like any input: a record that is not one is an error naming
+ * the file, never silently dropped, since a failure that vanishes from the report reads as a
+ * configuration that was never asked for.
+ */
+public final class FailedConfigs {
+
+    /** Failed configurations are listed like summary rows: by benchmark, then params. */
+    static final Comparator<FailedConfig> ORDER = Comparator.comparing(FailedConfig::benchmark)
+            .thenComparing(FailedConfig::params)
+            .thenComparing(FailedConfig::file);
+
+    private FailedConfigs() {
+    }
+
+    /**
+     * Reads every {@code *.json} record of a folder (hidden temporary files excluded), sorted.
+     *
+     * @param given the folder as given on the command line
+     * @param option the option that named it, for messages ({@code --failed}), or null when it was found
+     *               rather than given
+     */
+    public static List<FailedConfig> read(String given, String option, CommandContext context) throws ReportException {
+        Path dir = context.resolve(given);
+        String named = option == null ? given : option + " " + given;
+        if (!Files.exists(dir)) {
+            throw new ReportException(named + ": no such folder");
+        }
+        if (!Files.isDirectory(dir)) {
+            throw new ReportException(named + ": not a folder; expected the sweep's failed/ folder of ID.json records");
+        }
+        List<Path> files = new ArrayList<>();
+        try (DirectoryStream<Path> stream = Files.newDirectoryStream(dir, "*.json")) {
+            for (Path p : stream) {
+                if (!p.getFileName().toString().startsWith(".")) {
+                    files.add(p);
+                }
+            }
+        } catch (IOException e) {
+            throw new ReportException(named + ": cannot list: " + e.getMessage(), e);
+        }
+        files.sort(Path::compareTo);
+        List<FailedConfig> failed = new ArrayList<>();
+        for (Path file : files) {
+            failed.add(readOne(file, Path.of(given).resolve(file.getFileName()).toString()));
+        }
+        failed.sort(ORDER);
+        return failed;
+    }
+
+    static FailedConfig readOne(Path file, String display) throws ReportException {
+        JsonNode root = Json.read(file, display);
+        String bad = display + ": not a failure record of the sweep runner";
+        if (!root.isObject()) {
+            throw new ReportException(bad + ": expected a JSON object {\"id\", \"benchmark\", \"params\", \"reason\", \"log\"}");
+        }
+        JsonNode id = root.path("id");
+        if (!id.isMissingNode() && !id.isTextual()) {
+            throw new ReportException(bad + ": 'id' is " + id + ", expected a string");
+        }
+        String fullName = text(root, "benchmark", bad);
+        String[] parts = fullName.split("\\.");
+        if (parts.length < 2 || parts[parts.length - 1].isEmpty() || parts[parts.length - 2].isEmpty()) {
+            throw new ReportException(bad + ": 'benchmark' is '" + fullName + "', expected package.Class.method");
+        }
+        JsonNode params = root.path("params");
+        Map<String, String> raw = Json.paramValues(params, bad);
+        String reason = text(root, "reason", bad);
+        JsonNode log = root.path("log");
+        if (!log.isMissingNode() && !log.isNull() && !log.isTextual()) {
+            throw new ReportException(bad + ": 'log' is " + log + ", expected a path or null");
+        }
+        return new FailedConfig(parts[parts.length - 2] + "." + parts[parts.length - 1], Params.of(raw), reason,
+                log.isTextual() ? log.asText() : null, display);
+    }
+
+    private static String text(JsonNode root, String field, String bad) throws ReportException {
+        JsonNode v = root.path(field);
+        if (!v.isTextual()) {
+            throw new ReportException(bad + ": '" + field + "' is " + (v.isMissingNode() ? "missing" : v.toString())
+                    + ", expected a string");
+        }
+        return v.asText();
+    }
+}
