@@ -1,11 +1,11 @@
 package knobs.reports.input;
 
-import knobs.reports.format.Json;
 import knobs.reports.summary.Ceilings;
 import knobs.reports.summary.Environment;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -22,6 +22,8 @@ import java.util.TreeSet;
  * presented as one environment.
  */
 public final class EnvironmentBuilder {
+
+    private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
 
     private final Map<String, List<JsonNode>> values = new LinkedHashMap<>();
 
@@ -43,16 +45,16 @@ public final class EnvironmentBuilder {
                                     Ceilings ceilings, String ceilingsFile, List<String> warnings) {
         EnvironmentBuilder b = new EnvironmentBuilder();
         for (JmhRun run : runs) {
-            b.add("jmh", Json.NODES.textNode(run.jmhVersion()));
-            b.add("threads", Json.NODES.numberNode(run.threads()));
+            b.add("jmh", NODES.textNode(run.jmhVersion()));
+            b.add("threads", NODES.numberNode(run.threads()));
             if (run.jvm() != null) {
-                b.add("jvm", Json.NODES.textNode(run.jvm()));
+                b.add("jvm", NODES.textNode(run.jvm()));
             }
             if (run.jdk() != null) {
-                b.add("jdk", Json.NODES.textNode(run.jdk()));
+                b.add("jdk", NODES.textNode(run.jdk()));
             }
             if (run.jvmArgs() != null) {
-                ArrayNode args = Json.NODES.arrayNode();
+                ArrayNode args = NODES.arrayNode();
                 run.jvmArgs().forEach(args::add);
                 b.add("jvm_args", args);
             }
@@ -68,7 +70,7 @@ public final class EnvironmentBuilder {
         List<String> capturedAt = new ArrayList<>();
         for (Sidecars.Sidecar s : sidecars.sidecars()) {
             for (String field : sidecarFields) {
-                b.add(field, s.fields().has(field) ? s.fields().get(field) : Json.NODES.nullNode());
+                b.add(field, s.fields().has(field) ? s.fields().get(field) : NODES.nullNode());
             }
             if (s.fields().path("captured_at").isTextual()) {
                 capturedAt.add(s.fields().get("captured_at").asText());

@@ -2,7 +2,6 @@ package knobs.reports.input;
 
 import knobs.reports.CommandContext;
 import knobs.reports.ReportException;
-import knobs.reports.format.Json;
 import knobs.reports.summary.Params;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -13,10 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.Iterator;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
  * Reads the failure records of a sweep ({@code DIR/failed/ID.json}, written by the sweep runner's
@@ -71,37 +67,32 @@ public final class FailedConfigs {
     }
 
     static FailedConfig readOne(Path file, String display) throws ReportException {
-        JsonNode root = Json.read(file, display);
+        JsonNode root = JsonFields.read(file, display);
         String bad = display + ": not a failure record of the sweep runner";
         if (!root.isObject()) {
             throw new ReportException(bad + ": expected a JSON object {\"id\", \"benchmark\", \"params\", \"reason\", \"log\"}");
         }
-        JsonNode id = root.path("id");
-        if (!id.isMissingNode() && !id.isTextual()) {
-            throw new ReportException(bad + ": 'id' is " + id + ", expected a string");
-        }
-        String fullName = text(root, "benchmark", bad);
+        JsonFields.optionalText(root, "id", bad, "a string");
+        String fullName = JsonFields.text(root, "benchmark", bad);
         String[] parts = fullName.split("\\.");
         if (parts.length < 2 || parts[parts.length - 1].isEmpty() || parts[parts.length - 2].isEmpty()) {
             throw new ReportException(bad + ": 'benchmark' is '" + fullName + "', expected package.Class.method");
         }
-        JsonNode params = root.path("params");
-        Map<String, String> raw = Json.paramValues(params, bad);
-        String reason = text(root, "reason", bad);
-        JsonNode log = root.path("log");
-        if (!log.isMissingNode() && !log.isNull() && !log.isTextual()) {
-            throw new ReportException(bad + ": 'log' is " + log + ", expected a path or null");
-        }
-        return new FailedConfig(parts[parts.length - 2] + "." + parts[parts.length - 1], Params.of(raw), reason,
-                log.isTextual() ? log.asText() : null, display);
+        return record(root, parts[parts.length - 2] + "." + parts[parts.length - 1], bad, display);
     }
 
-    private static String text(JsonNode root, String field, String bad) throws ReportException {
-        JsonNode v = root.path(field);
-        if (!v.isTextual()) {
-            throw new ReportException(bad + ": '" + field + "' is " + (v.isMissingNode() ? "missing" : v.toString())
-                    + ", expected a string");
-        }
-        return v.asText();
+    /**
+     * The fields of a failure record that the sweep runner's files and {@code summary.json}'s
+     * {@code failed} list share: params, reason, log.
+     *
+     * @param benchmark {@code ClassName.method}, already read
+     * @param where     names the record in messages
+     * @param file      the record as {@link FailedConfig#file()} shows it
+     */
+    static FailedConfig record(JsonNode node, String benchmark, String where, String file) throws ReportException {
+        Params params = Params.of(JsonFields.params(node, where));
+        String reason = JsonFields.text(node, "reason", where);
+        String log = JsonFields.optionalText(node, "log", where, "a path");
+        return new FailedConfig(benchmark, params, reason, log, file);
     }
 }

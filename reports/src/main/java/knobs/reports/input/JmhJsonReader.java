@@ -1,10 +1,8 @@
 package knobs.reports.input;
 
 import knobs.reports.ReportException;
-import knobs.reports.format.Json;
 import knobs.reports.summary.Params;
 import knobs.reports.summary.Summarizer;
-import knobs.reports.summary.Units;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
@@ -13,9 +11,7 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
 import java.util.SortedMap;
 import java.util.TreeMap;
 
@@ -29,8 +25,6 @@ import java.util.TreeMap;
  */
 public final class JmhJsonReader {
 
-    private static final Set<String> MODES = Set.of("avgt", "thrpt", "ss", "sample");
-
     private JmhJsonReader() {
     }
 
@@ -41,7 +35,7 @@ public final class JmhJsonReader {
      * @param display the path as given on the command line; used in messages and as {@link JmhRun#source()}
      */
     public static List<JmhRun> read(Path file, String display) throws ReportException {
-        return read(Json.read(file, display), display);
+        return read(JsonFields.read(file, display), display);
     }
 
     /**
@@ -53,7 +47,7 @@ public final class JmhJsonReader {
     public static List<JmhRun> read(JsonNode root, String display) throws ReportException {
         if (!root.isArray()) {
             throw new ReportException(display + ": not JMH JSON output: expected an array of benchmark results"
-                    + " (as written by JMH -rf json), found " + kind(root));
+                    + " (as written by JMH -rf json), found " + JsonFields.kind(root));
         }
         if (root.isEmpty()) {
             throw new ReportException(display + ": not JMH JSON output: the array of benchmark results is empty");
@@ -68,7 +62,7 @@ public final class JmhJsonReader {
     private static JmhRun readRun(JsonNode node, String file, int index) throws ReportException {
         String element = file + ": element " + index;
         if (!node.isObject()) {
-            throw new ReportException(element + " is not a JMH benchmark result: expected an object, found " + kind(node));
+            throw new ReportException(element + " is not a JMH benchmark result: expected an object, found " + JsonFields.kind(node));
         }
         if (!node.path("benchmark").isTextual() || !node.path("primaryMetric").isObject()) {
             throw new ReportException(element + " is not a JMH benchmark result: it lacks 'benchmark' or 'primaryMetric'");
@@ -81,15 +75,9 @@ public final class JmhJsonReader {
         String benchmark = parts[parts.length - 2] + "." + parts[parts.length - 1];
         String where = file + ": " + benchmark;
 
-        String jmhVersion = requireText(node, "jmhVersion", where);
-        String mode = requireText(node, "mode", where);
-        if (!MODES.contains(mode)) {
-            throw new ReportException(where + ": unknown mode '" + mode + "'; allowed: avgt, thrpt, ss, sample");
-        }
-        JsonNode threads = node.path("threads");
-        if (!threads.canConvertToInt() || !threads.isIntegralNumber()) {
-            throw new ReportException(where + ": 'threads' is missing or not an integer");
-        }
+        String jmhVersion = JsonFields.text(node, "jmhVersion", where);
+        String mode = JsonFields.mode(node, where);
+        int threads = JsonFields.integer(node, "threads", where, Integer.MIN_VALUE, "an integer");
         Params params = readParams(node.path("params"), where);
         where = file + ": " + benchmark + (params.values().isEmpty() ? "" : " " + params) + " (" + mode + ")";
 
@@ -106,17 +94,12 @@ public final class JmhJsonReader {
 
         Metric primary = readPrimary(node.get("primaryMetric"), where);
         SortedMap<String, Metric> secondary = new TreeMap<>();
-        JsonNode secondaries = node.path("secondaryMetrics");
-        if (!secondaries.isMissingNode()) {
-            if (!secondaries.isObject()) {
-                throw new ReportException(where + ": 'secondaryMetrics' is not an object");
-            }
-            for (Iterator<Map.Entry<String, JsonNode>> it = secondaries.fields(); it.hasNext(); ) {
-                Map.Entry<String, JsonNode> e = it.next();
-                secondary.put(e.getKey(), readSecondary(e.getValue(), where + ": secondary metric '" + e.getKey() + "'"));
-            }
+        JsonNode secondaries = JsonFields.optionalObject(node, "secondaryMetrics", where);
+        for (Iterator<Map.Entry<String, JsonNode>> it = secondaries.fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> e = it.next();
+            secondary.put(e.getKey(), readSecondary(e.getValue(), where + ": secondary metric '" + e.getKey() + "'"));
         }
-        return new JmhRun(file, jmhVersion, fullName, benchmark, mode, params, threads.intValue(),
+        return new JmhRun(file, jmhVersion, fullName, benchmark, mode, params, threads,
                 jvm, jdk, jvmArgs, primary, secondary);
     }
 
@@ -125,7 +108,7 @@ public final class JmhJsonReader {
             return Params.NONE;
         }
         if (!node.isObject()) {
-            throw new ReportException(where + ": 'params' is not an object");
+            throw JsonFields.wrong(where, "params", node, "an object");
         }
         Map<String, String> raw = new LinkedHashMap<>();
         for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
@@ -141,13 +124,10 @@ public final class JmhJsonReader {
     private static Metric readPrimary(JsonNode metric, String where) throws ReportException {
         JsonNode score = metric.path("score");
         if (!score.isNumber()) {
-            throw new ReportException(where + ": primaryMetric.score is " + shown(score)
+            throw new ReportException(where + ": primaryMetric.score is " + JsonFields.shown(score)
                     + ", expected a number (a NaN score means the benchmark failed)");
         }
-        String unit = requireText(metric, "scoreUnit", where + ": primaryMetric");
-        if (!Units.isKnown(unit)) {
-            throw new ReportException(where + ": unknown unit '" + unit + "'; allowed: " + Units.allowed());
-        }
+        String unit = JsonFields.knownUnit(JsonFields.text(metric, "scoreUnit", where + ": primaryMetric"), where);
         List<List<Double>> values = new ArrayList<>();
         if (metric.has("rawDataHistogram")) {
             JsonNode forks = requireArray(metric.get("rawDataHistogram"), where + ": primaryMetric.rawDataHistogram");
@@ -168,7 +148,7 @@ public final class JmhJsonReader {
                     JsonNode v = iterations.get(i);
                     if (!v.isNumber()) {
                         throw new ReportException(where + ": primaryMetric.rawData[" + f + "][" + i + "] is "
-                                + shown(v) + ", expected a number");
+                                + JsonFields.shown(v) + ", expected a number");
                     }
                     fork.add(v.doubleValue());
                 }
@@ -208,7 +188,7 @@ public final class JmhJsonReader {
         if (!metric.isObject()) {
             throw new ReportException(where + " is not an object");
         }
-        String unit = requireText(metric, "scoreUnit", where);
+        String unit = JsonFields.text(metric, "scoreUnit", where);
         JsonNode forks = requireArray(metric.get("rawData"), where + ": rawData");
         List<List<Double>> values = new ArrayList<>();
         for (int f = 0; f < forks.size(); f++) {
@@ -237,38 +217,14 @@ public final class JmhJsonReader {
             case "-Infinity":
                 return Double.NEGATIVE_INFINITY;
             default:
-                throw new ReportException(where + " is " + shown(v) + ", expected a number");
+                throw new ReportException(where + " is " + JsonFields.shown(v) + ", expected a number");
         }
-    }
-
-    private static String requireText(JsonNode node, String field, String where) throws ReportException {
-        JsonNode v = node.path(field);
-        if (!v.isTextual()) {
-            throw new ReportException(where + ": '" + field + "' is missing or not a string");
-        }
-        return v.asText();
     }
 
     private static JsonNode requireArray(JsonNode node, String where) throws ReportException {
         if (node == null || !node.isArray()) {
-            throw new ReportException(where + " is " + (node == null ? "missing" : kind(node)) + ", expected an array");
+            throw new ReportException(where + " is " + (node == null ? "missing" : JsonFields.kind(node)) + ", expected an array");
         }
         return node;
-    }
-
-    private static String shown(JsonNode v) {
-        return v.isMissingNode() ? "missing" : v.toString();
-    }
-
-    private static String kind(JsonNode node) {
-        return switch (node.getNodeType()) {
-            case OBJECT -> "an object";
-            case ARRAY -> "an array";
-            case STRING -> "a string";
-            case NUMBER -> "a number";
-            case BOOLEAN -> "a boolean";
-            case NULL -> "null";
-            default -> node.getNodeType().toString().toLowerCase(Locale.ROOT);
-        };
     }
 }

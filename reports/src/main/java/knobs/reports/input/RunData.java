@@ -1,16 +1,20 @@
 package knobs.reports.input;
 
+import knobs.reports.ReportException;
 import knobs.reports.summary.Ceilings;
 import knobs.reports.summary.ParamValue;
 import knobs.reports.summary.Params;
 import knobs.reports.summary.SecondaryStat;
 import knobs.reports.summary.Statistics;
+import knobs.reports.summary.Units;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import java.util.Collections;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.SortedMap;
 import java.util.TreeMap;
 
@@ -133,5 +137,25 @@ public record RunData(String display, List<String> sources, ObjectNode environme
             }
         }
         return null;
+    }
+
+    /** Samples per fork from the fork index of each sample (samples come fork by fork). */
+    static int[] forkSizes(List<Integer> forks) {
+        Map<Integer, Integer> sizes = new LinkedHashMap<>();
+        forks.forEach(f -> sizes.merge(f, 1, Integer::sum));
+        return sizes.values().stream().mapToInt(Integer::intValue).toArray();
+    }
+
+    /** Samples as seconds per op; comparisons take logs, so each must be positive. */
+    static double[] seconds(double[] values, String unit, String file, RunData.Key key) throws ReportException {
+        double[] s = new double[values.length];
+        for (int i = 0; i < values.length; i++) {
+            s[i] = Units.secondsPerOp(values[i], unit);
+            if (!(s[i] > 0) || !Double.isFinite(s[i])) {
+                throw new ReportException(file + ": " + key.describe() + ": sample " + i + " is " + values[i] + " " + unit
+                        + "; a time per operation must be positive and finite");
+            }
+        }
+        return s;
     }
 }

@@ -2,7 +2,6 @@ package knobs.reports.input;
 
 import knobs.reports.CommandContext;
 import knobs.reports.ReportException;
-import knobs.reports.format.Json;
 import knobs.reports.summary.Environment;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -111,15 +110,11 @@ public final class Sidecars {
 
     /** Reads one sidecar; it must be a JSON object with {@code "schema": "knobs-env/1"}. */
     static Sidecar read(Path file, String display) throws ReportException {
-        JsonNode root = Json.read(file, display);
+        JsonNode root = JsonFields.read(file, display);
         if (!root.isObject()) {
             throw new ReportException(display + ": not an environment sidecar: expected a JSON object");
         }
-        JsonNode schema = root.path("schema");
-        if (!schema.isTextual() || !schema.asText().equals(SCHEMA)) {
-            throw new ReportException(display + ": not an environment sidecar: 'schema' is "
-                    + (schema.isMissingNode() ? "missing" : schema.toString()) + ", expected \"" + SCHEMA + "\"");
-        }
+        JsonFields.schema(root, SCHEMA, display + ": not an environment sidecar");
         for (String reserved : Environment.RESERVED) {
             if (root.has(reserved)) {
                 throw new ReportException(display + ": sidecar field '" + reserved

@@ -2,11 +2,11 @@ package knobs.reports.regression;
 
 import knobs.reports.ReportException;
 import knobs.reports.format.Json;
+import knobs.reports.input.JsonFields;
 import knobs.reports.format.SummaryJsonWriter;
 import knobs.reports.input.RunData;
 import knobs.reports.summary.Params;
 import knobs.reports.summary.Statistics;
-import knobs.reports.summary.Units;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -24,11 +24,8 @@ import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HexFormat;
-import java.util.Iterator;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * A history of runs kept as plain files, one JSON entry per run: {@code STORE/<id>.json}, where the
@@ -41,7 +38,6 @@ public final class HistoryStore {
 
     /** The entry format this version writes and reads. */
     public static final String SCHEMA = "knobs-history/1";
-    private static final Set<String> MODES = Set.of("avgt", "thrpt", "ss", "sample");
 
     /**
      * One stored run.
@@ -192,27 +188,25 @@ public final class HistoryStore {
      * @throws ReportException naming the file and what is wrong when it is not a valid entry
      */
     public static Entry read(Path file, String display) throws ReportException {
-        JsonNode root = Json.read(file, display);
+        JsonNode root = JsonFields.read(file, display);
         String bad = display + ": not a history entry";
         if (!root.isObject()) {
             throw new ReportException(bad + ": expected a JSON object");
         }
-        if (!SCHEMA.equals(root.path("schema").asText(null))) {
-            throw new ReportException(bad + ": 'schema' is " + shown(root.path("schema")) + ", expected \"" + SCHEMA + "\"");
-        }
-        String id = text(root, "id", bad);
-        String commit = text(root, "commit", bad);
+        JsonFields.schema(root, SCHEMA, bad);
+        String id = JsonFields.nonEmptyText(root, "id", bad);
+        String commit = JsonFields.nonEmptyText(root, "commit", bad);
         Instant date;
         try {
-            date = Instant.parse(text(root, "date", bad));
+            date = Instant.parse(JsonFields.nonEmptyText(root, "date", bad));
         } catch (DateTimeParseException e) {
             throw new ReportException(bad + ": 'date' is " + root.get("date") + ", expected an ISO-8601 instant", e);
         }
-        String run = text(root, "run", bad);
+        String run = JsonFields.nonEmptyText(root, "run", bad);
         List<String> sources = new ArrayList<>();
         JsonNode src = root.path("sources");
         if (!src.isArray()) {
-            throw new ReportException(bad + ": 'sources' is " + shown(src) + ", expected an array of file names");
+            throw JsonFields.wrong(bad, "sources", src, "an array of file names");
         }
         for (JsonNode s : src) {
             if (!s.isTextual()) {
@@ -222,11 +216,11 @@ public final class HistoryStore {
         }
         JsonNode env = root.path("environment");
         if (!env.isObject() && !env.isNull()) {
-            throw new ReportException(bad + ": 'environment' is " + shown(env) + ", expected an object or null");
+            throw JsonFields.wrong(bad, "environment", env, "an object or null");
         }
         JsonNode series = root.path("series");
         if (!series.isArray() || series.isEmpty()) {
-            throw new ReportException(bad + ": 'series' is " + shown(series) + ", expected a non-empty array");
+            throw JsonFields.wrong(bad, "series", series, "a non-empty array");
         }
         List<Point> points = new ArrayList<>();
         for (int i = 0; i < series.size(); i++) {
@@ -245,23 +239,14 @@ public final class HistoryStore {
     }
 
     private static Point point(JsonNode node, String where) throws ReportException {
-        if (!node.isObject()) {
-            throw new ReportException(where + " is not an object");
-        }
-        String benchmark = text(node, "benchmark", where);
-        String mode = text(node, "mode", where);
-        if (!MODES.contains(mode)) {
-            throw new ReportException(where + ": unknown mode '" + mode + "'");
-        }
-        JsonNode params = node.path("params");
-        Map<String, String> raw = Json.paramValues(params, where);
-        String unit = text(node, "unit", where);
-        if (!Units.isKnown(unit)) {
-            throw new ReportException(where + ": unknown unit '" + unit + "'");
-        }
+        JsonFields.element(node, where);
+        String benchmark = JsonFields.nonEmptyText(node, "benchmark", where);
+        String mode = JsonFields.mode(node, where);
+        Map<String, String> raw = JsonFields.params(node, where);
+        String unit = JsonFields.unit(node, "unit", where);
         JsonNode forks = node.path("fork_sizes");
         if (!forks.isArray() || forks.isEmpty()) {
-            throw new ReportException(where + ": 'fork_sizes' is " + shown(forks) + ", expected a non-empty array");
+            throw JsonFields.wrong(where, "fork_sizes", forks, "a non-empty array");
         }
         int[] forkSizes = new int[forks.size()];
         int total = 0;
@@ -274,7 +259,7 @@ public final class HistoryStore {
         }
         JsonNode seconds = node.path("seconds");
         if (!seconds.isArray() || seconds.size() != total) {
-            throw new ReportException(where + ": 'seconds' is " + (seconds.isArray() ? "an array of " + seconds.size() : shown(seconds))
+            throw new ReportException(where + ": 'seconds' is " + (seconds.isArray() ? "an array of " + seconds.size() : JsonFields.shown(seconds))
                     + ", expected an array of " + total + " samples (the sum of fork_sizes)");
         }
         double[] s = new double[seconds.size()];
@@ -322,17 +307,5 @@ public final class HistoryStore {
         }
         entries.sort(ORDER);
         return new Contents(entries, corrupt);
-    }
-
-    private static String text(JsonNode node, String field, String where) throws ReportException {
-        JsonNode v = node.path(field);
-        if (!v.isTextual() || v.asText().isBlank()) {
-            throw new ReportException(where + ": '" + field + "' is " + shown(v) + ", expected a non-empty string");
-        }
-        return v.asText();
-    }
-
-    private static String shown(JsonNode v) {
-        return v.isMissingNode() ? "missing" : v.toString();
     }
 }
