@@ -1,7 +1,9 @@
 package knobs.reports.analysis;
 
+import knobs.reports.summary.Summarizer;
 import knobs.reports.ReportException;
 import knobs.reports.analysis.rules.Bottlenecks;
+import knobs.reports.analysis.rules.RoutingImbalance;
 import knobs.reports.summary.Knob;
 import knobs.reports.summary.ParamValue;
 import knobs.reports.summary.Report;
@@ -54,30 +56,30 @@ public record Analyses(Roofline roofline, Scaling scaling, FlopsScaling flopsSca
                             + "'; " + knob.get().benchmarkClass() + "'s knob must be a positive number");
                 }
             }
-            if (Knob.benchmarkClass(row.benchmark()).equals("ModelSize")) {
+            if (Knob.MODEL_SIZE.runs(row.benchmark())) {
                 ParamValue pass = row.params().values().get(Knob.PASS);
                 if (pass != null && !Knob.PASSES.contains(pass.text())) {
                     throw new ReportException(where + ": param '" + Knob.PASS + "' is '" + pass.text()
                             + "'; allowed: " + String.join(", ", Knob.PASSES));
                 }
             }
-            ParamValue experts = row.params().values().get(Bottlenecks.EXPERTS_PARAM);
-            if (experts != null && row.secondary().containsKey(Bottlenecks.ROUTING_IMBALANCE)
+            ParamValue experts = row.params().values().get(RoutingImbalance.EXPERTS_PARAM);
+            if (experts != null && row.secondary().containsKey(RoutingImbalance.COUNTER)
                     && (experts.kind() != ParamValue.Kind.INTEGER || experts.asLong() < 1)) {
-                throw new ReportException(where + ": param '" + Bottlenecks.EXPERTS_PARAM + "' is '" + experts.text()
+                throw new ReportException(where + ": param '" + RoutingImbalance.EXPERTS_PARAM + "' is '" + experts.text()
                         + "'; expected a positive integer (the number of experts per MoE layer)");
             }
-            nonNegative(where, "flops", row.flops());
-            nonNegative(where, "bytes", row.bytes());
-            nonNegative(where, "tokens", row.tokens());
+            nonNegative(where, Summarizer.FLOPS, row.flops());
+            nonNegative(where, Summarizer.BYTES, row.bytes());
+            nonNegative(where, Summarizer.TOKENS, row.tokens());
             for (Map.Entry<String, SecondaryStat> e : row.secondary().entrySet()) {
                 String name = e.getKey();
                 double v = e.getValue().median();
-                if (Knob.COMPONENTS.contains(name) || name.equals(Bottlenecks.EXPERTS_HIT) || name.equals("visionTokens")) {
+                if (Knob.COMPONENTS.contains(name) || name.equals(RoutingImbalance.EXPERTS_HIT) || name.equals(Knob.CONTEXT_SCALING.alternateCounter())) {
                     nonNegative(where, name, v);
                 }
                 // Busiest over mean load is at least 1 whenever any token was routed.
-                if (name.equals(Bottlenecks.ROUTING_IMBALANCE) && v < 1 - 1e-9) {
+                if (name.equals(RoutingImbalance.COUNTER) && v < 1 - 1e-9) {
                     throw new ReportException(where + ": counter '" + name + "' is " + v
                             + " per op; it is the busiest expert's load over the mean load, at least 1");
                 }

@@ -1,6 +1,7 @@
 package knobs.reports.analysis;
 
-import knobs.reports.summary.NoiseMetrics;
+import knobs.reports.analysis.rules.Rule;
+
 import knobs.reports.summary.Params;
 
 import java.util.ArrayList;
@@ -13,53 +14,14 @@ import java.util.Map;
 
 /**
  * Bottlenecks: rules over the summary and the other analyses, each finding with a severity, the
- * numbers that triggered it and a recommendation. Thresholds are constants here and in
- * docs/reports.md; a rule that cannot be judged for lack of data says so under {@link #notJudged()}
+ * numbers that triggered it and a recommendation. The rules and their thresholds are in
+ * {@link knobs.reports.analysis.rules} (and docs/reports.md); a rule that cannot be judged for lack of data says so under {@link #notJudged()}
  * rather than staying silent.
  *
  * @param findings  sorted by severity, then rule, then benchmark, mode and params
  * @param notJudged rules (or rows) that could not be judged, and why
  */
 public record Findings(List<Finding> findings, List<NotJudged> notJudged) {
-
-    /** The rules, in the order they are listed. */
-    public enum Rule {
-        NOISY("noisy", "IQR/median > 10 % or the 99 % CI half-width > 10 % of the mean"),
-        OVERHEAD_BOUND("overhead_bound", "below 20 % of both the FLOP/s and the bytes/s ceiling"
-                + " (one finding per knob sweep, listing the knob values where it holds)"),
-        MEMORY_BOUND("memory_bound", "arithmetic intensity below the ridge point and not overhead-bound"
-                + " (one finding per knob sweep)"),
-        POOR_SCALING("poor_scaling", "time per unit of work grows along a knob (3+ sizes): log-log exponent of"
-                + " time against work > 1.15 and time per unit of work at the largest size > 1.25× that at the"
-                + " smallest; work is the roofline time when both ceilings are known, else FLOPs, else the knob"),
-        ROUTING_IMBALANCE("routing_imbalance", "busiest-expert load / mean load > 2 and > 1.5× what uniform"
-                + " random routing of the same tokens would give"),
-        BACKWARD_GAP("backward_gap", "forward_backward time / forward time outside 3 × [0.8, 1.25]"
-                + " (backward is 2× the forward FLOPs)"),
-        GC_JIT_NOISE("gc_jit_noise", "some measured iterations spent more than 2 % of their time in GC pauses plus"
-                + " JIT compilation (the noise profiler's " + NoiseMetrics.GC_MS + " and " + NoiseMetrics.JIT_MS
-                + "); the samples are marked \"noise\" in all_samples"),
-        MEMORY_ESTIMATE_GAP("memory_estimate_gap", "the memory profiler's measured peak (mem.peakRssAboveBaseline) is more"
-                + " than 1.5× or less than 0.5× the analytic estimate (mem.estimate) it was built to check");
-
-        private final String id;
-        private final String condition;
-
-        Rule(String id, String condition) {
-            this.id = id;
-            this.condition = condition;
-        }
-
-        /** The name written in findings.json. */
-        public String id() {
-            return id;
-        }
-
-        /** When the rule fires, in words. */
-        public String condition() {
-            return condition;
-        }
-    }
 
     /** How much a finding matters; the order findings are listed in. */
     public enum Severity {

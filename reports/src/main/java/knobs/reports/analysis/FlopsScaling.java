@@ -26,9 +26,9 @@ import java.util.List;
  */
 public record FlopsScaling(List<Entry> entries, List<Scaling.Skipped> skipped) {
 
-    /** The benchmark class and param this analysis is about. */
-    static final String BENCHMARK_CLASS = "MoeTopK";
-    public static final String PARAM = "topK";
+    /** The knob whose FLOPs grow with its param: {@code MoeTopK}'s {@code topK}. */
+    private static final Knob KNOB = Knob.MOE_TOP_K;
+    private static final String PARAM = KNOB.param();
     static final double OVERHEAD_BELOW = 0.5;
     static final double PARTLY_BELOW = 0.8;
     static final double WORSE_ABOVE = 1.25;
@@ -67,7 +67,7 @@ public record FlopsScaling(List<Entry> entries, List<Scaling.Skipped> skipped) {
     /** Compares every MoeTopK group of the report. */
     static FlopsScaling of(Report report, Roofline roofline) {
         List<SummaryRow> rows = report.summary().stream()
-                .filter(r -> Knob.benchmarkClass(r.benchmark()).equals(BENCHMARK_CLASS))
+                .filter(r -> KNOB.runs(r.benchmark()))
                 .filter(r -> r.params().values().containsKey(PARAM))
                 .toList();
         List<RowGroup> groups = RowGroup.of(rows, r -> PARAM);

@@ -88,7 +88,7 @@ public record PerformanceModel(List<String> missing, List<Group> groups, List<Pr
         List<Roofline.Skipped> skipped = new ArrayList<>();
         List<SummaryRow> modelled = new ArrayList<>();
         for (SummaryRow row : report.summary()) {
-            String reason = row.benchmark().startsWith("Calibration.")
+            String reason = Knob.isCalibration(row.benchmark())
                     ? "defines the ceilings the model is built on"
                     : row.flops() == null || row.bytes() == null ? "no 'flops' or 'bytes' counter" : null;
             if (reason != null) {

@@ -1,8 +1,8 @@
 package knobs.reports.analysis;
 
+import knobs.reports.summary.Knob;
 import knobs.reports.summary.Ceilings;
 import knobs.reports.summary.Report;
-import knobs.reports.summary.Summarizer;
 import knobs.reports.summary.SummaryRow;
 
 import java.util.ArrayList;
@@ -54,10 +54,10 @@ public record Roofline(Ceilings ceilings, Double ridge, List<String> missing, Li
     static List<String> missingCeilings(Ceilings ceilings) {
         List<String> missing = new ArrayList<>();
         if (ceilings == null || ceilings.flopsPerS() == null) {
-            missing.add("no FLOP/s ceiling: put " + Summarizer.GEMM + " results among the inputs or pass --ceilings FILE");
+            missing.add("no FLOP/s ceiling: put " + Knob.CALIBRATION_GEMM + " results among the inputs or pass --ceilings FILE");
         }
         if (ceilings == null || ceilings.bytesPerS() == null) {
-            missing.add("no bytes/s ceiling: put " + Summarizer.COPY + " results among the inputs or pass --ceilings FILE");
+            missing.add("no bytes/s ceiling: put " + Knob.CALIBRATION_COPY + " results among the inputs or pass --ceilings FILE");
         }
         return missing;
     }

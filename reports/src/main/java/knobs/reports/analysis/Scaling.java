@@ -1,5 +1,6 @@
 package knobs.reports.analysis;
 
+import knobs.reports.summary.Summarizer;
 import knobs.reports.format.Format;
 import knobs.reports.summary.Knob;
 import knobs.reports.summary.Params;
@@ -153,7 +154,7 @@ public record Scaling(List<Entry> entries, List<Skipped> skipped) {
                             knob.param() + " is a name: its fit is against FLOPs per op, and some rows have no positive 'flops'"));
                     continue;
                 }
-                add(group, knob, "flops", knob.unit(), SummaryRow::flops, entries, skipped);
+                add(group, knob, Summarizer.FLOPS, knob.unit(), SummaryRow::flops, entries, skipped);
                 continue;
             }
             add(group, knob, knob.param(), knob.unit(), r -> r.params().values().get(knob.param()).asDouble(),
@@ -280,7 +281,7 @@ public record Scaling(List<Entry> entries, List<Skipped> skipped) {
         StringBuilder sb = new StringBuilder();
         sb.append("t = ").append(Format.seconds(c[0])).append(c[1] < 0 ? " − " : " + ")
                 .append(Format.seconds(Math.abs(c[1]))).append(" per ").append(e.unit());
-        if (e.x().equals("flops") && c[1] > 0) {
+        if (e.x().equals(Summarizer.FLOPS) && c[1] > 0) {
             sb.append(" (a marginal ").append(Format.si(1 / c[1], "FLOP/s")).append(')');
         }
         if (e.points().size() == 2) {

@@ -2,6 +2,7 @@ package knobs.reports.format;
 
 import knobs.reports.analysis.Analyses;
 import knobs.reports.analysis.Findings;
+import knobs.reports.analysis.rules.Rule;
 import knobs.reports.analysis.FlopsScaling;
 import knobs.reports.analysis.LeastSquares;
 import knobs.reports.analysis.PerformanceModel;
@@ -195,7 +196,7 @@ public final class AnalysisJsonWriter {
     static ObjectNode findings(Findings f) {
         ObjectNode root = Json.NODES.objectNode();
         ArrayNode rules = root.putArray("rules");
-        for (Findings.Rule rule : Findings.Rule.values()) {
+        for (Rule rule : Rule.values()) {
             rules.addObject().put("rule", rule.id()).put("condition", rule.condition());
         }
         ObjectNode counts = root.putObject("counts");

@@ -1,12 +1,12 @@
 package knobs.reports.regression;
 
+import knobs.reports.summary.Knob;
 import knobs.reports.ReportException;
 import knobs.reports.format.Format;
 import knobs.reports.input.FailedConfig;
 import knobs.reports.input.RunData;
 import knobs.reports.summary.Ceilings;
 import knobs.reports.summary.Statistics;
-import knobs.reports.summary.Summarizer;
 
 import java.util.ArrayList;
 import java.util.EnumMap;
@@ -168,7 +168,7 @@ public record Comparison(RunData baseline, RunData current, double threshold, do
                 baselineOnly.add(new OneSided(key, failureNote(current, key, "the current run")));
             } else if (b == null) {
                 currentOnly.add(new OneSided(key, failureNote(baseline, key, "the baseline")));
-            } else if (normalize == Normalize.CEILINGS && key.benchmark().startsWith("Calibration.")) {
+            } else if (normalize == Normalize.CEILINGS && Knob.isCalibration(key.benchmark())) {
                 skipped.add(new Skipped(key, "defines the ceilings the times are normalized by"));
             } else {
                 String by = normalize == Normalize.CEILINGS ? ceilingFor(b, nb.ceilings(), nc.ceilings()) : null;
@@ -242,8 +242,8 @@ public record Comparison(RunData baseline, RunData current, double threshold, do
         Map<String, Double> spread = new java.util.TreeMap<>();
         int rows = 0;
         for (RunData.Series s : run.series()) {
-            boolean gemm = s.key().benchmark().equals(Summarizer.GEMM) && s.flops() != null && s.flops() > 0;
-            boolean copy = s.key().benchmark().equals(Summarizer.COPY) && s.bytes() != null && s.bytes() > 0;
+            boolean gemm = s.key().benchmark().equals(Knob.CALIBRATION_GEMM) && s.flops() != null && s.flops() > 0;
+            boolean copy = s.key().benchmark().equals(Knob.CALIBRATION_COPY) && s.bytes() != null && s.bytes() > 0;
             if (!gemm && !copy) {
                 continue;
             }
@@ -266,7 +266,7 @@ public record Comparison(RunData baseline, RunData current, double threshold, do
             }
         }
         if (rows > 0) {
-            return new Normalization(new Ceilings(flops, bytes, "Calibration (best fork)"), spread);
+            return new Normalization(new Ceilings(flops, bytes, Knob.CALIBRATION + " (best fork)"), spread);
         }
         if (run.ceilings() != null) {
             return new Normalization(run.ceilings(), Map.of());

@@ -26,16 +26,16 @@ import java.util.TreeSet;
  */
 public final class Summarizer {
 
-    /** Benchmarks whose rows define the ceilings when no ceilings file is given. */
-    public static final String GEMM = "Calibration.gemm";
-    public static final String COPY = "Calibration.copy";
-
     /** Counter unit JMH writes for {@code @AuxCounters(EVENTS)}. */
     public static final String COUNTER_UNIT = "#";
     /** The counter holding benchmark invocations per iteration: the per-op denominator. */
     public static final String OPS = "ops";
+    /** The counters of analytic work per op: FLOPs, bytes moved, tokens processed. */
+    public static final String FLOPS = "flops";
+    public static final String BYTES = "bytes";
+    public static final String TOKENS = "tokens";
     /** Counters reported as top-level summary fields rather than under {@code secondary}. */
-    private static final Set<String> FIELD_COUNTERS = Set.of("flops", "bytes", "tokens");
+    private static final Set<String> FIELD_COUNTERS = Set.of(FLOPS, BYTES, TOKENS);
 
     /** Rows and samples in output order: benchmark, then params, then mode. */
     static final Comparator<JmhRun> ORDER = Comparator.comparing(JmhRun::benchmark)
@@ -120,7 +120,7 @@ public final class Summarizer {
      * their per-sample rates, which can sit a hair above the rate at their median time.
      */
     private static void warnAboveCeiling(SummaryRow row, String what, Double percent, List<String> warnings) {
-        if (percent != null && percent > 100 && !row.benchmark().startsWith("Calibration.")) {
+        if (percent != null && percent > 100 && !Knob.isCalibration(row.benchmark())) {
             warnings.add(String.format(Locale.ROOT, "%s from %s achieves %.1f%% of the %s ceiling;"
                     + " check its analytic count and the calibration", row.describe(), row.source(), percent, what));
         }
@@ -261,13 +261,13 @@ public final class Summarizer {
         Double flops = null;
         Double bytes = null;
         for (Measured m : measured) {
-            if (m.run().benchmark().equals(GEMM)) {
-                flops = max(flops, medianRate(m, "flops"));
-            } else if (m.run().benchmark().equals(COPY)) {
-                bytes = max(bytes, medianRate(m, "bytes"));
+            if (m.run().benchmark().equals(Knob.CALIBRATION_GEMM)) {
+                flops = max(flops, medianRate(m, FLOPS));
+            } else if (m.run().benchmark().equals(Knob.CALIBRATION_COPY)) {
+                bytes = max(bytes, medianRate(m, BYTES));
             }
         }
-        return flops == null && bytes == null ? null : new Ceilings(flops, bytes, "Calibration (same run)");
+        return flops == null && bytes == null ? null : new Ceilings(flops, bytes, Knob.CALIBRATION + " (same run)");
     }
 
     private static double medianRate(Measured m, String counter) throws ReportException {
@@ -294,9 +294,9 @@ public final class Summarizer {
     }
 
     private static SummaryRow row(Measured m, Ceilings ceilings) {
-        Double flops = median(m.perOp().get("flops"));
-        Double bytes = median(m.perOp().get("bytes"));
-        Double tokens = median(m.perOp().get("tokens"));
+        Double flops = median(m.perOp().get(FLOPS));
+        Double bytes = median(m.perOp().get(BYTES));
+        Double tokens = median(m.perOp().get(TOKENS));
         Double flopsPerS = flops == null ? null : flops / m.secondsPerOp();
         Double bytesPerS = bytes == null ? null : bytes / m.secondsPerOp();
         Double tokensPerS = tokens == null ? null : tokens / m.secondsPerOp();

@@ -2,6 +2,7 @@ package knobs.reports.format.html;
 
 import knobs.reports.analysis.Analyses;
 import knobs.reports.analysis.Findings;
+import knobs.reports.analysis.rules.Rule;
 import knobs.reports.analysis.FlopsScaling;
 import knobs.reports.analysis.PerformanceModel;
 import knobs.reports.analysis.Roofline;
@@ -212,7 +213,7 @@ public final class HtmlReport {
             raw("</ul>\n</details>\n");
         }
         raw("<p class=\"meta\">Rules: ");
-        for (Findings.Rule rule : Findings.Rule.values()) {
+        for (Rule rule : Rule.values()) {
             raw("<code>").text(rule.id()).raw("</code> ").text(rule.condition()).raw(". ");
         }
         raw("</p>\n</section>\n");

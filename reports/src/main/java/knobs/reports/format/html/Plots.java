@@ -1,5 +1,6 @@
 package knobs.reports.format.html;
 
+import knobs.reports.summary.Summarizer;
 import knobs.reports.analysis.Analyses;
 import knobs.reports.analysis.FlopsScaling;
 import knobs.reports.analysis.PerformanceModel;
@@ -63,9 +64,9 @@ public final class Plots {
             new Color(0xbcbd22), new Color(0x17becf)};
 
     /** Knob benchmarks whose groups get a bar chart of time (split into components when measured). */
-    static final List<String> BREAKDOWN = List.of("ContextScaling", "OutputTokens", "MoeTopK", "BlocksMask");
+    static final List<Knob> BREAKDOWN = List.of(Knob.CONTEXT_SCALING, Knob.OUTPUT_TOKENS, Knob.MOE_TOP_K, Knob.BLOCKS_MASK);
     /** Of those, the ones whose bars span orders of magnitude and so use a log scale. */
-    static final List<String> LOG_BREAKDOWN = List.of("OutputTokens");
+    static final List<Knob> LOG_BREAKDOWN = List.of(Knob.OUTPUT_TOKENS);
 
     /**
      * One figure.
@@ -228,7 +229,7 @@ public final class Plots {
         String label = e.group().label(siblings);
         String title = e.group().benchmark() + (label.equals(e.group().benchmark()) ? "" : " (" + label + ")")
                 + ": time vs " + e.x();
-        XYChart chart = xy(title, e.x() + (e.x().equals("flops") ? " (FLOPs per op)" : ""), "ms/op");
+        XYChart chart = xy(title, e.x() + (e.x().equals(Summarizer.FLOPS) ? " (FLOPs per op)" : ""), "ms/op");
         chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideNW);
         double[] x = e.points().stream().mapToDouble(Scaling.Point::x).toArray();
         double[] t = e.points().stream().mapToDouble(p -> p.seconds() * 1e3).toArray();
@@ -269,7 +270,7 @@ public final class Plots {
         List<RowGroup> groups = scaling.entries().stream()
                 .filter(e -> e.x().equals(e.knob().x()))
                 .map(Scaling.Entry::group)
-                .filter(g -> BREAKDOWN.contains(Knob.benchmarkClass(g.benchmark())))
+                .filter(g -> BREAKDOWN.stream().anyMatch(k -> k.runs(g.benchmark())))
                 .toList();
         for (RowGroup g : groups) {
             Knob knob = Knob.of(g.benchmark()).orElseThrow();
@@ -297,13 +298,13 @@ public final class Plots {
                     other.add(rest);
                 }
                 // A log axis cannot show a zero-height segment: there a rest that is zero somewhere is left out.
-                boolean logWanted = LOG_BREAKDOWN.contains(knob.benchmarkClass());
+                boolean logWanted = LOG_BREAKDOWN.contains(knob);
                 if (anyOther && (!logWanted || other.stream().allMatch(v -> v.doubleValue() > 0))) {
                     series.put("other", other);
                 }
             }
             // ...and if a component itself is zero somewhere, the chart stays linear.
-            boolean log = LOG_BREAKDOWN.contains(knob.benchmarkClass())
+            boolean log = LOG_BREAKDOWN.contains(knob)
                     && series.values().stream().flatMap(List::stream).allMatch(v -> v.doubleValue() > 0);
             CategoryChart chart = category(g.benchmark() + (label.equals(g.benchmark()) ? "" : " (" + label + ")")
                     + ": time by " + knob.param(), knob.param(), "ms/op" + (log ? " (log scale)" : ""));
@@ -334,7 +335,7 @@ public final class Plots {
     /** ModelSize: forward, forward_backward and train_step side by side for each size. */
     private void passes(Report report) throws IOException {
         List<SummaryRow> rows = report.summary().stream()
-                .filter(r -> Knob.benchmarkClass(r.benchmark()).equals("ModelSize"))
+                .filter(r -> Knob.MODEL_SIZE.runs(r.benchmark()))
                 .filter(r -> r.params().values().containsKey("size") && r.params().values().containsKey(Knob.PASS))
                 .toList();
         // Group by everything but size and pass: one chart per model family and precision.
@@ -387,7 +388,7 @@ public final class Plots {
                 k -> new ArrayList<>()).add(e));
         for (List<FlopsScaling.Entry> entries : byBenchmark.values()) {
             String benchmark = entries.get(0).group().benchmark();
-            XYChart chart = xy(benchmark + ": FLOPs ratio vs time ratio", FlopsScaling.PARAM, "ratio to the smallest " + FlopsScaling.PARAM);
+            XYChart chart = xy(benchmark + ": FLOPs ratio vs time ratio", Knob.MOE_TOP_K.param(), "ratio to the smallest " + Knob.MOE_TOP_K.param());
             chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideNW);
             FlopsScaling.Entry widest = entries.stream().max(Comparator.comparingInt(e -> e.steps().size())).orElseThrow();
             line(chart.addSeries("expert FLOPs (k/k₀)", widest.steps().stream().mapToDouble(FlopsScaling.Step::topK).toArray(),
@@ -408,7 +409,7 @@ public final class Plots {
                 time.setMarker(SeriesMarkers.CIRCLE);
             }
             save(chart, "flops-scaling-" + benchmark, benchmark, "Dashed: analytic FLOPs relative to the smallest "
-                    + FlopsScaling.PARAM + "; solid: measured time relative to it. Time below the FLOPs line means"
+                    + Knob.MOE_TOP_K.param() + "; solid: measured time relative to it. Time below the FLOPs line means"
                     + " a fixed per-step cost dominates.");
         }
     }
