@@ -77,10 +77,7 @@ public final class SummaryJsonWriter {
 
     static ObjectNode row(SummaryRow r) {
         Statistics s = r.stats();
-        ObjectNode node = Json.NODES.objectNode();
-        node.put("benchmark", r.benchmark());
-        node.set("params", params(r.params()));
-        node.put("mode", r.mode());
+        ObjectNode node = configuration(r.benchmark(), r.params(), r.mode());
         node.put("unit", r.unit());
         node.set("mean", Json.number(s.mean()));
         node.set("std", Json.number(s.std()));
@@ -145,6 +142,18 @@ public final class SummaryJsonWriter {
         node.set("params", params(f.params()));
         node.put("reason", f.reason());
         node.put("log", f.log());
+        return node;
+    }
+
+    /**
+     * A configuration's identity as every JSON output writes it: benchmark, typed params, mode (the
+     * start of a summary row; a configuration in comparison.json, history.json and history entries).
+     */
+    public static ObjectNode configuration(String benchmark, Params params, String mode) {
+        ObjectNode node = Json.NODES.objectNode();
+        node.put("benchmark", benchmark);
+        node.set("params", params(params));
+        node.put("mode", mode);
         return node;
     }
 

@@ -16,7 +16,7 @@ import java.util.Map;
 import java.util.TreeSet;
 
 /**
- * Two runs compared configuration by configuration ({@link ChangeTest} on each pair of samples),
+ * Two runs compared configuration by configuration ({@link ChangeDetector} on each pair of samples),
  * with the configurations measured on one side only listed rather than dropped.
  *
  * <p>With {@link Normalize#CEILINGS} each time is first multiplied by its own run's ceiling — the
@@ -90,7 +90,7 @@ public record Comparison(RunData baseline, RunData current, double threshold, do
      * @param result       the verdict and its numbers
      */
     public record Entry(RunData.Key key, RunData.Series baseline, RunData.Series current, String normalizedBy,
-                        double[] baselineValues, double[] currentValues, ChangeTest.Result result) {
+                        double[] baselineValues, double[] currentValues, ChangeDetector.Result result) {
 
         public Entry {
             baselineValues = baselineValues.clone();
@@ -175,7 +175,7 @@ public record Comparison(RunData baseline, RunData current, double threshold, do
                 double[] bv = scaled(b.seconds(), by == null ? 1 : ceiling(nb.ceilings(), by));
                 double[] cv = scaled(c.seconds(), by == null ? 1 : ceiling(nc.ceilings(), by));
                 entries.add(new Entry(key, b, c, by, bv, cv,
-                        ChangeTest.of(bv, b.forkSizes(), cv, c.forkSizes(), threshold, alpha)));
+                        ChangeDetector.of(bv, b.forkSizes(), cv, c.forkSizes(), threshold, alpha)));
             }
         }
         return new Comparison(baseline, current, threshold, alpha, normalize, nb, nc, entries, baselineOnly, currentOnly,
@@ -183,9 +183,9 @@ public record Comparison(RunData baseline, RunData current, double threshold, do
     }
 
     /** Entries per verdict, every verdict present. */
-    public Map<ChangeTest.Verdict, Long> counts() {
-        Map<ChangeTest.Verdict, Long> counts = new EnumMap<>(ChangeTest.Verdict.class);
-        for (ChangeTest.Verdict v : ChangeTest.Verdict.values()) {
+    public Map<ChangeDetector.Verdict, Long> counts() {
+        Map<ChangeDetector.Verdict, Long> counts = new EnumMap<>(ChangeDetector.Verdict.class);
+        for (ChangeDetector.Verdict v : ChangeDetector.Verdict.values()) {
             counts.put(v, entries.stream().filter(e -> e.result().verdict() == v).count());
         }
         return counts;
@@ -229,7 +229,7 @@ public record Comparison(RunData baseline, RunData current, double threshold, do
 
     /** True when some configuration regressed: {@code compare} then exits with status 1. */
     public boolean anyRegression() {
-        return entries.stream().anyMatch(e -> e.result().verdict() == ChangeTest.Verdict.REGRESSION);
+        return entries.stream().anyMatch(e -> e.result().verdict() == ChangeDetector.Verdict.REGRESSION);
     }
 
     /**

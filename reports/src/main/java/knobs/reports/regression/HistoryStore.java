@@ -163,10 +163,8 @@ public final class HistoryStore {
         root.set("environment", e.environment() == null ? Json.NODES.nullNode() : e.environment());
         ArrayNode series = root.putArray("series");
         for (Point p : e.series()) {
-            ObjectNode node = series.addObject();
-            node.put("benchmark", p.key().benchmark());
-            node.set("params", SummaryJsonWriter.params(p.key().params()));
-            node.put("mode", p.key().mode());
+            ObjectNode node = SummaryJsonWriter.configuration(p.key().benchmark(), p.key().params(), p.key().mode());
+            series.add(node);
             node.put("unit", p.unit());
             ArrayNode forks = node.putArray("fork_sizes");
             for (int size : p.forkSizes()) {

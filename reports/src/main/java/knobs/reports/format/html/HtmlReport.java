@@ -33,33 +33,12 @@ import java.util.stream.Collectors;
  * <p>The page is self-contained: inline CSS, no script, no font or asset from the network; figures
  * are the PNG files under {@code plots/} linked relatively, so the folder opens from {@code file://}
  * as it is. Every string that comes from the input (benchmark names, params, environment values,
- * file names) goes through {@link #escape}.
+ * file names) goes through {@link HtmlPage#escape}.
  */
 public final class HtmlReport {
 
     /** The output file name. */
     public static final String FILE = "index.html";
-
-    private static final String CSS = """
-            body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,"DejaVu Sans",sans-serif;margin:0 auto;
-              max-width:1180px;padding:0 24px 48px;color:#1d2329;line-height:1.45}
-            h1{margin:24px 0 4px}h2{margin-top:36px;border-bottom:2px solid #e3e7ea;padding-bottom:4px}
-            h3{margin:20px 0 6px}
-            .meta{color:#56606a;margin:0 0 12px}
-            nav{background:#f5f7f8;border:1px solid #e3e7ea;border-radius:6px;padding:8px 14px;margin:12px 0}
-            nav a{margin-right:14px;white-space:nowrap}
-            table{border-collapse:collapse;margin:8px 0 16px;font-size:13px}
-            th,td{border:1px solid #dfe3e6;padding:3px 8px;text-align:left;vertical-align:top}
-            th{background:#f1f4f6}td.n{text-align:right;font-variant-numeric:tabular-nums}
-            .sev-high{color:#fff;background:#c0392b}.sev-medium{background:#f4c542}.sev-low{background:#d6eaf8}
-            .sev{font-weight:600;border-radius:3px;padding:1px 6px;font-size:12px}
-            .note{background:#fff8e1;border-left:4px solid #f4c542;padding:6px 10px;margin:8px 0}
-            figure{display:inline-block;margin:8px 12px 12px 0;vertical-align:top;max-width:100%}
-            figure img{max-width:100%;height:auto;border:1px solid #e3e7ea}
-            figcaption{font-size:12px;color:#56606a;max-width:820px}
-            ul.readings li{margin:3px 0}
-            code{background:#f1f4f6;padding:0 3px;border-radius:3px}
-            """;
 
     private final StringBuilder html = new StringBuilder();
 
@@ -92,33 +71,13 @@ public final class HtmlReport {
         return h.html.toString().getBytes(StandardCharsets.UTF_8);
     }
 
-    /** Escapes text for HTML element content and quoted attribute values. */
-    public static String escape(String text) {
-        if (text == null) {
-            return "";
-        }
-        StringBuilder sb = new StringBuilder(text.length());
-        for (int i = 0; i < text.length(); i++) {
-            char c = text.charAt(i);
-            switch (c) {
-                case '&' -> sb.append("&amp;");
-                case '<' -> sb.append("&lt;");
-                case '>' -> sb.append("&gt;");
-                case '"' -> sb.append("&quot;");
-                case '\'' -> sb.append("&#39;");
-                default -> sb.append(c);
-            }
-        }
-        return sb.toString();
-    }
-
     private HtmlReport raw(String s) {
         html.append(s);
         return this;
     }
 
     private HtmlReport text(String s) {
-        html.append(escape(s));
+        html.append(HtmlPage.escape(s));
         return this;
     }
 
@@ -132,9 +91,7 @@ public final class HtmlReport {
             ids.put(b, "bench-" + (++i));
         }
 
-        raw("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n")
-                .raw("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n")
-                .raw("<title>Knobs report</title>\n<style>\n").raw(CSS).raw("</style>\n</head>\n<body>\n");
+        raw(HtmlPage.begin("Knobs report"));
         raw("<h1>Knobs report</h1>\n<p class=\"meta\">").text(report.summary().size() + " configurations of "
                 + benchmarks.size() + " benchmarks from " + String.join(", ", report.environment().sources()))
                 .raw("</p>\n");
@@ -160,7 +117,7 @@ public final class HtmlReport {
         roofline(a.roofline(), section(figures, "roofline"));
         model(a.model(), section(figures, "model"));
         benchmarks.forEach((b, rows) -> benchmark(b, ids.get(b), rows, a, section(figures, b)));
-        raw("</body>\n</html>\n");
+        raw(HtmlPage.END);
     }
 
     private static List<Plots.Figure> section(List<Plots.Figure> figures, String section) {
@@ -357,11 +314,7 @@ public final class HtmlReport {
     }
 
     private void figures(List<Plots.Figure> figures) {
-        for (Plots.Figure f : figures) {
-            raw("<figure><a href=\"").text(f.svg()).raw("\"><img src=\"").text(f.png()).raw("\" alt=\"").text(f.title())
-                    .raw("\" width=\"820\" height=\"480\"></a><figcaption>").text(f.caption())
-                    .raw(" <a href=\"").text(f.svg()).raw("\">SVG</a></figcaption></figure>\n");
-        }
+        figures.forEach(f -> raw(HtmlPage.figure(f)));
     }
 
     private static String opt(Double v, String unit) {

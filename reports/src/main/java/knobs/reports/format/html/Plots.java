@@ -23,9 +23,7 @@ import org.knowm.xchart.style.AxesChartStyler;
 import org.knowm.xchart.style.Styler;
 import org.knowm.xchart.style.markers.SeriesMarkers;
 
-import java.awt.BasicStroke;
 import java.awt.Color;
-import java.awt.Font;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.util.ArrayList;
@@ -55,13 +53,6 @@ public final class Plots {
         System.setProperty("java.awt.headless", "true");
     }
 
-    private static final int WIDTH = 820;
-    private static final int HEIGHT = 480;
-    private static final Font FONT = new Font(Font.SANS_SERIF, Font.PLAIN, 12);
-    private static final Color[] COLORS = {
-            new Color(0x1f77b4), new Color(0xff7f0e), new Color(0x2ca02c), new Color(0xd62728),
-            new Color(0x9467bd), new Color(0x8c564b), new Color(0xe377c2), new Color(0x7f7f7f),
-            new Color(0xbcbd22), new Color(0x17becf)};
 
     /** Knob benchmarks whose groups get a bar chart of time (split into components when measured). */
     static final List<Knob> BREAKDOWN = List.of(Knob.CONTEXT_SCALING, Knob.OUTPUT_TOKENS, Knob.MOE_TOP_K, Knob.BLOCKS_MASK);
@@ -148,15 +139,15 @@ public final class Plots {
         XYChart chart = xy(t.title(), "run (1 = oldest)", "ms/op");
         chart.getStyler().setLegendPosition(Styler.LegendPosition.OutsideS);
         chart.getStyler().setLegendLayout(Styler.LegendLayout.Horizontal);
-        line(chart.addSeries("first quartile", t.runs(), t.q1Ms()), Color.LIGHT_GRAY);
-        line(chart.addSeries("third quartile", t.runs(), t.q3Ms()), Color.LIGHT_GRAY);
+        line(chart.addSeries("first quartile", t.runs(), t.q1Ms()), PlotStyle.BAND);
+        line(chart.addSeries("third quartile", t.runs(), t.q3Ms()), PlotStyle.BAND);
         XYSeries median = chart.addSeries("median", t.runs(), t.medianMs());
         median.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Line);
         median.setMarker(SeriesMarkers.CIRCLE);
-        median.setLineColor(COLORS[0]);
-        median.setMarkerColor(COLORS[0]);
-        marks(chart, "regression", t.regressions(), t, COLORS[3]);
-        marks(chart, "improvement", t.improvements(), t, COLORS[2]);
+        median.setLineColor(PlotStyle.MAIN);
+        median.setMarkerColor(PlotStyle.MAIN);
+        marks(chart, "regression", t.regressions(), t, PlotStyle.WORSE);
+        marks(chart, "improvement", t.improvements(), t, PlotStyle.BETTER);
         save(chart, "trend-" + t.name(), t.name(), t.caption());
     }
 
@@ -186,7 +177,7 @@ public final class Plots {
         double hi = Math.max(r.ridge(), r.points().stream().mapToDouble(Roofline.Point::intensity).max().orElseThrow()) * 4;
         XYSeries roof = chart.addSeries("roof: " + Format.si(fc, "FLOP/s") + ", " + Format.si(bc, "B/s"),
                 new double[] {lo, r.ridge(), hi}, new double[] {lo * bc, fc, fc});
-        line(roof, Color.DARK_GRAY);
+        line(roof, PlotStyle.REFERENCE);
         Map<String, List<Roofline.Point>> byBenchmark = new LinkedHashMap<>();
         r.points().forEach(p -> byBenchmark.computeIfAbsent(p.row().benchmark(), k -> new ArrayList<>()).add(p));
         byBenchmark.forEach((benchmark, points) -> scatter(chart.addSeries(unique(chart, benchmark),
@@ -212,9 +203,9 @@ public final class Plots {
         }
         lo /= 1.5;
         hi *= 1.5;
-        line(chart.addSeries("predicted = measured", new double[] {lo, hi}, new double[] {lo, hi}), Color.DARK_GRAY);
-        line(chart.addSeries("±10%", new double[] {lo, hi}, new double[] {lo * 1.1, hi * 1.1}), Color.LIGHT_GRAY);
-        line(chart.addSeries(" ", new double[] {lo, hi}, new double[] {lo * 0.9, hi * 0.9}), Color.LIGHT_GRAY)
+        line(chart.addSeries("predicted = measured", new double[] {lo, hi}, new double[] {lo, hi}), PlotStyle.REFERENCE);
+        line(chart.addSeries("±10%", new double[] {lo, hi}, new double[] {lo * 1.1, hi * 1.1}), PlotStyle.BAND);
+        line(chart.addSeries(" ", new double[] {lo, hi}, new double[] {lo * 0.9, hi * 0.9}), PlotStyle.BAND)
                 .setShowInLegend(false);
         Map<String, List<PerformanceModel.Prediction>> byBenchmark = new LinkedHashMap<>();
         m.predictions().forEach(p -> byBenchmark.computeIfAbsent(p.row().benchmark(), k -> new ArrayList<>()).add(p));
@@ -245,12 +236,12 @@ public final class Plots {
             fx[i] = lo + (hi - lo) * i / (n - 1);
             fy[i] = (c[0] + c[1] * fx[i] + (quadratic ? c[2] * fx[i] * fx[i] : 0)) * 1e3;
         }
-        line(chart.addSeries((quadratic ? "quadratic" : "linear") + " fit", fx, fy), COLORS[1]);
+        line(chart.addSeries((quadratic ? "quadratic" : "linear") + " fit", fx, fy), PlotStyle.FIT);
         if (e.regime() != null) {
             chart.addSeries("slope changes at " + Format.sig(e.regime().at()),
                     new double[] {e.regime().at()}, new double[] {interpolate(x, t, e.regime().at())})
                     .setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Scatter)
-                    .setMarker(SeriesMarkers.DIAMOND).setMarkerColor(COLORS[3]);
+                    .setMarker(SeriesMarkers.DIAMOND).setMarkerColor(PlotStyle.WORSE);
         }
         String slug = "scaling-" + e.group().benchmark() + "-" + (label.equals(e.group().benchmark()) ? "" : label + "-") + e.x();
         save(chart, slug, e.group().benchmark(), e.reading());
@@ -392,15 +383,15 @@ public final class Plots {
             chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideNW);
             FlopsScaling.Entry widest = entries.stream().max(Comparator.comparingInt(e -> e.steps().size())).orElseThrow();
             line(chart.addSeries("expert FLOPs (k/k₀)", widest.steps().stream().mapToDouble(FlopsScaling.Step::topK).toArray(),
-                    widest.steps().stream().mapToDouble(FlopsScaling.Step::topKRatio).toArray()), Color.LIGHT_GRAY);
+                    widest.steps().stream().mapToDouble(FlopsScaling.Step::topKRatio).toArray()), PlotStyle.BAND);
             int i = 0;
             for (FlopsScaling.Entry e : entries) {
-                Color color = COLORS[i++ % COLORS.length];
+                Color color = PlotStyle.SERIES[i++ % PlotStyle.SERIES.length];
                 double[] k = e.steps().stream().mapToDouble(FlopsScaling.Step::topK).toArray();
                 XYSeries flops = chart.addSeries(unique(chart, e.label() + ": FLOPs"), k,
                         e.steps().stream().mapToDouble(FlopsScaling.Step::flopsRatio).toArray());
                 flops.setLineColor(color);
-                flops.setLineStyle(new BasicStroke(1.5f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10, new float[] {6, 4}, 0));
+                flops.setLineStyle(PlotStyle.DASHED);
                 flops.setMarker(SeriesMarkers.NONE);
                 XYSeries time = chart.addSeries(unique(chart, e.label() + ": time"), k,
                         e.steps().stream().mapToDouble(FlopsScaling.Step::timeRatio).toArray());
@@ -415,7 +406,7 @@ public final class Plots {
     }
 
     private static XYChart xy(String title, String xTitle, String yTitle) {
-        XYChart chart = new XYChart(WIDTH, HEIGHT);
+        XYChart chart = new XYChart(PlotStyle.WIDTH, PlotStyle.HEIGHT);
         chart.setTitle(title);
         chart.setXAxisTitle(xTitle);
         chart.setYAxisTitle(yTitle);
@@ -426,7 +417,7 @@ public final class Plots {
     }
 
     private static CategoryChart category(String title, String xTitle, String yTitle) {
-        CategoryChart chart = new CategoryChart(WIDTH, HEIGHT);
+        CategoryChart chart = new CategoryChart(PlotStyle.WIDTH, PlotStyle.HEIGHT);
         chart.setTitle(title);
         chart.setXAxisTitle(xTitle);
         chart.setYAxisTitle(yTitle);
@@ -435,19 +426,7 @@ public final class Plots {
     }
 
     private static void style(AxesChartStyler s) {
-        s.setBaseFont(FONT);
-        s.setChartTitleFont(FONT.deriveFont(Font.BOLD, 14f));
-        s.setLegendFont(FONT);
-        s.setAxisTitleFont(FONT);
-        s.setAxisTickLabelsFont(FONT.deriveFont(11f));
-        s.setChartBackgroundColor(Color.WHITE);
-        s.setPlotBackgroundColor(Color.WHITE);
-        s.setPlotGridLinesColor(new Color(0xdddddd));
-        s.setLegendBorderColor(new Color(0xcccccc));
-        s.setSeriesColors(COLORS);
-        s.setMarkerSize(8);
-        s.setAntiAlias(true);
-        s.setChartTitleBoxVisible(false);
+        PlotStyle.apply(s);
         // Category charts keep their category labels; only value axes get SI ticks.
         s.setYAxisTickLabelsFormattingFunction(Plots::tick);
     }

@@ -9,7 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The verdict rule on seeded samples: what it flags, and what it must never flag. */
-class ChangeTestTest {
+class ChangeDetectorTest {
 
     /** n samples around {@code center} with a relative uniform spread of ± {@code noise}. */
     static double[] samples(Random random, int n, double center, double noise) {
@@ -20,8 +20,8 @@ class ChangeTestTest {
         return v;
     }
 
-    private static ChangeTest.Result compare(double[] b, double[] c) {
-        return ChangeTest.of(b, c, ChangeTest.DEFAULT_THRESHOLD, ChangeTest.DEFAULT_ALPHA);
+    private static ChangeDetector.Result compare(double[] b, double[] c) {
+        return ChangeDetector.of(b, c, ChangeDetector.DEFAULT_THRESHOLD, ChangeDetector.DEFAULT_ALPHA);
     }
 
     @Test
@@ -55,11 +55,11 @@ class ChangeTestTest {
                 flagged++;
             }
         }
-        assertTrue(flagged < ChangeTest.DEFAULT_ALPHA * trials / 2, flagged + " of " + trials + " flagged");
+        assertTrue(flagged < ChangeDetector.DEFAULT_ALPHA * trials / 2, flagged + " of " + trials + " flagged");
     }
 
-    private static boolean flags(ChangeTest.Result r) {
-        return r.verdict() == ChangeTest.Verdict.REGRESSION || r.verdict() == ChangeTest.Verdict.IMPROVEMENT;
+    private static boolean flags(ChangeDetector.Result r) {
+        return r.verdict() == ChangeDetector.Verdict.REGRESSION || r.verdict() == ChangeDetector.Verdict.IMPROVEMENT;
     }
 
     @Test
@@ -67,15 +67,15 @@ class ChangeTestTest {
         Random random = new Random(1);
         int found = 0;
         for (int trial = 0; trial < 200; trial++) {
-            ChangeTest.Result r = compare(samples(random, 10, 10, 0.05), samples(random, 10, 12, 0.05));
-            if (r.verdict() == ChangeTest.Verdict.REGRESSION) {
+            ChangeDetector.Result r = compare(samples(random, 10, 10, 0.05), samples(random, 10, 12, 0.05));
+            if (r.verdict() == ChangeDetector.Verdict.REGRESSION) {
                 found++;
                 assertTrue(r.ratio() > 1.1 && r.test().pValue() < 0.01);
             }
         }
         assertEquals(200, found, "10 vs 10 samples with 5 % spread separate a 20 % step every time");
-        ChangeTest.Result faster = compare(samples(random, 10, 12, 0.02), samples(random, 10, 10, 0.02));
-        assertEquals(ChangeTest.Verdict.IMPROVEMENT, faster.verdict());
+        ChangeDetector.Result faster = compare(samples(random, 10, 12, 0.02), samples(random, 10, 10, 0.02));
+        assertEquals(ChangeDetector.Verdict.IMPROVEMENT, faster.verdict());
         assertEquals(1 / 1.2, faster.ratio(), 0.02);
         assertTrue(faster.reason().startsWith("faster by"), faster.reason());
     }
@@ -83,20 +83,20 @@ class ChangeTestTest {
     @Test
     void aSignificantChangeBelowTheThresholdIsNotFlagged() {
         Random random = new Random(2);
-        ChangeTest.Result r = compare(samples(random, 10, 10, 0.01), samples(random, 10, 10.5, 0.01));
+        ChangeDetector.Result r = compare(samples(random, 10, 10, 0.01), samples(random, 10, 10.5, 0.01));
         assertTrue(r.test().pValue() < 1e-3, "the 5 % step is significant: p = " + r.test().pValue());
         assertEquals(1.05, r.ratio(), 0.01);
-        assertEquals(ChangeTest.Verdict.UNCHANGED, r.verdict(), r.reason());
+        assertEquals(ChangeDetector.Verdict.UNCHANGED, r.verdict(), r.reason());
     }
 
     @Test
     void wideSpreadOrTooFewSamplesAreNoisyNotUnchanged() {
         Random random = new Random(3);
-        ChangeTest.Result spread = compare(samples(random, 8, 10, 0.4), samples(random, 8, 10, 0.4));
-        assertEquals(ChangeTest.Verdict.NOISY, spread.verdict(), spread.reason());
+        ChangeDetector.Result spread = compare(samples(random, 8, 10, 0.4), samples(random, 8, 10, 0.4));
+        assertEquals(ChangeDetector.Verdict.NOISY, spread.verdict(), spread.reason());
         assertTrue(spread.ciHigh() > 1.1 || spread.ciLow() < 1 / 1.1);
-        ChangeTest.Result few = compare(new double[] {10, 10.1, 9.9}, new double[] {13, 13.1, 12.9});
-        assertEquals(ChangeTest.Verdict.NOISY, few.verdict(), "3 vs 3 samples never reach p < 0.01");
+        ChangeDetector.Result few = compare(new double[] {10, 10.1, 9.9}, new double[] {13, 13.1, 12.9});
+        assertEquals(ChangeDetector.Verdict.NOISY, few.verdict(), "3 vs 3 samples never reach p < 0.01");
         assertNull(few.ciLow());
         assertTrue(few.reason().contains("cannot bound the ratio"), few.reason());
     }
@@ -104,8 +104,8 @@ class ChangeTestTest {
     @Test
     void identicalRunsAreUnchanged() {
         double[] v = {10, 10.2, 9.8, 10.1, 9.9, 10};
-        ChangeTest.Result r = compare(v, v.clone());
-        assertEquals(ChangeTest.Verdict.UNCHANGED, r.verdict());
+        ChangeDetector.Result r = compare(v, v.clone());
+        assertEquals(ChangeDetector.Verdict.UNCHANGED, r.verdict());
         assertEquals(1.0, r.ratio());
         assertEquals(1.0, r.test().pValue());
     }
@@ -120,23 +120,23 @@ class ChangeTestTest {
         double[] c = concat(samples(random, 6, 11.5, 0.01), samples(random, 4, 16, 0.01));
         int[] forks = {5, 5};
         int[] unequal = {6, 4};
-        ChangeTest.Result single = compare(b, c);
+        ChangeDetector.Result single = compare(b, c);
         assertTrue(single.test().pValue() < 0.01 && single.ratio() > 1.1, "as one fork: " + single.reason());
-        assertEquals(ChangeTest.Verdict.REGRESSION, single.verdict());
-        ChangeTest.Result r = ChangeTest.of(b, forks, c, unequal, ChangeTest.DEFAULT_THRESHOLD, ChangeTest.DEFAULT_ALPHA);
-        assertEquals(ChangeTest.Verdict.NOISY, r.verdict(), r.reason());
+        assertEquals(ChangeDetector.Verdict.REGRESSION, single.verdict());
+        ChangeDetector.Result r = ChangeDetector.of(b, forks, c, unequal, ChangeDetector.DEFAULT_THRESHOLD, ChangeDetector.DEFAULT_ALPHA);
+        assertEquals(ChangeDetector.Verdict.NOISY, r.verdict(), r.reason());
         assertEquals(16 / 11.5, r.currentForkSpread(), 0.02);
         assertEquals(1.0, r.baselineForkSpread(), 0.02);
         assertTrue(r.reason().contains("the forks of the current run differ by"), r.reason());
         // A step larger than the spread is still found, and consistent forks stay unchanged.
         double[] slow = concat(samples(random, 6, 20, 0.01), samples(random, 4, 26, 0.01));
-        assertEquals(ChangeTest.Verdict.REGRESSION,
-                ChangeTest.of(b, forks, slow, unequal, ChangeTest.DEFAULT_THRESHOLD, ChangeTest.DEFAULT_ALPHA).verdict());
-        assertEquals(ChangeTest.Verdict.NOISY,
-                ChangeTest.of(c, unequal, c.clone(), unequal, ChangeTest.DEFAULT_THRESHOLD, ChangeTest.DEFAULT_ALPHA).verdict(),
+        assertEquals(ChangeDetector.Verdict.REGRESSION,
+                ChangeDetector.of(b, forks, slow, unequal, ChangeDetector.DEFAULT_THRESHOLD, ChangeDetector.DEFAULT_ALPHA).verdict());
+        assertEquals(ChangeDetector.Verdict.NOISY,
+                ChangeDetector.of(c, unequal, c.clone(), unequal, ChangeDetector.DEFAULT_THRESHOLD, ChangeDetector.DEFAULT_ALPHA).verdict(),
                 "identical samples, but forks 39 % apart: not confidently unchanged");
-        assertEquals(ChangeTest.Verdict.UNCHANGED,
-                ChangeTest.of(b, forks, b.clone(), forks, ChangeTest.DEFAULT_THRESHOLD, ChangeTest.DEFAULT_ALPHA).verdict());
+        assertEquals(ChangeDetector.Verdict.UNCHANGED,
+                ChangeDetector.of(b, forks, b.clone(), forks, ChangeDetector.DEFAULT_THRESHOLD, ChangeDetector.DEFAULT_ALPHA).verdict());
     }
 
     private static double[] concat(double[] a, double[] b) {

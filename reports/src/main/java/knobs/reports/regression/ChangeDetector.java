@@ -38,7 +38,7 @@ import java.util.Locale;
  * but a change must be both to be flagged. The fork spread guards against what the samples of a
  * single fork cannot show; with one fork per run it is unknown, and the reason says so.
  */
-public final class ChangeTest {
+public final class ChangeDetector {
 
     /** Default effect-size threshold: 10 %. */
     public static final double DEFAULT_THRESHOLD = 0.10;
@@ -76,7 +76,7 @@ public final class ChangeTest {
         }
     }
 
-    private ChangeTest() {
+    private ChangeDetector() {
     }
 
     /** {@link #of(double[], int[], double[], int[], double, double)} for samples of one fork each. */
