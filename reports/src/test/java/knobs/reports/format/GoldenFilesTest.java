@@ -3,6 +3,7 @@ package knobs.reports.format;
 import knobs.reports.fixtures.Cli;
 import knobs.reports.fixtures.Golden;
 import knobs.reports.fixtures.JmhFixture;
+import knobs.reports.fixtures.OutputFolder;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -42,7 +43,7 @@ public class GoldenFilesTest {
         }
         // summarize also writes the analyses, the figures and the page (sealed by AnalysisGoldenTest and ReportPageTest).
         assertEquals(List.of("findings.json", "flops_scaling.json", "index.html", "model.json", "plots", "roofline.json",
-                "samples.csv", "scaling.json", "summary.csv", "summary.json"), listing(dir.resolve("report")));
+                "samples.csv", "scaling.json", "summary.csv", "summary.json"), OutputFolder.listing(dir.resolve("report")));
     }
 
     @Test
@@ -56,9 +57,18 @@ public class GoldenFilesTest {
                 Files.readString(dir.resolve("b/summary.csv")).replace("calibration.json", "X"));
     }
 
-    public static List<String> listing(Path dir) throws IOException {
-        try (var files = Files.list(dir)) {
-            return files.map(p -> p.getFileName().toString()).sorted().toList();
+    /**
+     * {@code summarize --failed} and the noise profiler's metrics on {@link JmhFixture#writeExtrasInputs}: the
+     * {@code failed} list, the {@code noise} of samples and the {@code gc_jit_noise} findings, sealed.
+     */
+    @Test
+    void extrasMatchTheirGoldenFiles(@TempDir Path dir) throws IOException {
+        JmhFixture.writeExtrasInputs(dir);
+        Cli cli = Cli.run(dir, "summarize", "run.json", "--failed", "failed", "--out", "report", "--no-plots");
+        assertEquals(0, cli.exit(), cli.err());
+        assertEquals("", cli.err());
+        for (String name : List.of("summary.json", "findings.json")) {
+            Golden.check(Golden.ROOT.resolve("extras"), name, dir.resolve("report").resolve(name));
         }
     }
 }

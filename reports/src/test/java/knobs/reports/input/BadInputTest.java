@@ -2,7 +2,7 @@ package knobs.reports.input;
 
 import knobs.reports.fixtures.Cli;
 import knobs.reports.fixtures.JmhFixture;
-import knobs.reports.format.GoldenFilesTest;
+import knobs.reports.fixtures.OutputFolder;
 import knobs.reports.format.Json;
 import knobs.reports.summary.NoiseMetrics;
 
@@ -190,7 +190,7 @@ class BadInputTest {
             write(dir.resolve("existing/summary.json"), "old\n");
             Cli cli = summarize(dir, c.args(), "existing");
             cli.assertBadInput(c.expected(), c.usage());
-            assertEquals(List.of("summary.json"), GoldenFilesTest.listing(dir.resolve("existing")));
+            assertEquals(List.of("summary.json"), OutputFolder.listing(dir.resolve("existing")));
             assertEquals("old\n", Files.readString(dir.resolve("existing/summary.json")));
             // ...and a new one is not even created.
             assertEquals(2, summarize(dir, c.args(), "fresh").exit());

@@ -2,8 +2,7 @@ package knobs.reports.regression;
 
 import knobs.reports.fixtures.Cli;
 import knobs.reports.fixtures.JmhFixture;
-import knobs.reports.format.GoldenFilesTest;
-import knobs.reports.format.ReportPageTest;
+import knobs.reports.fixtures.OutputFolder;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import org.junit.jupiter.api.Test;
@@ -41,7 +40,7 @@ class HistoryTest {
     }
 
     private List<String> store() throws IOException {
-        return GoldenFilesTest.listing(dir.resolve("store"));
+        return OutputFolder.listing(dir.resolve("store"));
     }
 
     @Test
@@ -109,10 +108,10 @@ class HistoryTest {
         assertTrue(html.contains("<tr class=\"v-regression\"><td>regression</td><td>MoeTopK.forward {phase=decode, topK=8} (avgt)</td>"), html);
         // One trend figure per configuration, every link of the page resolves.
         assertEquals(9, h.get("series").size());
-        for (String link : ReportPageTest.links(html)) {
+        for (String link : OutputFolder.links(html)) {
             assertTrue(Files.exists(dir.resolve("hist").resolve(link)), link);
         }
-        assertEquals(2 * 9, ReportPageTest.plotFiles(dir.resolve("hist")).size());
+        assertEquals(2 * 9, OutputFolder.plotFiles(dir.resolve("hist")).size());
         assertFalse(html.contains("<script"));
     }
 

@@ -2,7 +2,7 @@ package knobs.reports.summary;
 
 import knobs.reports.fixtures.Cli;
 import knobs.reports.fixtures.JmhFixture;
-import knobs.reports.format.GoldenFilesTest;
+import knobs.reports.fixtures.OutputFolder;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import org.junit.jupiter.api.Test;
@@ -322,7 +322,7 @@ class SummarizeTest {
         summarize("a.json");
         assertEquals(List.of("findings.json", "flops_scaling.json", "index.html", "model.json", "roofline.json",
                 "samples.csv", "scaling.json", "summary.csv", "summary.json", "unrelated.txt"),
-                GoldenFilesTest.listing(dir.resolve("out")));
+                OutputFolder.listing(dir.resolve("out")));
     }
 
     /**

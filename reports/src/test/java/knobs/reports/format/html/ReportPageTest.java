@@ -1,9 +1,9 @@
-package knobs.reports.format;
+package knobs.reports.format.html;
 
 import knobs.reports.fixtures.Analyze;
 import knobs.reports.fixtures.Cli;
 import knobs.reports.fixtures.JmhFixture;
-import knobs.reports.format.html.HtmlReport;
+import knobs.reports.fixtures.OutputFolder;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -16,11 +16,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.TreeSet;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
-import java.util.stream.Stream;
 import javax.imageio.ImageIO;
-import javax.xml.parsers.DocumentBuilderFactory;
 
 import static knobs.reports.fixtures.JmhFixture.calibration;
 import static knobs.reports.fixtures.JmhFixture.exact;
@@ -36,34 +32,6 @@ public class ReportPageTest {
     @TempDir
     Path dir;
 
-    private static final Pattern LINK = Pattern.compile("(?:href|src)=\"([^\"#][^\"]*)\"");
-
-    /** Every href and src of the page that is not an in-page anchor. */
-    public static List<String> links(String html) {
-        List<String> links = new ArrayList<>();
-        Matcher m = LINK.matcher(html);
-        while (m.find()) {
-            links.add(m.group(1).replace("&amp;", "&"));
-        }
-        return links;
-    }
-
-    public static List<String> plotFiles(Path report) throws IOException {
-        if (!Files.isDirectory(report.resolve("plots"))) {
-            return List.of();
-        }
-        try (Stream<Path> files = Files.list(report.resolve("plots"))) {
-            return files.map(p -> "plots/" + p.getFileName()).sorted().toList();
-        }
-    }
-
-    /** Parses an SVG as XML without fetching its DTD (the report must work offline, and so must this test). */
-    static Document parseSvg(Path svg) throws Exception {
-        DocumentBuilderFactory factory = DocumentBuilderFactory.newInstance();
-        factory.setFeature("http://apache.org/xml/features/nonvalidating/load-external-dtd", false);
-        return factory.newDocumentBuilder().parse(svg.toFile());
-    }
-
     @Test
     void everyKnobGetsItsFiguresAndThePageLinksOnlyToFilesThatExist() throws Exception {
         JmhFixture.writeAnalysisInputs(dir);
@@ -72,7 +40,7 @@ public class ReportPageTest {
         Path report = dir.resolve("report");
         String html = Files.readString(report.resolve("index.html"));
 
-        List<String> plots = plotFiles(report);
+        List<String> plots = OutputFolder.plotFiles(report);
         for (String expected : List.of("roofline", "model", "scaling-seqlenscaling-prefill-seqlen",
                 "scaling-contextscaling-forward-visiontokens",
                 "breakdown-contextscaling-forward", "breakdown-outputtokens-generate",
@@ -83,7 +51,7 @@ public class ReportPageTest {
             assertTrue(plots.contains("plots/" + expected + ".svg"), expected + ".svg missing");
         }
         // Every link resolves inside the report, and every figure is on the page.
-        List<String> links = links(html);
+        List<String> links = OutputFolder.links(html);
         for (String link : links) {
             assertFalse(link.contains(":") || link.startsWith("/") || link.contains(".."), "not a relative link: " + link);
             assertTrue(Files.isRegularFile(report.resolve(link)), "broken link " + link);
@@ -100,7 +68,7 @@ public class ReportPageTest {
             assertEquals(480, image.getHeight());
         }
         for (String svg : plots.stream().filter(p -> p.endsWith(".svg")).toList()) {
-            assertEquals("svg", parseSvg(report.resolve(svg)).getDocumentElement().getTagName(), svg);
+            assertEquals("svg", OutputFolder.parseSvg(report.resolve(svg)).getDocumentElement().getTagName(), svg);
         }
         // One section per benchmark, with its readings and findings.
         for (String text : List.of("<h2>Findings</h2>", "<h2>Environment</h2>", "<h2>Roofline</h2>",
@@ -113,24 +81,9 @@ public class ReportPageTest {
         assertFalse(html.contains("http://") || html.contains("https://"), "the page loads nothing from the network");
     }
 
-    /** Benchmark names, params and environment values with markup and quotes in them. */
-    static void writeHostileInputs(Path dir) {
-        List<JmhFixture.Run> runs = new ArrayList<>(List.of(calibration(1e11, 1e10)));
-        for (String model : new String[] {"<script>document.title='pwned'</script>", "a\"b'&c"}) {
-            for (int k : new int[] {1, 2, 4}) {
-                runs.add(exact("MoeTopK.forward", 10 + k, perOp("flops", 1e8 * k, "bytes", 1e8, "tokens", 1),
-                        "topK", Integer.toString(k), "model", model, "phase", "\"><img src=x onerror=alert(1)>"));
-            }
-        }
-        runs.add(JmhFixture.run("p.Evil<b>bold</b>.step", "avgt", "ms/op").params("<i>name</i>", "v")
-                .primary(new double[][] {{1, 1, 1}}));
-        JmhFixture.write(dir.resolve("in.json"), JmhFixture.file(runs.toArray(JmhFixture.Run[]::new)));
-        JmhFixture.write(dir.resolve("knobs-env/env-1.json"), JmhFixture.sidecar("t").put("hostname", "<script>alert(3)</script>"));
-    }
-
     @Test
     void everyStringFromTheInputIsEscaped() throws Exception {
-        writeHostileInputs(dir);
+        JmhFixture.writeHostileInputs(dir);
         Cli cli = Cli.run(dir, "summarize", "in.json", "--out", "report");
         assertEquals(0, cli.exit(), cli.err());
         Path report = dir.resolve("report");
@@ -143,13 +96,13 @@ public class ReportPageTest {
         assertTrue(html.contains("Evil&lt;b&gt;bold&lt;/b&gt;.step"));
         assertTrue(html.contains("&lt;script&gt;alert(3)&lt;/script&gt;"), "environment values are escaped too");
         // File names are made from the same text: only safe characters reach them.
-        List<String> plots = plotFiles(report);
+        List<String> plots = OutputFolder.plotFiles(report);
         assertFalse(plots.isEmpty());
         for (String plot : plots) {
             assertTrue(plot.matches("plots/[a-z0-9-]+\\.(png|svg)"), plot);
         }
         for (String svg : plots.stream().filter(p -> p.endsWith(".svg")).toList()) {
-            Document doc = parseSvg(report.resolve(svg));
+            Document doc = OutputFolder.parseSvg(report.resolve(svg));
             assertEquals(0, doc.getElementsByTagName("script").getLength(), svg);
         }
     }
@@ -177,10 +130,10 @@ public class ReportPageTest {
     void rerunningRemovesFiguresOfTheEarlierReportButNothingElse() throws IOException {
         JmhFixture.write(dir.resolve("in.json"), JmhFixture.file(small()));
         assertEquals(0, Cli.run(dir, "summarize", "in.json", "--out", "out").exit());
-        assertFalse(plotFiles(dir.resolve("out")).isEmpty());
+        assertFalse(OutputFolder.plotFiles(dir.resolve("out")).isEmpty());
         JmhFixture.write(dir.resolve("out/plots/notes.txt"), "mine");
         JmhFixture.write(dir.resolve("out/plots/old-figure.png"), "stale");
         assertEquals(0, Cli.run(dir, "summarize", "in.json", "--out", "out", "--no-plots").exit());
-        assertEquals(List.of("plots/notes.txt"), plotFiles(dir.resolve("out")));
+        assertEquals(List.of("plots/notes.txt"), OutputFolder.plotFiles(dir.resolve("out")));
     }
 }
