@@ -6,8 +6,6 @@ import knobs.reports.summary.Params;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
-import java.io.IOException;
-import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -47,17 +45,7 @@ public final class FailedConfigs {
         if (!Files.isDirectory(dir)) {
             throw new ReportException(named + ": not a folder; expected the sweep's failed/ folder of ID.json records");
         }
-        List<Path> files = new ArrayList<>();
-        try (DirectoryStream<Path> stream = Files.newDirectoryStream(dir, "*.json")) {
-            for (Path p : stream) {
-                if (!p.getFileName().toString().startsWith(".")) {
-                    files.add(p);
-                }
-            }
-        } catch (IOException e) {
-            throw new ReportException(named + ": cannot list: " + e.getMessage(), e);
-        }
-        files.sort(Path::compareTo);
+        List<Path> files = JsonFields.files(dir, "*.json", named);
         List<FailedConfig> failed = new ArrayList<>();
         for (Path file : files) {
             failed.add(readOne(file, Path.of(given).resolve(file.getFileName()).toString()));

@@ -13,8 +13,10 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.LinkedHashMap;
@@ -154,24 +156,21 @@ public final class JsonFields {
 
     /** A finite number field that may be missing or null. */
     public static Double optionalNumber(JsonNode node, String field, String where) throws ReportException {
-        JsonNode v = node.path(field);
-        if (v.isMissingNode() || v.isNull()) {
-            return null;
-        }
-        if (!v.isNumber() || !Double.isFinite(v.doubleValue())) {
-            throw wrong(where, field, v, "a number or null");
-        }
-        return v.doubleValue();
+        return optionalNumber(node, field, where, false);
     }
 
     /** A positive finite number field that may be missing or null. */
     public static Double positiveOrNull(JsonNode node, String field, String where) throws ReportException {
+        return optionalNumber(node, field, where, true);
+    }
+
+    private static Double optionalNumber(JsonNode node, String field, String where, boolean positive) throws ReportException {
         JsonNode v = node.path(field);
         if (v.isMissingNode() || v.isNull()) {
             return null;
         }
-        if (!v.isNumber() || !(v.doubleValue() > 0) || !Double.isFinite(v.doubleValue())) {
-            throw wrong(where, field, v, "a positive number or null");
+        if (!v.isNumber() || !Double.isFinite(v.doubleValue()) || positive && !(v.doubleValue() > 0)) {
+            throw wrong(where, field, v, positive ? "a positive number or null" : "a number or null");
         }
         return v.doubleValue();
     }
@@ -187,38 +186,50 @@ public final class JsonFields {
 
     /** An object field. */
     public static JsonNode object(JsonNode node, String field, String where) throws ReportException {
-        JsonNode v = node.path(field);
-        if (!v.isObject()) {
-            throw wrong(where, field, v, "an object");
-        }
-        return v;
+        return typed(node, field, where, false, true);
     }
 
     /** An object field that may be missing (then an empty object node), never null. */
     public static JsonNode optionalObject(JsonNode node, String field, String where) throws ReportException {
-        JsonNode v = node.path(field);
-        if (!v.isMissingNode() && !v.isObject()) {
-            throw wrong(where, field, v, "an object");
-        }
-        return v.isMissingNode() ? MAPPER.createObjectNode() : v;
-    }
-
-    /** An array field. */
-    public static JsonNode array(JsonNode node, String field, String where) throws ReportException {
-        JsonNode v = node.path(field);
-        if (!v.isArray()) {
-            throw wrong(where, field, v, "an array");
-        }
-        return v;
+        return typed(node, field, where, true, true);
     }
 
     /** An array field that may be missing (then an empty array node). */
     public static JsonNode optionalArray(JsonNode node, String field, String where) throws ReportException {
+        return typed(node, field, where, true, false);
+    }
+
+    private static JsonNode typed(JsonNode node, String field, String where, boolean optional, boolean object)
+            throws ReportException {
         JsonNode v = node.path(field);
-        if (!v.isMissingNode() && !v.isArray()) {
-            throw wrong(where, field, v, "an array");
+        if (optional && v.isMissingNode()) {
+            return object ? MAPPER.createObjectNode() : MAPPER.createArrayNode();
         }
-        return v.isMissingNode() ? MAPPER.createArrayNode() : v;
+        if (object ? !v.isObject() : !v.isArray()) {
+            throw wrong(where, field, v, object ? "an object" : "an array");
+        }
+        return v;
+    }
+
+    /**
+     * The files of a folder that match a glob ({@code *.json}), hidden (temporary) files left out,
+     * sorted: directory order depends on the file system, and the outputs must not.
+     *
+     * @param named the folder as messages name it
+     */
+    public static List<Path> files(Path dir, String glob, String named) throws ReportException {
+        List<Path> files = new ArrayList<>();
+        try (DirectoryStream<Path> stream = Files.newDirectoryStream(dir, glob)) {
+            for (Path p : stream) {
+                if (!p.getFileName().toString().startsWith(".")) {
+                    files.add(p);
+                }
+            }
+        } catch (IOException e) {
+            throw new ReportException(named + ": cannot list: " + e.getMessage(), e);
+        }
+        files.sort(Path::compareTo);
+        return files;
     }
 
     /** An element of an array that must be an object; {@code where} names the element ({@code file: summary[3]}). */

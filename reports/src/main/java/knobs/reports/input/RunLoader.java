@@ -12,8 +12,6 @@ import knobs.reports.summary.SummaryRow;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
-import java.io.IOException;
-import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -174,19 +172,12 @@ public final class RunLoader {
 
     /** Every {@code *.json} directly in a folder, hidden (temporary) files excluded, sorted; as display paths. */
     private static List<String> jsonFiles(Path dir, String display) throws ReportException {
-        List<String> names = new ArrayList<>();
-        try (DirectoryStream<Path> stream = Files.newDirectoryStream(dir, "*.json")) {
-            for (Path p : stream) {
-                if (Files.isRegularFile(p) && !p.getFileName().toString().startsWith(".")) {
-                    names.add(p.getFileName().toString());
-                }
-            }
-        } catch (IOException e) {
-            throw new ReportException(display + ": cannot list: " + e.getMessage(), e);
-        }
-        names.sort(null);
         List<String> files = new ArrayList<>();
-        names.forEach(n -> files.add(join(display, n)));
+        for (Path p : JsonFields.files(dir, "*.json", display)) {
+            if (Files.isRegularFile(p)) {
+                files.add(join(display, p.getFileName().toString()));
+            }
+        }
         return files;
     }
 

@@ -7,8 +7,6 @@ import knobs.reports.summary.Environment;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
-import java.io.IOException;
-import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -93,16 +91,8 @@ public final class Sidecars {
     }
 
     private static List<Sidecar> readFolder(Path folder, String display) throws ReportException {
-        List<Path> files = new ArrayList<>();
-        try (DirectoryStream<Path> stream = Files.newDirectoryStream(folder, "env-*.json")) {
-            stream.forEach(files::add);
-        } catch (IOException e) {
-            throw new ReportException(display + ": cannot list sidecars: " + e.getMessage(), e);
-        }
-        // Directory order is file-system dependent; sorting keeps the outputs deterministic.
-        files.sort(Path::compareTo);
         List<Sidecar> sidecars = new ArrayList<>();
-        for (Path file : files) {
+        for (Path file : JsonFields.files(folder, "env-*.json", display)) {
             sidecars.add(read(file, Path.of(display).resolve(file.getFileName()).toString()));
         }
         return sidecars;

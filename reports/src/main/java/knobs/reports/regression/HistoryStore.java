@@ -12,9 +12,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
@@ -281,17 +279,7 @@ public final class HistoryStore {
         if (!Files.isDirectory(dir)) {
             throw new ReportException("--store " + display + ": " + (Files.exists(dir) ? "not a folder" : "no such folder"));
         }
-        List<Path> files = new ArrayList<>();
-        try (DirectoryStream<Path> stream = Files.newDirectoryStream(dir, "*.json")) {
-            for (Path p : stream) {
-                if (!p.getFileName().toString().startsWith(".")) {
-                    files.add(p);
-                }
-            }
-        } catch (IOException e) {
-            throw new ReportException("--store " + display + ": cannot list: " + e.getMessage(), e);
-        }
-        files.sort(Path::compareTo);
+        List<Path> files = JsonFields.files(dir, "*.json", "--store " + display);
         List<Entry> entries = new ArrayList<>();
         List<Corrupt> corrupt = new ArrayList<>();
         for (Path file : files) {

@@ -21,14 +21,6 @@ class BackwardGapTest {
     @TempDir
     Path dir;
 
-    private List<JsonNode> findings(String rule, JmhFixture.Run... runs) {
-        return Analyze.findings(dir, rule, runs);
-    }
-
-    private JsonNode notJudged(String rule) {
-        return Analyze.notJudged(dir, rule);
-    }
-
     private static JmhFixture.Run[] passes(double forward, double both) {
         return new JmhFixture.Run[] {
                 exact("ModelSize.step", forward, perOp("flops", 1e9), "size", "small", "pass", "forward"),
@@ -37,26 +29,26 @@ class BackwardGapTest {
 
     @Test
     void backwardGapFiresOnBothSides() {
-        List<JsonNode> slow = findings("backward_gap", passes(10, 45));
+        List<JsonNode> slow = Analyze.findings(dir, "backward_gap", passes(10, 45));
         assertEquals(1, slow.size());
         assertEquals("medium", slow.get(0).get("severity").asText());
         assertEquals(4.5, slow.get(0).at("/evidence/ratio").asDouble(), 1e-12);
         assertEquals(3.0, slow.get(0).at("/evidence/flops_ratio").asDouble(), 1e-12);
         assertEquals("{\"size\":\"small\"}", slow.get(0).get("params").toString());
         assertTrue(slow.get(0).get("recommendation").asText().startsWith("The backward pass is slower"));
-        List<JsonNode> cheap = findings("backward_gap", passes(10, 15));
+        List<JsonNode> cheap = Analyze.findings(dir, "backward_gap", passes(10, 15));
         assertEquals("high", cheap.get(0).get("severity").asText());
         assertTrue(cheap.get(0).get("recommendation").asText().startsWith("The backward pass is cheaper"));
     }
 
     @Test
     void backwardGapStaysQuietNearThreeTimesForward() {
-        assertEquals(List.of(), findings("backward_gap", passes(10, 31)));
+        assertEquals(List.of(), Analyze.findings(dir, "backward_gap", passes(10, 31)));
     }
 
     @Test
     void backwardGapNeedsBothPasses() {
-        assertEquals(List.of(), findings("backward_gap", passes(10, 45)[0]));
-        assertEquals("needs both pass=forward and pass=forward_backward", notJudged("backward_gap").get("reason").asText());
+        assertEquals(List.of(), Analyze.findings(dir, "backward_gap", passes(10, 45)[0]));
+        assertEquals("needs both pass=forward and pass=forward_backward", Analyze.notJudged(dir, "backward_gap").get("reason").asText());
     }
 }

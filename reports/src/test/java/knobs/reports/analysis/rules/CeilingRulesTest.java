@@ -23,13 +23,9 @@ class CeilingRulesTest {
 
     private static final JmhFixture.Run[] CEILINGS = Analyze.ceilings();
 
-    private List<JsonNode> findings(String rule, JmhFixture.Run... runs) {
-        return Analyze.findings(dir, rule, runs);
-    }
-
     @Test
     void overheadBoundFiresFarBelowBothCeilingsOncePerSweep() {
-        List<JsonNode> f = findings("overhead_bound", Analyze.concat(CEILINGS,
+        List<JsonNode> f = Analyze.findings(dir, "overhead_bound", Analyze.concat(CEILINGS,
                 // 1 % of the FLOP/s ceiling, 10 % of the bytes/s ceiling.
                 exact("BatchSize.forward", 10, perOp("flops", 1e7, "bytes", 1e7), "batchSize", "1"),
                 exact("BatchSize.forward", 10, perOp("flops", 2e7, "bytes", 1e7), "batchSize", "2"),
@@ -51,13 +47,13 @@ class CeilingRulesTest {
 
     @Test
     void overheadBoundStaysQuietNearACeiling() {
-        assertEquals(List.of(), findings("overhead_bound", Analyze.concat(CEILINGS,
+        assertEquals(List.of(), Analyze.findings(dir, "overhead_bound", Analyze.concat(CEILINGS,
                 exact("BatchSize.forward", 20, perOp("flops", 1e9, "bytes", 1e7), "batchSize", "1"))));
     }
 
     @Test
     void memoryBoundFiresBelowTheRidge() {
-        List<JsonNode> f = findings("memory_bound", Analyze.concat(CEILINGS,
+        List<JsonNode> f = Analyze.findings(dir, "memory_bound", Analyze.concat(CEILINGS,
                 // Intensity 1 < 10; 66.7 % of the bandwidth: well used, low.
                 exact("BlocksMask.forward", 15, perOp("flops", 1e8, "bytes", 1e8), "activeBlocks", "1"),
                 // 25 %: medium.
@@ -72,7 +68,7 @@ class CeilingRulesTest {
 
     @Test
     void memoryBoundStaysQuietAboveTheRidge() {
-        assertEquals(List.of(), findings("memory_bound", Analyze.concat(CEILINGS,
+        assertEquals(List.of(), Analyze.findings(dir, "memory_bound", Analyze.concat(CEILINGS,
                 exact("BlocksMask.forward", 15, perOp("flops", 1e9, "bytes", 1e7), "activeBlocks", "1"))));
     }
 }

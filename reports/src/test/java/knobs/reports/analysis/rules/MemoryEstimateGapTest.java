@@ -21,14 +21,6 @@ class MemoryEstimateGapTest {
     @TempDir
     Path dir;
 
-    private List<JsonNode> findings(String rule, JmhFixture.Run... runs) {
-        return Analyze.findings(dir, rule, runs);
-    }
-
-    private JsonNode notJudged(String rule) {
-        return Analyze.notJudged(dir, rule);
-    }
-
     private static JmhFixture.Run withMemory(double measured, double estimate) {
         JmhFixture.Run run = exact("MoeTopK.forward", 10, perOp("flops", 1e9), "topK", "8");
         double[][] m = {{measured, measured, measured}};
@@ -38,20 +30,20 @@ class MemoryEstimateGapTest {
 
     @Test
     void memoryEstimateGapFiresWhenTheEstimateMissesTheMeasuredPeak() {
-        List<JsonNode> under = findings("memory_estimate_gap", withMemory(4e8, 1e8));
+        List<JsonNode> under = Analyze.findings(dir, "memory_estimate_gap", withMemory(4e8, 1e8));
         assertEquals(1, under.size());
         assertEquals("high", under.get(0).get("severity").asText());
         assertEquals(4.0, under.get(0).at("/evidence/ratio").asDouble(), 1e-12);
         assertTrue(under.get(0).get("recommendation").asText().startsWith("The estimate misses allocations"));
-        List<JsonNode> over = findings("memory_estimate_gap", withMemory(1e8, 3e8));
+        List<JsonNode> over = Analyze.findings(dir, "memory_estimate_gap", withMemory(1e8, 3e8));
         assertEquals("low", over.get(0).get("severity").asText());
         assertTrue(over.get(0).get("recommendation").asText().startsWith("The estimate is pessimistic"));
     }
 
     @Test
     void memoryEstimateGapStaysQuietWithinTheBandAndSaysWhenItCannotJudge() {
-        assertEquals(List.of(), findings("memory_estimate_gap", withMemory(1.15e8, 1e8)));
-        assertEquals(List.of(), findings("memory_estimate_gap", exact("MoeTopK.forward", 10, perOp("flops", 1e9))));
-        assertTrue(notJudged("memory_estimate_gap").get("reason").asText().contains("knobs.harness.MemoryProfiler"));
+        assertEquals(List.of(), Analyze.findings(dir, "memory_estimate_gap", withMemory(1.15e8, 1e8)));
+        assertEquals(List.of(), Analyze.findings(dir, "memory_estimate_gap", exact("MoeTopK.forward", 10, perOp("flops", 1e9))));
+        assertTrue(Analyze.notJudged(dir, "memory_estimate_gap").get("reason").asText().contains("knobs.harness.MemoryProfiler"));
     }
 }

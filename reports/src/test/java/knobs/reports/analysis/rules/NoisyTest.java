@@ -1,7 +1,6 @@
 package knobs.reports.analysis.rules;
 
 import knobs.reports.fixtures.Analyze;
-import knobs.reports.fixtures.JmhFixture;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import org.junit.jupiter.api.Test;
@@ -21,13 +20,9 @@ class NoisyTest {
     @TempDir
     Path dir;
 
-    private List<JsonNode> findings(String rule, JmhFixture.Run... runs) {
-        return Analyze.findings(dir, rule, runs);
-    }
-
     @Test
     void noisyFiresOnASpreadOutSample() {
-        List<JsonNode> f = findings("noisy", exact("A.b", new double[] {10, 10, 10, 13, 13, 13}, perOp()));
+        List<JsonNode> f = Analyze.findings(dir, "noisy", exact("A.b", new double[] {10, 10, 10, 13, 13, 13}, perOp()));
         assertEquals(1, f.size());
         assertEquals("high", f.get(0).get("severity").asText());
         assertEquals(3.0 / 11.5, f.get(0).at("/evidence/iqr_over_median").asDouble(), 1e-12);
@@ -38,13 +33,13 @@ class NoisyTest {
     @Test
     void aWideConfidenceIntervalAloneIsLowSeverity() {
         // IQR/median 2 %, but three samples: the 99 % CI is ± 12.9 % of the mean.
-        List<JsonNode> f = findings("noisy", exact("A.b", new double[] {10, 10, 10.4}, perOp()));
+        List<JsonNode> f = Analyze.findings(dir, "noisy", exact("A.b", new double[] {10, 10, 10.4}, perOp()));
         assertEquals(1, f.size());
         assertEquals("low", f.get(0).get("severity").asText());
     }
 
     @Test
     void noisyStaysQuietOnATightSample() {
-        assertEquals(List.of(), findings("noisy", exact("A.b", new double[] {10, 10.1, 9.9, 10, 10.05, 9.95}, perOp())));
+        assertEquals(List.of(), Analyze.findings(dir, "noisy", exact("A.b", new double[] {10, 10.1, 9.9, 10, 10.05, 9.95}, perOp())));
     }
 }

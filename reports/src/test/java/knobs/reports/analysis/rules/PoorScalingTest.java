@@ -23,14 +23,6 @@ class PoorScalingTest {
 
     private static final JmhFixture.Run[] CEILINGS = Analyze.ceilings();
 
-    private List<JsonNode> findings(String rule, JmhFixture.Run... runs) {
-        return Analyze.findings(dir, rule, runs);
-    }
-
-    private JsonNode notJudged(String rule) {
-        return Analyze.notJudged(dir, rule);
-    }
-
     private static JmhFixture.Run[] seqLen(double... ms) {
         JmhFixture.Run[] runs = new JmhFixture.Run[ms.length];
         for (int i = 0; i < ms.length; i++) {
@@ -43,7 +35,7 @@ class PoorScalingTest {
 
     @Test
     void poorScalingFiresWhenTheFractionOfTheRooflineFalls() {
-        List<JsonNode> f = findings("poor_scaling", Analyze.concat(CEILINGS, seqLen(12, 30, 80)));
+        List<JsonNode> f = Analyze.findings(dir, "poor_scaling", Analyze.concat(CEILINGS, seqLen(12, 30, 80)));
         assertEquals(1, f.size());
         JsonNode e = f.get(0).get("evidence");
         assertEquals("roofline_seconds", e.get("work").asText());
@@ -56,7 +48,7 @@ class PoorScalingTest {
 
     @Test
     void poorScalingWithoutCeilingsJudgesByFlops() {
-        List<JsonNode> f = findings("poor_scaling", seqLen(12, 30, 80));
+        List<JsonNode> f = Analyze.findings(dir, "poor_scaling", seqLen(12, 30, 80));
         assertEquals("flops", f.get(0).at("/evidence/work").asText());
         assertTrue(f.get(0).get("message").asText().startsWith("the time per FLOP is 1.67× higher at 512 than at seqLen = 128"),
                 f.get(0).get("message").asText());
@@ -64,12 +56,12 @@ class PoorScalingTest {
 
     @Test
     void poorScalingStaysQuietWhenTimeFollowsTheWork() {
-        assertEquals(List.of(), findings("poor_scaling", Analyze.concat(CEILINGS, seqLen(12, 22, 42))));
+        assertEquals(List.of(), Analyze.findings(dir, "poor_scaling", Analyze.concat(CEILINGS, seqLen(12, 22, 42))));
     }
 
     @Test
     void poorScalingNeedsThreeSizes() {
-        assertEquals(List.of(), findings("poor_scaling", Analyze.concat(CEILINGS, seqLen(12, 80))));
-        assertTrue(notJudged("poor_scaling").get("reason").asText().startsWith("only 2 values of seqLen"));
+        assertEquals(List.of(), Analyze.findings(dir, "poor_scaling", Analyze.concat(CEILINGS, seqLen(12, 80))));
+        assertTrue(Analyze.notJudged(dir, "poor_scaling").get("reason").asText().startsWith("only 2 values of seqLen"));
     }
 }

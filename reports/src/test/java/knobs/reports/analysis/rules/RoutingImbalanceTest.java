@@ -23,14 +23,6 @@ class RoutingImbalanceTest {
     @TempDir
     Path dir;
 
-    private List<JsonNode> findings(String rule, JmhFixture.Run... runs) {
-        return Analyze.findings(dir, rule, runs);
-    }
-
-    private JsonNode notJudged(String rule) {
-        return Analyze.notJudged(dir, rule);
-    }
-
     private static JmhFixture.Run moe(String phase, int k, double tokens, double imbalance, String... extra) {
         String[] params = new String[4 + extra.length];
         params[0] = "phase";
@@ -43,7 +35,7 @@ class RoutingImbalanceTest {
 
     @Test
     void routingImbalanceFiresBeyondChanceWithExpertsFromOneTokenSteps() {
-        List<JsonNode> f = findings("routing_imbalance",
+        List<JsonNode> f = Analyze.findings(dir, "routing_imbalance",
                 moe("decode", 1, 1, 64), moe("decode", 8, 1, 8), moe("prefill", 8, 128, 6));
         assertEquals(1, f.size(), "one-token steps sit exactly at experts/topK and never fire");
         JsonNode e = f.get(0).get("evidence");
@@ -56,15 +48,15 @@ class RoutingImbalanceTest {
 
     @Test
     void routingImbalanceStaysQuietNearUniformRouting() {
-        assertEquals(List.of(), findings("routing_imbalance",
+        assertEquals(List.of(), Analyze.findings(dir, "routing_imbalance",
                 moe("decode", 1, 1, 64), moe("prefill", 8, 128, 2.2)));
     }
 
     @Test
     void routingImbalanceTakesExpertsFromAParamOrSaysItCannotJudge() {
-        assertEquals(1, findings("routing_imbalance", moe("prefill", 8, 128, 6, "experts", "64")).size());
-        assertEquals(List.of(), findings("routing_imbalance", moe("prefill", 8, 128, 6)));
-        assertTrue(notJudged("routing_imbalance").get("reason").asText().startsWith("the number of experts is unknown"));
+        assertEquals(1, Analyze.findings(dir, "routing_imbalance", moe("prefill", 8, 128, 6, "experts", "64")).size());
+        assertEquals(List.of(), Analyze.findings(dir, "routing_imbalance", moe("prefill", 8, 128, 6)));
+        assertTrue(Analyze.notJudged(dir, "routing_imbalance").get("reason").asText().startsWith("the number of experts is unknown"));
     }
 
     @Test
