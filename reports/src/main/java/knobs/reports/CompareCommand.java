@@ -1,5 +1,14 @@
 package knobs.reports;
 
+import knobs.reports.format.ComparisonJsonWriter;
+import knobs.reports.format.ComparisonMarkdownWriter;
+import knobs.reports.format.OutputFiles;
+import knobs.reports.format.html.ComparisonHtmlWriter;
+import knobs.reports.input.RunData;
+import knobs.reports.input.RunLoader;
+import knobs.reports.regression.ChangeDetector;
+import knobs.reports.regression.Comparison;
+
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -48,9 +57,9 @@ public final class CompareCommand implements Command {
             throw new UsageException("compare: expected two runs, BASELINE and CURRENT; got " + args.positional().size()
                     + (args.positional().isEmpty() ? "" : " (" + String.join(" ", args.positional()) + ")"));
         }
-        double threshold = args.number("--threshold", ChangeTest.DEFAULT_THRESHOLD, 0, Double.POSITIVE_INFINITY,
+        double threshold = args.number("--threshold", ChangeDetector.DEFAULT_THRESHOLD, 0, Double.POSITIVE_INFINITY,
                 "a positive number, e.g. 0.10 for 10%");
-        double alpha = args.number("--alpha", ChangeTest.DEFAULT_ALPHA, 0, 0.5, "a number between 0 and 0.5, e.g. 0.01");
+        double alpha = args.number("--alpha", ChangeDetector.DEFAULT_ALPHA, 0, 0.5, "a number between 0 and 0.5, e.g. 0.01");
         Comparison.Normalize normalize = Comparison.Normalize.NONE;
         if (args.value("--normalize") != null) {
             if (!args.value("--normalize").equals(Comparison.Normalize.CEILINGS.id())) {
@@ -68,12 +77,12 @@ public final class CompareCommand implements Command {
         currentWarnings.forEach(w -> warnings.add("current: " + w));
 
         Comparison comparison = Comparison.of(baseline, current, threshold, alpha, normalize);
-        String markdown = ComparisonWriter.markdown(comparison);
+        String markdown = ComparisonMarkdownWriter.write(comparison);
         if (args.value("--out") != null) {
             Map<String, byte[]> files = new LinkedHashMap<>();
-            files.put(ComparisonWriter.MARKDOWN, markdown.getBytes(StandardCharsets.UTF_8));
-            files.put(ComparisonWriter.JSON, ComparisonWriter.json(comparison));
-            files.put(ComparisonWriter.HTML, ComparisonWriter.html(comparison));
+            files.put(ComparisonMarkdownWriter.FILE, markdown.getBytes(StandardCharsets.UTF_8));
+            files.put(ComparisonJsonWriter.FILE, ComparisonJsonWriter.write(comparison));
+            files.put(ComparisonHtmlWriter.FILE, ComparisonHtmlWriter.write(comparison));
             OutputFiles.writeAll(context.resolve(args.value("--out")), args.value("--out"), files);
         }
         context.out().print(markdown);

@@ -1,5 +1,10 @@
 package knobs.reports;
 
+import knobs.reports.format.OutputFiles;
+import knobs.reports.input.RunData;
+import knobs.reports.input.RunLoader;
+import knobs.reports.regression.Exporter;
+
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;

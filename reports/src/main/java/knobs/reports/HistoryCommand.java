@@ -1,5 +1,15 @@
 package knobs.reports;
 
+import knobs.reports.format.HistoryJsonWriter;
+import knobs.reports.format.OutputFiles;
+import knobs.reports.format.html.HistoryHtmlWriter;
+import knobs.reports.format.html.Plots;
+import knobs.reports.input.RunData;
+import knobs.reports.input.RunLoader;
+import knobs.reports.regression.ChangeDetector;
+import knobs.reports.regression.History;
+import knobs.reports.regression.HistoryStore;
+
 import com.fasterxml.jackson.databind.JsonNode;
 
 import java.io.IOException;
@@ -22,7 +32,7 @@ import java.util.regex.Pattern;
 /**
  * {@code history add RUN --store DIR [--commit ID] [--date WHEN]} and
  * {@code history show --store DIR --out DIR [--threshold T] [--alpha A] [--no-plots]}: keep runs in a
- * {@link HistoryStore} and draw how each configuration moved across them ({@link HistoryReport}).
+ * {@link HistoryStore} and draw how each configuration moved across them ({@link History}).
  */
 public final class HistoryCommand implements Command {
 
@@ -107,9 +117,9 @@ public final class HistoryCommand implements Command {
         }
         String store = args.required("--store", "DIR");
         String out = args.required("--out", "DIR");
-        double threshold = args.number("--threshold", ChangeTest.DEFAULT_THRESHOLD, 0, Double.POSITIVE_INFINITY,
+        double threshold = args.number("--threshold", ChangeDetector.DEFAULT_THRESHOLD, 0, Double.POSITIVE_INFINITY,
                 "a positive number, e.g. 0.10 for 10%");
-        double alpha = args.number("--alpha", ChangeTest.DEFAULT_ALPHA, 0, 0.5, "a number between 0 and 0.5, e.g. 0.01");
+        double alpha = args.number("--alpha", ChangeDetector.DEFAULT_ALPHA, 0, 0.5, "a number between 0 and 0.5, e.g. 0.01");
         boolean plotted = !args.has("--no-plots");
 
         HistoryStore.Contents contents = HistoryStore.readAll(context.resolve(store), store);
@@ -118,17 +128,17 @@ public final class HistoryCommand implements Command {
                     + (contents.corrupt().isEmpty() ? "; add runs with 'history add RUN --store " + store + "'"
                     : " (" + contents.corrupt().size() + " damaged: " + contents.corrupt().get(0).reason() + ")"));
         }
-        HistoryReport report = HistoryReport.of(store, contents, threshold, alpha);
-        Plots.Result plots = plotted ? Plots.trends(report.plotData()) : new Plots.Result(List.of(), Map.of());
+        History history = History.of(store, contents, threshold, alpha);
+        Plots.Result plots = plotted ? Plots.trends(HistoryHtmlWriter.trends(history)) : new Plots.Result(List.of(), Map.of());
         Map<String, byte[]> files = new LinkedHashMap<>();
-        files.put(HistoryReport.JSON, report.json());
+        files.put(HistoryJsonWriter.FILE, HistoryJsonWriter.write(history));
         files.putAll(plots.files());
-        files.put(HistoryReport.HTML, report.html(plots.figures(), plotted));
+        files.put(HistoryHtmlWriter.FILE, HistoryHtmlWriter.write(history, plots.figures(), plotted));
         OutputFiles.writeAll(context.resolve(out), out, files, Set.of(Plots.FOLDER));
 
-        long changes = report.trends().stream().mapToLong(t -> t.changes().size()).sum();
-        context.out().println(report.runs().size() + " runs, " + report.trends().size() + " configurations, " + changes
-                + " changes detected; " + Path.of(out).resolve(HistoryReport.HTML));
+        long changes = history.trends().stream().mapToLong(t -> t.changes().size()).sum();
+        context.out().println(history.runs().size() + " runs, " + history.trends().size() + " configurations, " + changes
+                + " changes detected; " + Path.of(out).resolve(HistoryHtmlWriter.FILE));
         // Reported, not fatal: one damaged file must not hide the rest of the history.
         contents.corrupt().forEach(c -> context.warn("skipped " + c.reason()));
         return 0;

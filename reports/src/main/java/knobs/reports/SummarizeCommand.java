@@ -1,6 +1,25 @@
 package knobs.reports;
 
-import com.fasterxml.jackson.databind.JsonNode;
+import knobs.reports.analysis.Analyses;
+import knobs.reports.format.AnalysisJsonWriter;
+import knobs.reports.format.OutputFiles;
+import knobs.reports.format.SamplesCsvWriter;
+import knobs.reports.format.SummaryCsvWriter;
+import knobs.reports.format.SummaryJsonWriter;
+import knobs.reports.format.html.HtmlReport;
+import knobs.reports.format.html.Plots;
+import knobs.reports.input.CeilingsFile;
+import knobs.reports.input.EnvironmentBuilder;
+import knobs.reports.input.FailedConfig;
+import knobs.reports.input.FailedConfigs;
+import knobs.reports.input.JmhJsonReader;
+import knobs.reports.input.JmhRun;
+import knobs.reports.input.Sidecars;
+import knobs.reports.summary.Ceilings;
+import knobs.reports.summary.Environment;
+import knobs.reports.summary.Report;
+import knobs.reports.summary.Summarizer;
+import knobs.reports.summary.SummaryRow;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -74,7 +93,7 @@ public final class SummarizeCommand implements Command {
         Sidecars.Lookup sidecars = options.env() != null
                 ? Sidecars.fromOption(options.env(), context)
                 : Sidecars.locate(options.inputs(), context);
-        Ceilings override = options.ceilings() == null ? null : readCeilings(options.ceilings(), context);
+        Ceilings override = options.ceilings() == null ? null : CeilingsFile.read(options.ceilings(), context);
         List<FailedConfig> failed = options.failed() == null ? null
                 : FailedConfigs.read(options.failed(), "--failed", context);
 
@@ -176,30 +195,5 @@ public final class SummarizeCommand implements Command {
         }
         return new Options(List.copyOf(inputs), values.get("--out"), values.get("--env"), values.get("--ceilings"),
                 values.get("--failed"), plots);
-    }
-
-    /** Reads a ceilings file: an object with positive numbers {@code flops_per_s} and/or {@code bytes_per_s}. */
-    static Ceilings readCeilings(String given, CommandContext context) throws ReportException {
-        JsonNode root = Json.read(context.resolve(given), given);
-        if (!root.isObject()) {
-            throw new ReportException(given + ": expected a JSON object {\"flops_per_s\": x, \"bytes_per_s\": y}");
-        }
-        Double flops = ceiling(root, "flops_per_s", given);
-        Double bytes = ceiling(root, "bytes_per_s", given);
-        if (flops == null && bytes == null) {
-            throw new ReportException(given + ": holds neither 'flops_per_s' nor 'bytes_per_s'");
-        }
-        return new Ceilings(flops, bytes, given);
-    }
-
-    private static Double ceiling(JsonNode root, String field, String given) throws ReportException {
-        JsonNode v = root.path(field);
-        if (v.isMissingNode() || v.isNull()) {
-            return null;
-        }
-        if (!v.isNumber() || !(v.doubleValue() > 0) || !Double.isFinite(v.doubleValue())) {
-            throw new ReportException(given + ": '" + field + "' is " + v + ", expected a positive number");
-        }
-        return v.doubleValue();
     }
 }

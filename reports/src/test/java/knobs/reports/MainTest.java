@@ -1,5 +1,8 @@
 package knobs.reports;
 
+import knobs.reports.fixtures.Cli;
+import knobs.reports.fixtures.JmhFixture;
+
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

@@ -1,0 +1,95 @@
+package knobs.reports.analysis;
+
+import knobs.reports.summary.Summarizer;
+import knobs.reports.ReportException;
+import knobs.reports.analysis.rules.Bottlenecks;
+import knobs.reports.analysis.rules.RoutingImbalance;
+import knobs.reports.summary.Knob;
+import knobs.reports.summary.ParamValue;
+import knobs.reports.summary.Report;
+import knobs.reports.summary.SecondaryStat;
+import knobs.reports.summary.SummaryRow;
+
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Every analysis of one report, computed in memory before anything is written: roofline, scaling
+ * fits, FLOPs scaling, the performance model and the bottleneck findings.
+ *
+ * @param roofline     see {@link Roofline}
+ * @param scaling      see {@link Scaling}
+ * @param flopsScaling see {@link FlopsScaling}
+ * @param model        see {@link PerformanceModel}
+ * @param findings     see {@link Findings}
+ */
+public record Analyses(Roofline roofline, Scaling scaling, FlopsScaling flopsScaling, PerformanceModel model,
+                       Findings findings) {
+
+    /**
+     * Checks the values the analyses rely on, then runs them.
+     *
+     * @throws ReportException when a knob param, a counter or a pass is not a value the analyses can use;
+     *                         the message names the file, the configuration and what is allowed
+     */
+    public static Analyses of(Report report) throws ReportException {
+        check(report);
+        Roofline roofline = Roofline.of(report);
+        Scaling scaling = Scaling.of(report);
+        PerformanceModel model = PerformanceModel.of(report);
+        return new Analyses(roofline, scaling, FlopsScaling.of(report, roofline), model,
+                Bottlenecks.of(report, roofline, scaling, model));
+    }
+
+    /**
+     * The summary accepts any param text and any counter; the analyses give some of them a meaning
+     * and so must reject values that contradict it, rather than fit a line through a typo.
+     */
+    static void check(Report report) throws ReportException {
+        for (SummaryRow row : report.summary()) {
+            String where = row.source() + ": " + row.describe();
+            Optional<Knob> knob = Knob.of(row.benchmark());
+            if (knob.isPresent() && !knob.get().categorical()) {
+                ParamValue v = row.params().values().get(knob.get().param());
+                if (v != null && (v.numeric() == null || !(v.asDouble() > 0))) {
+                    throw new ReportException(where + ": param '" + knob.get().param() + "' is '" + v.text()
+                            + "'; " + knob.get().benchmarkClass() + "'s knob must be a positive number");
+                }
+            }
+            if (Knob.MODEL_SIZE.runs(row.benchmark())) {
+                ParamValue pass = row.params().values().get(Knob.PASS);
+                if (pass != null && !Knob.PASSES.contains(pass.text())) {
+                    throw new ReportException(where + ": param '" + Knob.PASS + "' is '" + pass.text()
+                            + "'; allowed: " + String.join(", ", Knob.PASSES));
+                }
+            }
+            ParamValue experts = row.params().values().get(RoutingImbalance.EXPERTS_PARAM);
+            if (experts != null && row.secondary().containsKey(RoutingImbalance.COUNTER)
+                    && (experts.kind() != ParamValue.Kind.INTEGER || experts.asLong() < 1)) {
+                throw new ReportException(where + ": param '" + RoutingImbalance.EXPERTS_PARAM + "' is '" + experts.text()
+                        + "'; expected a positive integer (the number of experts per MoE layer)");
+            }
+            nonNegative(where, Summarizer.FLOPS, row.flops());
+            nonNegative(where, Summarizer.BYTES, row.bytes());
+            nonNegative(where, Summarizer.TOKENS, row.tokens());
+            for (Map.Entry<String, SecondaryStat> e : row.secondary().entrySet()) {
+                String name = e.getKey();
+                double v = e.getValue().median();
+                if (Knob.COMPONENTS.contains(name) || name.equals(RoutingImbalance.EXPERTS_HIT) || name.equals(Knob.CONTEXT_SCALING.alternateCounter())) {
+                    nonNegative(where, name, v);
+                }
+                // Busiest over mean load is at least 1 whenever any token was routed.
+                if (name.equals(RoutingImbalance.COUNTER) && v < 1 - 1e-9) {
+                    throw new ReportException(where + ": counter '" + name + "' is " + v
+                            + " per op; it is the busiest expert's load over the mean load, at least 1");
+                }
+            }
+        }
+    }
+
+    private static void nonNegative(String where, String counter, Double perOp) throws ReportException {
+        if (perOp != null && perOp < 0) {
+            throw new ReportException(where + ": counter '" + counter + "' is " + perOp + " per op; expected 0 or more");
+        }
+    }
+}

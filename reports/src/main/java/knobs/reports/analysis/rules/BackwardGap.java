@@ -1,0 +1,77 @@
+package knobs.reports.analysis.rules;
+
+import knobs.reports.analysis.Findings.Finding;
+import knobs.reports.analysis.Findings.NotJudged;
+import knobs.reports.analysis.Findings.Severity;
+import knobs.reports.analysis.RowGroup;
+import knobs.reports.format.Format;
+import knobs.reports.summary.Knob;
+import knobs.reports.summary.SummaryRow;
+
+import java.util.List;
+
+/**
+ * Rule {@code backward_gap}: a forward_backward step against three times the forward step of the
+ * same {@code ModelSize} configuration, since the backward pass does twice the forward's FLOPs.
+ */
+final class BackwardGap {
+
+    /** forward_backward time over forward time expected from the FLOPs: 1 forward + 2 for the backward. */
+    static final double EXPECTED = 3;
+    /** The band around {@link #EXPECTED}, as a fraction of it, outside which the rule fires. */
+    static final double GAP_LOW = 0.8;
+    static final double GAP_HIGH = 1.25;
+    /** Outside this band it is high. */
+    static final double GAP_LOW_SEVERE = 0.6;
+    static final double GAP_HIGH_SEVERE = 1.6;
+
+    /** When the rule fires, in words, built from the thresholds above. */
+    static final String CONDITION = "forward_backward time / forward time outside " + Format.plain(EXPECTED) + " × [" + Format.plain(GAP_LOW) + ", "
+            + Format.plain(GAP_HIGH) + "] (backward is " + Judgement.times(EXPECTED - 1) + " the forward FLOPs)";
+
+    private BackwardGap() {
+    }
+
+    /** Rule backward_gap: forward_backward against 3× forward, per ModelSize configuration. */
+    static void apply(Judgement j) {
+        List<SummaryRow> rows = j.report().summary().stream()
+                .filter(r -> Knob.MODEL_SIZE.runs(r.benchmark()))
+                .filter(r -> r.params().values().containsKey(Knob.PASS))
+                .toList();
+        for (RowGroup group : RowGroup.of(rows, r -> Knob.PASS)) {
+            SummaryRow forward = pass(group, "forward");
+            SummaryRow both = pass(group, "forward_backward");
+            if (forward == null || both == null) {
+                j.notJudged().add(new NotJudged(Rule.BACKWARD_GAP, group.benchmark(), group.mode(), group.fixed(),
+                        "needs both pass=forward and pass=forward_backward"));
+                continue;
+            }
+            double ratio = both.secondsPerOp() / forward.secondsPerOp();
+            double gap = ratio / EXPECTED;
+            if (gap >= GAP_LOW && gap <= GAP_HIGH) {
+                continue;
+            }
+            boolean slow = gap > GAP_HIGH;
+            Severity severity = gap > GAP_HIGH_SEVERE || gap < GAP_LOW_SEVERE ? Severity.HIGH : Severity.MEDIUM;
+            Double flopsRatio = forward.flops() != null && both.flops() != null && forward.flops() > 0
+                    ? both.flops() / forward.flops() : null;
+            j.findings().add(new Finding(Rule.BACKWARD_GAP, severity, group.benchmark(), group.mode(), group.fixed(),
+                    Judgement.evidence("forward_seconds", forward.secondsPerOp(), "forward_backward_seconds", both.secondsPerOp(),
+                            "ratio", ratio, "expected_ratio", EXPECTED, "flops_ratio", flopsRatio),
+                    "forward_backward takes " + Format.times(ratio) + " the forward time, against "
+                            + Format.times(EXPECTED) + " from the FLOPs",
+                    slow
+                            ? "The backward pass is slower than its 2× forward FLOPs: look at autograd overhead, the memory"
+                            + " traffic of saved activations, and backward kernels that run below the forward's FLOP/s."
+                            : "The backward pass is cheaper than its FLOPs say: the forward is likely overhead-bound"
+                            + " (its fixed cost is paid once for both passes), or some backward work is skipped"
+                            + " (frozen parameters, no input gradients); compare the FLOP/s of the two passes."));
+        }
+    }
+
+    private static SummaryRow pass(RowGroup group, String pass) {
+        return group.rows().stream()
+                .filter(r -> r.params().values().get(Knob.PASS).text().equals(pass))
+                .findFirst().orElse(null);
+    }
+}

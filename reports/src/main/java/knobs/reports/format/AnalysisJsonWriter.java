@@ -1,0 +1,313 @@
+package knobs.reports.format;
+
+import knobs.reports.analysis.Analyses;
+import knobs.reports.analysis.Findings;
+import knobs.reports.analysis.rules.Rule;
+import knobs.reports.analysis.FlopsScaling;
+import knobs.reports.analysis.LeastSquares;
+import knobs.reports.analysis.PerformanceModel;
+import knobs.reports.analysis.Roofline;
+import knobs.reports.analysis.RowGroup;
+import knobs.reports.analysis.Scaling;
+import knobs.reports.summary.Ceilings;
+import knobs.reports.summary.Environment;
+import knobs.reports.summary.ParamValue;
+import knobs.reports.summary.SummaryRow;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Writes the analysis files: {@code roofline.json}, {@code scaling.json}, {@code flops_scaling.json},
+ * {@code model.json} and {@code findings.json} (formats in docs/reports.md). Like
+ * {@link SummaryJsonWriter}, trees are built field by field so the order is fixed here; rows are
+ * identified by {@code benchmark}, {@code params} and {@code mode} as in {@code summary.json}.
+ */
+public final class AnalysisJsonWriter {
+
+    public static final String ROOFLINE = "roofline.json";
+    public static final String SCALING = "scaling.json";
+    public static final String FLOPS_SCALING = "flops_scaling.json";
+    public static final String MODEL = "model.json";
+    public static final String FINDINGS = "findings.json";
+
+    private AnalysisJsonWriter() {
+    }
+
+    /** Every analysis file, name → content, in the order above. */
+    public static Map<String, byte[]> write(Analyses a, Environment environment) {
+        Map<String, byte[]> files = new LinkedHashMap<>();
+        files.put(ROOFLINE, Json.write(roofline(a.roofline())));
+        files.put(SCALING, Json.write(scaling(a.scaling())));
+        files.put(FLOPS_SCALING, Json.write(flopsScaling(a.flopsScaling())));
+        files.put(MODEL, Json.write(model(a.model(), environment.ceilings())));
+        files.put(FINDINGS, Json.write(findings(a.findings())));
+        return files;
+    }
+
+    static ObjectNode roofline(Roofline r) {
+        ObjectNode root = Json.NODES.objectNode();
+        root.set("ceilings", ceilings(r.ceilings(), r.ridge()));
+        root.set("missing", strings(r.missing()));
+        ArrayNode points = root.putArray("points");
+        for (Roofline.Point p : r.points()) {
+            SummaryRow row = p.row();
+            ObjectNode node = rowRef(row);
+            node.set("flops", Json.number(row.flops()));
+            node.set("bytes", Json.number(row.bytes()));
+            node.set("seconds_per_op", Json.number(row.secondsPerOp()));
+            node.set("arithmetic_intensity", Json.number(p.intensity()));
+            node.set("achieved_flops_per_s", Json.number(row.achievedFlopsPerS()));
+            node.set("achieved_bytes_per_s", Json.number(row.achievedBytesPerS()));
+            node.put("bound", p.bound());
+            node.set("attainable_flops_per_s", Json.numberOrNull(p.attainableFlopsPerS()));
+            node.set("roofline_seconds", Json.numberOrNull(p.boundSeconds()));
+            node.set("fraction_of_bound", Json.numberOrNull(p.fractionOfBound()));
+            points.add(node);
+        }
+        ArrayNode skipped = root.putArray("skipped");
+        r.skipped().forEach(s -> skipped.add(rowRef(s.row()).put("reason", s.reason())));
+        return root;
+    }
+
+    static ObjectNode scaling(Scaling s) {
+        ObjectNode root = Json.NODES.objectNode();
+        ArrayNode entries = root.putArray("entries");
+        for (Scaling.Entry e : s.entries()) {
+            ObjectNode node = groupRef(e.group());
+            node.put("knob", e.knob().param());
+            node.put("x", e.x());
+            node.put("unit", e.unit());
+            ArrayNode points = node.putArray("points");
+            for (Scaling.Point p : e.points()) {
+                ObjectNode point = points.addObject();
+                point.set("params", SummaryJsonWriter.params(p.row().params()));
+                point.set("x", Json.number(p.x()));
+                point.set("seconds_per_op", Json.number(p.seconds()));
+                point.set("seconds_per_unit", Json.number(p.perUnit()));
+                point.set("marginal_seconds_per_unit", Json.numberOrNull(p.marginal()));
+            }
+            node.set("linear", line(e.linear()));
+            if (e.quadratic() == null) {
+                node.putNull("quadratic");
+            } else {
+                double[] c = e.quadratic().coefficients();
+                ObjectNode q = node.putObject("quadratic");
+                q.set("intercept_seconds", Json.number(c[0]));
+                q.set("seconds_per_unit", Json.number(c[1]));
+                q.set("seconds_per_unit_squared", Json.number(c[2]));
+                q.set("r2", Json.numberOrNull(e.quadratic().r2()));
+                q.set("p_value", Json.number(e.quadraticP()));
+            }
+            node.put("preferred", e.preferred());
+            node.set("seconds_per_unit", Json.number(e.secondsPerUnit()));
+            node.set("loglog_exponent", Json.numberOrNull(e.exponent()));
+            node.set("loglog_r2", Json.numberOrNull(e.exponentR2()));
+            if (e.regime() == null) {
+                node.putNull("regime_change");
+            } else {
+                ObjectNode r = node.putObject("regime_change");
+                r.set("at", Json.number(e.regime().at()));
+                r.set("seconds_per_unit_before", Json.number(e.regime().before()));
+                r.set("seconds_per_unit_after", Json.number(e.regime().after()));
+                r.set("p_value", Json.number(e.regime().p()));
+            }
+            ObjectNode components = node.putObject("components");
+            e.components().forEach((name, fit) -> components.set(name, line(fit)));
+            node.put("reading", e.reading());
+            entries.add(node);
+        }
+        root.set("skipped", skipped(s.skipped()));
+        return root;
+    }
+
+    static ObjectNode flopsScaling(FlopsScaling f) {
+        ObjectNode root = Json.NODES.objectNode();
+        ArrayNode entries = root.putArray("entries");
+        for (FlopsScaling.Entry e : f.entries()) {
+            ObjectNode node = groupRef(e.group());
+            node.put("label", e.label());
+            ArrayNode steps = node.putArray("steps");
+            for (FlopsScaling.Step s : e.steps()) {
+                ObjectNode step = steps.addObject();
+                step.set("params", SummaryJsonWriter.params(s.row().params()));
+                step.set("topK", Json.number(s.topK()));
+                step.set("topK_ratio", Json.number(s.topKRatio()));
+                step.set("flops", Json.number(s.row().flops()));
+                step.set("flops_ratio", Json.number(s.flopsRatio()));
+                step.set("bytes_ratio", Json.numberOrNull(s.bytesRatio()));
+                step.set("seconds_per_op", Json.number(s.row().secondsPerOp()));
+                step.set("time_ratio", Json.number(s.timeRatio()));
+            }
+            node.put("bound", e.bound());
+            node.set("phi", Json.numberOrNull(e.phi()));
+            node.put("reading", e.reading());
+            entries.add(node);
+        }
+        root.set("skipped", skipped(f.skipped()));
+        return root;
+    }
+
+    static ObjectNode model(PerformanceModel m, Ceilings ceilings) {
+        ObjectNode root = Json.NODES.objectNode();
+        root.put("formula", "predicted_seconds = max(flops / flops_per_s, bytes / bytes_per_s) + overhead_seconds");
+        root.set("ceilings", m.missing().isEmpty() ? ceilings(ceilings, ceilings.flopsPerS() / ceilings.bytesPerS())
+                : ceilings(ceilings, null));
+        root.set("missing", strings(m.missing()));
+        root.set("off_threshold_percent", Json.number(PerformanceModel.OFF_PERCENT));
+        ArrayNode groups = root.putArray("groups");
+        for (PerformanceModel.Group g : m.groups()) {
+            ObjectNode node = groupRef(g.group());
+            node.put("points", g.group().rows().size());
+            node.set("overhead_seconds", Json.number(g.overheadSeconds()));
+            node.set("mean_residual_seconds", Json.number(g.meanResidual()));
+            node.set("rms_error_percent", Json.number(g.rmsErrorPercent()));
+            groups.add(node);
+        }
+        ArrayNode predictions = root.putArray("predictions");
+        for (PerformanceModel.Prediction p : m.predictions()) {
+            predictions.add(prediction(p));
+        }
+        ArrayNode off = root.putArray("off");
+        m.off().forEach(p -> off.add(rowRef(p.row()).set("error_percent", Json.number(p.errorPercent()))));
+        ArrayNode skipped = root.putArray("skipped");
+        m.skipped().forEach(s -> skipped.add(rowRef(s.row()).put("reason", s.reason())));
+        return root;
+    }
+
+    private static ObjectNode prediction(PerformanceModel.Prediction p) {
+        ObjectNode node = rowRef(p.row());
+        node.set("compute_seconds", Json.number(p.computeSeconds()));
+        node.set("memory_seconds", Json.number(p.memorySeconds()));
+        node.set("roofline_seconds", Json.number(p.rooflineSeconds()));
+        node.set("overhead_seconds", Json.number(p.group().overheadSeconds()));
+        node.set("predicted_seconds", Json.number(p.predictedSeconds()));
+        node.set("measured_seconds", Json.number(p.row().secondsPerOp()));
+        node.set("error_percent", Json.number(p.errorPercent()));
+        node.put("off", p.off());
+        return node;
+    }
+
+    static ObjectNode findings(Findings f) {
+        ObjectNode root = Json.NODES.objectNode();
+        ArrayNode rules = root.putArray("rules");
+        for (Rule rule : Rule.values()) {
+            rules.addObject().put("rule", rule.id()).put("condition", rule.condition());
+        }
+        ObjectNode counts = root.putObject("counts");
+        for (Findings.Severity s : Findings.Severity.values()) {
+            counts.put(s.id(), f.findings().stream().filter(x -> x.severity() == s).count());
+        }
+        ArrayNode findings = root.putArray("findings");
+        for (Findings.Finding x : f.findings()) {
+            ObjectNode node = findings.addObject();
+            node.put("rule", x.rule().id());
+            node.put("severity", x.severity().id());
+            node.put("benchmark", x.benchmark());
+            node.set("params", SummaryJsonWriter.params(x.params()));
+            node.put("mode", x.mode());
+            ObjectNode evidence = node.putObject("evidence");
+            x.evidence().forEach((name, value) -> evidence.set(name, value(value)));
+            node.put("message", x.message());
+            node.put("recommendation", x.recommendation());
+        }
+        ArrayNode notJudged = root.putArray("not_judged");
+        for (Findings.NotJudged n : f.notJudged()) {
+            ObjectNode node = notJudged.addObject();
+            node.put("rule", n.rule().id());
+            node.put("benchmark", n.benchmark());
+            if (n.params() == null) {
+                node.putNull("params");
+            } else {
+                node.set("params", SummaryJsonWriter.params(n.params()));
+            }
+            node.put("mode", n.mode());
+            node.put("reason", n.reason());
+        }
+        return root;
+    }
+
+    private static JsonNode value(Object v) {
+        if (v == null) {
+            return Json.NODES.nullNode();
+        }
+        if (v instanceof Long l) {
+            return Json.NODES.numberNode(l);
+        }
+        if (v instanceof Double d) {
+            return Json.number(d);
+        }
+        if (v instanceof String s) {
+            return Json.NODES.textNode(s);
+        }
+        if (v instanceof ParamValue p) {
+            return SummaryJsonWriter.param(p);
+        }
+        if (v instanceof List<?> list) {
+            ArrayNode array = Json.NODES.arrayNode();
+            list.forEach(x -> array.add(value(x)));
+            return array;
+        }
+        throw new IllegalStateException("evidence value of unexpected type " + v.getClass());
+    }
+
+    private static ObjectNode line(LeastSquares.Fit fit) {
+        ObjectNode node = Json.NODES.objectNode();
+        node.set("intercept_seconds", Json.number(fit.coefficients()[0]));
+        node.set("seconds_per_unit", Json.number(fit.coefficients()[1]));
+        node.set("r2", Json.numberOrNull(fit.r2()));
+        return node;
+    }
+
+    private static JsonNode ceilings(Ceilings c, Double ridge) {
+        if (c == null) {
+            return Json.NODES.nullNode();
+        }
+        ObjectNode node = Json.NODES.objectNode();
+        node.set("flops_per_s", Json.numberOrNull(c.flopsPerS()));
+        node.set("bytes_per_s", Json.numberOrNull(c.bytesPerS()));
+        node.put("source", c.source());
+        node.set("ridge_flops_per_byte", Json.numberOrNull(ridge));
+        return node;
+    }
+
+    private static ArrayNode strings(List<String> values) {
+        ArrayNode array = Json.NODES.arrayNode();
+        values.forEach(array::add);
+        return array;
+    }
+
+    private static ArrayNode skipped(List<Scaling.Skipped> skipped) {
+        ArrayNode array = Json.NODES.arrayNode();
+        for (Scaling.Skipped s : skipped) {
+            ObjectNode node = array.addObject();
+            node.put("benchmark", s.benchmark());
+            node.set("params", SummaryJsonWriter.params(s.params()));
+            node.put("mode", s.mode());
+            node.put("reason", s.reason());
+        }
+        return array;
+    }
+
+    private static ObjectNode rowRef(SummaryRow row) {
+        ObjectNode node = Json.NODES.objectNode();
+        node.put("benchmark", row.benchmark());
+        node.set("params", SummaryJsonWriter.params(row.params()));
+        node.put("mode", row.mode());
+        return node;
+    }
+
+    private static ObjectNode groupRef(RowGroup g) {
+        ObjectNode node = Json.NODES.objectNode();
+        node.put("benchmark", g.benchmark());
+        node.put("mode", g.mode());
+        node.put("varied", g.varied());
+        node.set("fixed_params", SummaryJsonWriter.params(g.fixed()));
+        return node;
+    }
+}

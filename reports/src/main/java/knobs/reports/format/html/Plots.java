@@ -1,0 +1,495 @@
+package knobs.reports.format.html;
+
+import knobs.reports.summary.Summarizer;
+import knobs.reports.analysis.Analyses;
+import knobs.reports.analysis.FlopsScaling;
+import knobs.reports.analysis.PerformanceModel;
+import knobs.reports.analysis.Roofline;
+import knobs.reports.analysis.RowGroup;
+import knobs.reports.analysis.Scaling;
+import knobs.reports.format.Format;
+import knobs.reports.summary.Knob;
+import knobs.reports.summary.Params;
+import knobs.reports.summary.Report;
+import knobs.reports.summary.SummaryRow;
+
+import org.knowm.xchart.BitmapEncoder;
+import org.knowm.xchart.CategoryChart;
+import org.knowm.xchart.VectorGraphicsEncoder;
+import org.knowm.xchart.XYChart;
+import org.knowm.xchart.XYSeries;
+import org.knowm.xchart.internal.chartpart.Chart;
+import org.knowm.xchart.style.AxesChartStyler;
+import org.knowm.xchart.style.Styler;
+import org.knowm.xchart.style.markers.SeriesMarkers;
+
+import java.awt.Color;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Draws the report's figures with XChart, each as PNG (for the page) and SVG (to zoom or reuse),
+ * under {@code plots/}: the roofline, predicted against measured times, a line with its fit for
+ * every scaling group, stacked component bars for the knobs with phases or components, the passes
+ * of each model size, and the FLOPs-against-time ratios of {@code MoeTopK}.
+ *
+ * <p>Rendering is pure Java2D; AWT runs headless so that no display is needed.
+ */
+public final class Plots {
+
+    /** The folder, relative to the report, that holds every figure; the report owns its PNG and SVG files. */
+    public static final String FOLDER = "plots";
+
+    static {
+        // Must precede the first AWT class load; harmless when already set.
+        System.setProperty("java.awt.headless", "true");
+    }
+
+
+    /** Knob benchmarks whose groups get a bar chart of time (split into components when measured). */
+    static final List<Knob> BREAKDOWN = List.of(Knob.CONTEXT_SCALING, Knob.OUTPUT_TOKENS, Knob.MOE_TOP_K, Knob.BLOCKS_MASK);
+    /** Of those, the ones whose bars span orders of magnitude and so use a log scale. */
+    static final List<Knob> LOG_BREAKDOWN = List.of(Knob.OUTPUT_TOKENS);
+
+    /**
+     * One figure.
+     *
+     * @param file    path of the figure without extension, relative to the report ({@code plots/roofline})
+     * @param section the benchmark it belongs to, or {@code roofline} / {@code model} for the report-wide ones
+     * @param title   the chart's title
+     * @param caption one line saying what it shows
+     */
+    public record Figure(String file, String section, String title, String caption) {
+
+        public String png() {
+            return file + ".png";
+        }
+
+        public String svg() {
+            return file + ".svg";
+        }
+    }
+
+    /**
+     * The figures and their files.
+     *
+     * @param figures in the order the page shows them
+     * @param files   relative name → content, PNG and SVG of every figure
+     */
+    public record Result(List<Figure> figures, Map<String, byte[]> files) {
+    }
+
+    private final List<Figure> figures = new ArrayList<>();
+    private final Map<String, byte[]> files = new LinkedHashMap<>();
+    private final Set<String> names = new HashSet<>();
+
+    private Plots() {
+    }
+
+    /** Draws every figure the report and its analyses support. */
+    public static Result render(Report report, Analyses analyses) throws IOException {
+        Plots p = new Plots();
+        p.roofline(analyses.roofline());
+        p.model(analyses.model());
+        for (Scaling.Entry e : analyses.scaling().entries()) {
+            p.scaling(e, analyses.scaling().entries().stream().map(Scaling.Entry::group).toList());
+        }
+        p.breakdowns(analyses.scaling());
+        p.passes(report);
+        p.flopsScaling(analyses.flopsScaling());
+        return new Result(List.copyOf(p.figures), p.files);
+    }
+
+    /**
+     * One configuration across the runs of a history: the median with the quartiles, and the runs
+     * where a change against the previous run was detected.
+     *
+     * @param name        file name stem and page section (made file-safe by the slug)
+     * @param title       the chart's title
+     * @param caption     one line under the figure
+     * @param runs        run numbers (1 = oldest) where the configuration was measured
+     * @param medianMs    median ms/op at each of those runs
+     * @param q1Ms        first quartile
+     * @param q3Ms        third quartile
+     * @param regressions run numbers flagged as regressions (a subset of {@code runs})
+     * @param improvements run numbers flagged as improvements
+     */
+    public record Trend(String name, String title, String caption, double[] runs, double[] medianMs, double[] q1Ms,
+                        double[] q3Ms, double[] regressions, double[] improvements) {
+    }
+
+    /** Draws one trend chart per configuration of a history ({@code history show}). */
+    public static Result trends(List<Trend> trends) throws IOException {
+        Plots p = new Plots();
+        for (Trend t : trends) {
+            p.trend(t);
+        }
+        return new Result(List.copyOf(p.figures), p.files);
+    }
+
+    private void trend(Trend t) throws IOException {
+        XYChart chart = xy(t.title(), "run (1 = oldest)", "ms/op");
+        chart.getStyler().setLegendPosition(Styler.LegendPosition.OutsideS);
+        chart.getStyler().setLegendLayout(Styler.LegendLayout.Horizontal);
+        line(chart.addSeries("first quartile", t.runs(), t.q1Ms()), PlotStyle.BAND);
+        line(chart.addSeries("third quartile", t.runs(), t.q3Ms()), PlotStyle.BAND);
+        XYSeries median = chart.addSeries("median", t.runs(), t.medianMs());
+        median.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Line);
+        median.setMarker(SeriesMarkers.CIRCLE);
+        median.setLineColor(PlotStyle.MAIN);
+        median.setMarkerColor(PlotStyle.MAIN);
+        marks(chart, "regression", t.regressions(), t, PlotStyle.WORSE);
+        marks(chart, "improvement", t.improvements(), t, PlotStyle.BETTER);
+        save(chart, "trend-" + t.name(), t.name(), t.caption());
+    }
+
+    /** Change points drawn over the median line, at the median of their run. */
+    private static void marks(XYChart chart, String label, double[] at, Trend t, Color color) {
+        if (at.length == 0) {
+            return;
+        }
+        double[] y = new double[at.length];
+        for (int i = 0; i < at.length; i++) {
+            y[i] = interpolate(t.runs(), t.medianMs(), at[i]);
+        }
+        chart.addSeries(label, at, y).setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Scatter)
+                .setMarker(SeriesMarkers.DIAMOND).setMarkerColor(color);
+    }
+
+    private void roofline(Roofline r) throws IOException {
+        if (!r.missing().isEmpty() || r.points().isEmpty()) {
+            return;
+        }
+        XYChart chart = xy("Roofline", "arithmetic intensity (FLOP/byte)", "FLOP/s");
+        chart.getStyler().setXAxisLogarithmic(true).setYAxisLogarithmic(true);
+        chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideSE);
+        double fc = r.ceilings().flopsPerS();
+        double bc = r.ceilings().bytesPerS();
+        double lo = Math.min(r.ridge(), r.points().stream().mapToDouble(Roofline.Point::intensity).min().orElseThrow()) / 4;
+        double hi = Math.max(r.ridge(), r.points().stream().mapToDouble(Roofline.Point::intensity).max().orElseThrow()) * 4;
+        XYSeries roof = chart.addSeries("roof: " + Format.si(fc, "FLOP/s") + ", " + Format.si(bc, "B/s"),
+                new double[] {lo, r.ridge(), hi}, new double[] {lo * bc, fc, fc});
+        line(roof, PlotStyle.REFERENCE);
+        Map<String, List<Roofline.Point>> byBenchmark = new LinkedHashMap<>();
+        r.points().forEach(p -> byBenchmark.computeIfAbsent(p.row().benchmark(), k -> new ArrayList<>()).add(p));
+        byBenchmark.forEach((benchmark, points) -> scatter(chart.addSeries(unique(chart, benchmark),
+                points.stream().mapToDouble(Roofline.Point::intensity).toArray(),
+                points.stream().mapToDouble(p -> p.row().achievedFlopsPerS()).toArray())));
+        save(chart, "roofline", "roofline", "Each configuration at its arithmetic intensity and achieved FLOP/s;"
+                + " the roof is min(FLOP/s ceiling, intensity × bytes/s ceiling), the ridge at "
+                + Format.sig(r.ridge()) + " FLOP/byte.");
+    }
+
+    private void model(PerformanceModel m) throws IOException {
+        if (m.predictions().isEmpty()) {
+            return;
+        }
+        XYChart chart = xy("Performance model: predicted vs measured", "measured (ms/op)", "predicted (ms/op)");
+        chart.getStyler().setXAxisLogarithmic(true).setYAxisLogarithmic(true);
+        chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideSE);
+        double lo = Double.MAX_VALUE;
+        double hi = 0;
+        for (PerformanceModel.Prediction p : m.predictions()) {
+            lo = Math.min(lo, Math.min(p.predictedSeconds(), p.row().secondsPerOp()) * 1e3);
+            hi = Math.max(hi, Math.max(p.predictedSeconds(), p.row().secondsPerOp()) * 1e3);
+        }
+        lo /= 1.5;
+        hi *= 1.5;
+        line(chart.addSeries("predicted = measured", new double[] {lo, hi}, new double[] {lo, hi}), PlotStyle.REFERENCE);
+        line(chart.addSeries("±10%", new double[] {lo, hi}, new double[] {lo * 1.1, hi * 1.1}), PlotStyle.BAND);
+        line(chart.addSeries(" ", new double[] {lo, hi}, new double[] {lo * 0.9, hi * 0.9}), PlotStyle.BAND)
+                .setShowInLegend(false);
+        Map<String, List<PerformanceModel.Prediction>> byBenchmark = new LinkedHashMap<>();
+        m.predictions().forEach(p -> byBenchmark.computeIfAbsent(p.row().benchmark(), k -> new ArrayList<>()).add(p));
+        byBenchmark.forEach((benchmark, ps) -> scatter(chart.addSeries(unique(chart, benchmark),
+                ps.stream().mapToDouble(p -> p.row().secondsPerOp() * 1e3).toArray(),
+                ps.stream().mapToDouble(p -> p.predictedSeconds() * 1e3).toArray())));
+        save(chart, "model", "model", "Each configuration's time as the model predicts it (roofline time + the fitted"
+                + " overhead of its group) against the measured median; points outside the grey lines are off by more than 10%.");
+    }
+
+    private void scaling(Scaling.Entry e, List<RowGroup> siblings) throws IOException {
+        String label = e.group().label(siblings);
+        String title = e.group().benchmark() + (label.equals(e.group().benchmark()) ? "" : " (" + label + ")")
+                + ": time vs " + e.x();
+        XYChart chart = xy(title, e.x() + (e.x().equals(Summarizer.FLOPS) ? " (FLOPs per op)" : ""), "ms/op");
+        chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideNW);
+        double[] x = e.points().stream().mapToDouble(Scaling.Point::x).toArray();
+        double[] t = e.points().stream().mapToDouble(p -> p.seconds() * 1e3).toArray();
+        scatter(chart.addSeries("measured (median)", x, t));
+        double lo = x[0];
+        double hi = x[x.length - 1];
+        boolean quadratic = e.preferred().equals("quadratic");
+        int n = quadratic ? 60 : 2;
+        double[] fx = new double[n];
+        double[] fy = new double[n];
+        double[] c = (quadratic ? e.quadratic() : e.linear()).coefficients();
+        for (int i = 0; i < n; i++) {
+            fx[i] = lo + (hi - lo) * i / (n - 1);
+            fy[i] = (c[0] + c[1] * fx[i] + (quadratic ? c[2] * fx[i] * fx[i] : 0)) * 1e3;
+        }
+        line(chart.addSeries((quadratic ? "quadratic" : "linear") + " fit", fx, fy), PlotStyle.FIT);
+        if (e.regime() != null) {
+            chart.addSeries("slope changes at " + Format.sig(e.regime().at()),
+                    new double[] {e.regime().at()}, new double[] {interpolate(x, t, e.regime().at())})
+                    .setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Scatter)
+                    .setMarker(SeriesMarkers.DIAMOND).setMarkerColor(PlotStyle.WORSE);
+        }
+        String slug = "scaling-" + e.group().benchmark() + "-" + (label.equals(e.group().benchmark()) ? "" : label + "-") + e.x();
+        save(chart, slug, e.group().benchmark(), e.reading());
+    }
+
+    private static double interpolate(double[] x, double[] y, double at) {
+        for (int i = 0; i < x.length; i++) {
+            if (x[i] == at) {
+                return y[i];
+            }
+        }
+        return y[0];
+    }
+
+    /** Time per configuration as bars, stacked by component where component counters exist. */
+    private void breakdowns(Scaling scaling) throws IOException {
+        List<RowGroup> groups = scaling.entries().stream()
+                .filter(e -> e.x().equals(e.knob().x()))
+                .map(Scaling.Entry::group)
+                .filter(g -> BREAKDOWN.stream().anyMatch(k -> k.runs(g.benchmark())))
+                .toList();
+        for (RowGroup g : groups) {
+            Knob knob = Knob.of(g.benchmark()).orElseThrow();
+            List<SummaryRow> rows = new ArrayList<>(g.rows());
+            rows.sort(Comparator.comparing(r -> r.params().values().get(knob.param())));
+            List<String> categories = rows.stream().map(r -> r.params().values().get(knob.param()).text()).toList();
+            List<String> components = Knob.COMPONENTS.stream()
+                    .filter(name -> rows.stream().allMatch(r -> r.secondary().containsKey(name))).toList();
+            String label = g.label(groups);
+            // Series first, chart after: whether a log axis is possible depends on the values.
+            Map<String, List<Number>> series = new LinkedHashMap<>();
+            if (components.isEmpty()) {
+                series.put("total", rows.stream().map(r -> (Number) (r.secondsPerOp() * 1e3)).toList());
+            } else {
+                for (String name : components) {
+                    series.put(name.replace("Ns", ""),
+                            rows.stream().map(r -> (Number) (r.secondary().get(name).median() * 1e-6)).toList());
+                }
+                List<Number> other = new ArrayList<>();
+                boolean anyOther = false;
+                for (SummaryRow r : rows) {
+                    double sum = components.stream().mapToDouble(name -> r.secondary().get(name).median() * 1e-6).sum();
+                    double rest = Math.max(0, r.secondsPerOp() * 1e3 - sum);
+                    anyOther |= rest > 1e-3 * r.secondsPerOp() * 1e3;
+                    other.add(rest);
+                }
+                // A log axis cannot show a zero-height segment: there a rest that is zero somewhere is left out.
+                boolean logWanted = LOG_BREAKDOWN.contains(knob);
+                if (anyOther && (!logWanted || other.stream().allMatch(v -> v.doubleValue() > 0))) {
+                    series.put("other", other);
+                }
+            }
+            // ...and if a component itself is zero somewhere, the chart stays linear.
+            boolean log = LOG_BREAKDOWN.contains(knob)
+                    && series.values().stream().flatMap(List::stream).allMatch(v -> v.doubleValue() > 0);
+            CategoryChart chart = category(g.benchmark() + (label.equals(g.benchmark()) ? "" : " (" + label + ")")
+                    + ": time by " + knob.param(), knob.param(), "ms/op" + (log ? " (log scale)" : ""));
+            chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideNW);
+            // Segments do not add up on a log axis (and XChart stacks them wrongly there): a log chart
+            // puts the components side by side with their total instead of stacking them.
+            chart.getStyler().setStacked(!log);
+            series.forEach((name, values) -> chart.addSeries(name, categories, values));
+            if (log && !components.isEmpty()) {
+                chart.addSeries("total", categories, rows.stream().map(r -> (Number) (r.secondsPerOp() * 1e3)).toList());
+            }
+            if (log) {
+                chart.getStyler().setYAxisLogarithmic(true);
+                // Bars start at zero, which a log axis has not: start it at the decade below the smallest segment.
+                double smallest = series.values().stream().flatMap(List::stream).mapToDouble(Number::doubleValue).min().orElseThrow();
+                chart.getStyler().setYAxisMin(StrictMath.pow(10, Math.floor(StrictMath.log10(smallest))));
+            }
+            String caption = components.isEmpty()
+                    ? "Median time per op for each " + knob.param() + "."
+                    : "Median time per op for each " + knob.param() + ", split into the measured components ("
+                    + String.join(", ", components) + ")" + (log
+                    ? ", side by side with the total on a log scale (stacked segments do not add up on a log axis)."
+                    : "; 'other' is the rest of the step.");
+            save(chart, "breakdown-" + g.benchmark() + (label.equals(g.benchmark()) ? "" : "-" + label), g.benchmark(), caption);
+        }
+    }
+
+    /** ModelSize: forward, forward_backward and train_step side by side for each size. */
+    private void passes(Report report) throws IOException {
+        List<SummaryRow> rows = report.summary().stream()
+                .filter(r -> Knob.MODEL_SIZE.runs(r.benchmark()))
+                .filter(r -> r.params().values().containsKey("size") && r.params().values().containsKey(Knob.PASS))
+                .toList();
+        // Group by everything but size and pass: one chart per model family and precision.
+        List<RowGroup> bySize = RowGroup.of(rows, r -> Knob.PASS);
+        Map<List<Object>, List<SummaryRow>> charts = new LinkedHashMap<>();
+        for (RowGroup g : bySize) {
+            Params rest = RowGroup.without(g.fixed(), "size");
+            charts.computeIfAbsent(List.of(g.benchmark(), g.mode(), rest), k -> new ArrayList<>()).addAll(g.rows());
+        }
+        for (Map.Entry<List<Object>, List<SummaryRow>> e : charts.entrySet()) {
+            String benchmark = (String) e.getKey().get(0);
+            List<SummaryRow> members = e.getValue();
+            // Sizes ordered by their forward FLOPs when known (small < medium < ...), else by name.
+            Map<String, Double> order = new LinkedHashMap<>();
+            for (SummaryRow r : members) {
+                String size = r.params().values().get("size").text();
+                double flops = r.flops() != null && r.params().values().get(Knob.PASS).text().equals("forward")
+                        ? r.flops() : Double.NaN;
+                order.merge(size, flops, (a, b) -> Double.isNaN(a) ? b : a);
+            }
+            List<String> sizes = new ArrayList<>(order.keySet());
+            sizes.sort(Comparator.comparing((String s) -> Double.isNaN(order.get(s)) ? Double.MAX_VALUE : order.get(s))
+                    .thenComparing(Comparator.naturalOrder()));
+            CategoryChart chart = category(benchmark + ": passes by model size", "size", "ms/op");
+            chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideNW);
+            for (String pass : Knob.PASSES) {
+                if (members.stream().noneMatch(r -> r.params().values().get(Knob.PASS).text().equals(pass))) {
+                    continue;
+                }
+                List<Number> values = new ArrayList<>();
+                for (String size : sizes) {
+                    values.add(members.stream()
+                            .filter(r -> r.params().values().get(Knob.PASS).text().equals(pass)
+                                    && r.params().values().get("size").text().equals(size))
+                            .findFirst().map(r -> (Number) (r.secondsPerOp() * 1e3)).orElse(null)); // not measured: no bar, not a 0 ms one
+                }
+                chart.addSeries(pass, sizes, values);
+            }
+            Params rest = (Params) e.getKey().get(2);
+            save(chart, "passes-" + benchmark + "-" + rest, benchmark,
+                    "Median time per op of each pass for each model size" + (rest.values().isEmpty() ? "" : " " + rest)
+                            + "; forward_backward is expected near 3× forward.");
+        }
+    }
+
+    /** MoeTopK: time ratio and FLOPs ratio against the smallest topK, one pair of lines per group. */
+    private void flopsScaling(FlopsScaling f) throws IOException {
+        Map<String, List<FlopsScaling.Entry>> byBenchmark = new LinkedHashMap<>();
+        f.entries().forEach(e -> byBenchmark.computeIfAbsent(e.group().benchmark() + " " + e.group().mode(),
+                k -> new ArrayList<>()).add(e));
+        for (List<FlopsScaling.Entry> entries : byBenchmark.values()) {
+            String benchmark = entries.get(0).group().benchmark();
+            XYChart chart = xy(benchmark + ": FLOPs ratio vs time ratio", Knob.MOE_TOP_K.param(), "ratio to the smallest " + Knob.MOE_TOP_K.param());
+            chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideNW);
+            FlopsScaling.Entry widest = entries.stream().max(Comparator.comparingInt(e -> e.steps().size())).orElseThrow();
+            line(chart.addSeries("expert FLOPs (k/k₀)", widest.steps().stream().mapToDouble(FlopsScaling.Step::topK).toArray(),
+                    widest.steps().stream().mapToDouble(FlopsScaling.Step::topKRatio).toArray()), PlotStyle.BAND);
+            int i = 0;
+            for (FlopsScaling.Entry e : entries) {
+                Color color = PlotStyle.SERIES[i++ % PlotStyle.SERIES.length];
+                double[] k = e.steps().stream().mapToDouble(FlopsScaling.Step::topK).toArray();
+                XYSeries flops = chart.addSeries(unique(chart, e.label() + ": FLOPs"), k,
+                        e.steps().stream().mapToDouble(FlopsScaling.Step::flopsRatio).toArray());
+                flops.setLineColor(color);
+                flops.setLineStyle(PlotStyle.DASHED);
+                flops.setMarker(SeriesMarkers.NONE);
+                XYSeries time = chart.addSeries(unique(chart, e.label() + ": time"), k,
+                        e.steps().stream().mapToDouble(FlopsScaling.Step::timeRatio).toArray());
+                time.setLineColor(color);
+                time.setMarkerColor(color);
+                time.setMarker(SeriesMarkers.CIRCLE);
+            }
+            save(chart, "flops-scaling-" + benchmark, benchmark, "Dashed: analytic FLOPs relative to the smallest "
+                    + Knob.MOE_TOP_K.param() + "; solid: measured time relative to it. Time below the FLOPs line means"
+                    + " a fixed per-step cost dominates.");
+        }
+    }
+
+    private static XYChart xy(String title, String xTitle, String yTitle) {
+        XYChart chart = new XYChart(PlotStyle.WIDTH, PlotStyle.HEIGHT);
+        chart.setTitle(title);
+        chart.setXAxisTitle(xTitle);
+        chart.setYAxisTitle(yTitle);
+        style(chart.getStyler());
+        chart.getStyler().setXAxisTickLabelsFormattingFunction(Plots::tick);
+        chart.getStyler().setDefaultSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Line);
+        return chart;
+    }
+
+    private static CategoryChart category(String title, String xTitle, String yTitle) {
+        CategoryChart chart = new CategoryChart(PlotStyle.WIDTH, PlotStyle.HEIGHT);
+        chart.setTitle(title);
+        chart.setXAxisTitle(xTitle);
+        chart.setYAxisTitle(yTitle);
+        style(chart.getStyler());
+        return chart;
+    }
+
+    private static void style(AxesChartStyler s) {
+        PlotStyle.apply(s);
+        // Category charts keep their category labels; only value axes get SI ticks.
+        s.setYAxisTickLabelsFormattingFunction(Plots::tick);
+    }
+
+    /**
+     * Tick labels: plain numbers up to 1e5 (times in ms), SI prefixes beyond, so FLOP/s and FLOP
+     * counts stay short: 1.31e11 → 131 G.
+     */
+    static String tick(Double v) {
+        if (v == null) {
+            return "";
+        }
+        return Math.abs(v) < 1e5 ? Format.sig(v) : Format.si(v, "").trim();
+    }
+
+    private static XYSeries scatter(XYSeries s) {
+        s.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Scatter);
+        s.setMarker(SeriesMarkers.CIRCLE);
+        return s;
+    }
+
+    private static XYSeries line(XYSeries s, Color color) {
+        s.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Line);
+        s.setMarker(SeriesMarkers.NONE);
+        s.setLineColor(color);
+        return s;
+    }
+
+    /** XChart keys series by name; inputs may repeat one, so later ones get a suffix. */
+    private static String unique(Chart<?, ?> chart, String name) {
+        String candidate = name;
+        for (int i = 2; chart.getSeries(candidate) != null; i++) {
+            candidate = name + " (" + i + ")";
+        }
+        return candidate;
+    }
+
+    private void save(Chart<?, ?> chart, String name, String section, String caption) throws IOException {
+        String file = FOLDER + "/" + slug(name);
+        byte[] png = BitmapEncoder.getBitmapBytes(chart, BitmapEncoder.BitmapFormat.PNG);
+        ByteArrayOutputStream svg = new ByteArrayOutputStream();
+        VectorGraphicsEncoder.saveVectorGraphic(chart, svg, VectorGraphicsEncoder.VectorGraphicsFormat.SVG);
+        files.put(file + ".png", png);
+        files.put(file + ".svg", svg.toByteArray());
+        figures.add(new Figure(file, section, chart.getTitle(), caption));
+    }
+
+    /**
+     * A file name from benchmark names and param values, which are arbitrary text: lower-case
+     * letters, digits and dashes only, at most 80 characters, unique within the report.
+     */
+    private String slug(String name) {
+        String base = name.toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9]+", "-").replaceAll("^-+|-+$", "");
+        if (base.length() > 80) {
+            base = base.substring(0, 80).replaceAll("-+$", "");
+        }
+        if (base.isEmpty()) {
+            base = "figure";
+        }
+        String candidate = base;
+        for (int i = 2; !names.add(candidate); i++) {
+            candidate = base + "-" + i;
+        }
+        return candidate;
+    }
+}

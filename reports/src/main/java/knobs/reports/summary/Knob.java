@@ -1,0 +1,80 @@
+package knobs.reports.summary;
+
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * A benchmark class whose main {@code @Param} is a size that time should scale with: the x-axis of
+ * its scaling fits, the param left out when configurations are grouped, and the noun its per-unit
+ * times are quoted in ("per token", "per expert").
+ *
+ * <p>This class is the one place that names benchmark classes and ties knob benchmarks to their
+ * params; a benchmark not listed here is still summarized, roofed and modelled, it just has no
+ * scaling fit.
+ *
+ * @param benchmarkClass   JMH class name, the part of {@code ClassName.method} before the dot
+ * @param param            the size {@code @Param}
+ * @param unit             singular noun for one unit of the size, for per-unit times
+ * @param alternateCounter a per-op counter that measures the same size more directly (fitted as a
+ *                         second x-axis when every row has it), or null
+ * @param alternateUnit    noun for one unit of {@code alternateCounter}, or null
+ * @param categorical      true when the param is a name, not a number ({@code ModelSize.size}); such
+ *                         a knob is fitted against the per-op FLOPs instead
+ */
+public record Knob(String benchmarkClass, String param, String unit, String alternateCounter, String alternateUnit,
+                   boolean categorical) {
+
+    public static final Knob SEQ_LEN_SCALING = new Knob("SeqLenScaling", "seqLen", "token", null, null, false);
+    public static final Knob CONTEXT_SCALING = new Knob("ContextScaling", "crops", "crop", "visionTokens", "vision token", false);
+    public static final Knob OUTPUT_TOKENS = new Knob("OutputTokens", "maxNewTokens", "output token", null, null, false);
+    public static final Knob BLOCKS_MASK = new Knob("BlocksMask", "activeBlocks", "block", null, null, false);
+    public static final Knob BATCH_SIZE = new Knob("BatchSize", "batchSize", "sequence", null, null, false);
+    public static final Knob MOE_TOP_K = new Knob("MoeTopK", "topK", "expert", null, null, false);
+    public static final Knob MODEL_SIZE = new Knob("ModelSize", "size", "FLOP", null, null, true);
+
+    /** Every knob benchmark (see docs/knobs.md). */
+    public static final List<Knob> ALL = List.of(SEQ_LEN_SCALING, CONTEXT_SCALING, OUTPUT_TOKENS, BLOCKS_MASK, BATCH_SIZE,
+            MOE_TOP_K, MODEL_SIZE);
+
+    /**
+     * The benchmark that measures the machine's ceilings rather than a knob: its {@code gemm} rows give
+     * the FLOP/s ceiling, its {@code copy} rows the bytes/s ceiling.
+     */
+    public static final String CALIBRATION = "Calibration";
+    public static final String CALIBRATION_GEMM = CALIBRATION + ".gemm";
+    public static final String CALIBRATION_COPY = CALIBRATION + ".copy";
+
+    /** Per-op nanosecond counters of a step's components, in the order a step runs them. */
+    public static final List<String> COMPONENTS = List.of("visionNs", "projectorNs", "prefillNs", "decodeNs");
+
+    /** {@code ModelSize}'s second param and its allowed values. */
+    public static final String PASS = "pass";
+    public static final List<String> PASSES = List.of("forward", "forward_backward", "train_step");
+
+    /** The class part of a {@code ClassName.method} benchmark name. */
+    public static String benchmarkClass(String benchmark) {
+        int dot = benchmark.indexOf('.');
+        return dot < 0 ? benchmark : benchmark.substring(0, dot);
+    }
+
+    /** Whether a {@code ClassName.method} benchmark belongs to this knob's class. */
+    public boolean runs(String benchmark) {
+        return benchmarkClass(benchmark).equals(benchmarkClass);
+    }
+
+    /** Whether a benchmark is one of {@link #CALIBRATION}'s. */
+    public static boolean isCalibration(String benchmark) {
+        return benchmarkClass(benchmark).equals(CALIBRATION);
+    }
+
+    /** The knob of a benchmark, if its class is a knob benchmark. */
+    public static Optional<Knob> of(String benchmark) {
+        String cls = benchmarkClass(benchmark);
+        return ALL.stream().filter(k -> k.benchmarkClass.equals(cls)).findFirst();
+    }
+
+    /** The x-axis name of the primary fit: the param, or {@code flops} for a categorical knob. */
+    public String x() {
+        return categorical ? Summarizer.FLOPS : param;
+    }
+}

@@ -1,0 +1,35 @@
+package knobs.reports.summary;
+
+import java.util.Collections;
+import java.util.SortedMap;
+import java.util.TreeMap;
+
+/**
+ * One measurement iteration of one fork: an element of {@code all_samples}.
+ *
+ * @param sampleId  position in {@code all_samples}, from 0
+ * @param benchmark {@code ClassName.method}
+ * @param params    typed params
+ * @param mode      JMH mode
+ * @param fork      fork index, from 0
+ * @param iteration measurement iteration index within the fork, from 0
+ * @param value     primary-metric value (for {@code sample} mode the iteration's mean)
+ * @param unit      primary-metric unit
+ * @param secondary raw secondary-metric values of this iteration, by name; aux counters are
+ *                  iteration totals (divide by {@code ops} for per-operation values)
+ * @param noise     GC pauses and JIT compilation that disturbed this iteration beyond
+ *                  {@link NoiseMetrics#THRESHOLD}, or null (undisturbed, or not recorded)
+ */
+public record Sample(int sampleId, String benchmark, Params params, String mode, int fork, int iteration,
+                     double value, String unit, SortedMap<String, Double> secondary, NoiseMetrics.SampleNoise noise) {
+
+    public Sample {
+        secondary = Collections.unmodifiableSortedMap(new TreeMap<>(secondary));
+    }
+
+    /** A sample without a noise assessment. */
+    public Sample(int sampleId, String benchmark, Params params, String mode, int fork, int iteration,
+                  double value, String unit, SortedMap<String, Double> secondary) {
+        this(sampleId, benchmark, params, mode, fork, iteration, value, unit, secondary, null);
+    }
+}

@@ -1,0 +1,139 @@
+package knobs.reports.format.html;
+
+import knobs.reports.fixtures.Analyze;
+import knobs.reports.fixtures.Cli;
+import knobs.reports.fixtures.JmhFixture;
+import knobs.reports.fixtures.OutputFolder;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.w3c.dom.Document;
+
+import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.TreeSet;
+import javax.imageio.ImageIO;
+
+import static knobs.reports.fixtures.JmhFixture.calibration;
+import static knobs.reports.fixtures.JmhFixture.exact;
+import static knobs.reports.fixtures.JmhFixture.perOp;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** index.html and the figures: complete, linked, loadable, and escaped. (Rendering: ChromiumReportTest.) */
+public class ReportPageTest {
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void everyKnobGetsItsFiguresAndThePageLinksOnlyToFilesThatExist() throws Exception {
+        JmhFixture.writeAnalysisInputs(dir);
+        Cli cli = Cli.run(dir, "summarize", "knobs.json", "calibration.json", "--out", "report");
+        assertEquals(0, cli.exit(), cli.err());
+        Path report = dir.resolve("report");
+        String html = Files.readString(report.resolve("index.html"));
+
+        List<String> plots = OutputFolder.plotFiles(report);
+        for (String expected : List.of("roofline", "model", "scaling-seqlenscaling-prefill-seqlen",
+                "scaling-contextscaling-forward-visiontokens",
+                "breakdown-contextscaling-forward", "breakdown-outputtokens-generate",
+                "breakdown-moetopk-forward-phase-decode", "breakdown-moetopk-forward-phase-prefill",
+                "breakdown-blocksmask-forward-phase-decode", "scaling-modelsize-step-pass-train-step-flops",
+                "passes-modelsize-step", "flops-scaling-moetopk-forward")) {
+            assertTrue(plots.contains("plots/" + expected + ".png"), expected + " missing from " + plots);
+            assertTrue(plots.contains("plots/" + expected + ".svg"), expected + ".svg missing");
+        }
+        // Every link resolves inside the report, and every figure is on the page.
+        List<String> links = OutputFolder.links(html);
+        for (String link : links) {
+            assertFalse(link.contains(":") || link.startsWith("/") || link.contains(".."), "not a relative link: " + link);
+            assertTrue(Files.isRegularFile(report.resolve(link)), "broken link " + link);
+        }
+        assertEquals(new TreeSet<>(plots), new TreeSet<>(links.stream().filter(l -> l.startsWith("plots/")).toList()));
+        for (String data : List.of("summary.json", "summary.csv", "samples.csv", "roofline.json", "scaling.json",
+                "flops_scaling.json", "model.json", "findings.json")) {
+            assertTrue(links.contains(data), data);
+        }
+        for (String png : plots.stream().filter(p -> p.endsWith(".png")).toList()) {
+            BufferedImage image = ImageIO.read(report.resolve(png).toFile());
+            assertNotNull(image, png + " is not a readable PNG");
+            assertEquals(820, image.getWidth());
+            assertEquals(480, image.getHeight());
+        }
+        for (String svg : plots.stream().filter(p -> p.endsWith(".svg")).toList()) {
+            assertEquals("svg", OutputFolder.parseSvg(report.resolve(svg)).getDocumentElement().getTagName(), svg);
+        }
+        // One section per benchmark, with its readings and findings.
+        for (String text : List.of("<h2>Findings</h2>", "<h2>Environment</h2>", "<h2>Roofline</h2>",
+                "<h2>Performance model</h2>", "<h2>SeqLenScaling.prefill</h2>", "<h2>ModelSize.step</h2>",
+                "<h3>FLOPs against time</h3>", "the slope changes at maxNewTokens = 50",
+                "forward_backward takes 4.50× the forward time")) {
+            assertTrue(html.contains(text), text);
+        }
+        assertFalse(html.contains("<script"), "the page runs no script");
+        assertFalse(html.contains("http://") || html.contains("https://"), "the page loads nothing from the network");
+    }
+
+    @Test
+    void everyStringFromTheInputIsEscaped() throws Exception {
+        JmhFixture.writeHostileInputs(dir);
+        Cli cli = Cli.run(dir, "summarize", "in.json", "--out", "report");
+        assertEquals(0, cli.exit(), cli.err());
+        Path report = dir.resolve("report");
+        String html = Files.readString(report.resolve("index.html"));
+        assertFalse(html.contains("<script"), "raw <script> in the page");
+        assertFalse(html.contains("<img src=x"), "raw <img> from a param in the page");
+        assertFalse(html.contains("<b>bold") || html.contains("<i>name"), "raw markup from a name in the page");
+        assertTrue(html.contains("&lt;script&gt;document.title=&#39;pwned&#39;&lt;/script&gt;"));
+        assertTrue(html.contains("a&quot;b&#39;&amp;c"));
+        assertTrue(html.contains("Evil&lt;b&gt;bold&lt;/b&gt;.step"));
+        assertTrue(html.contains("&lt;script&gt;alert(3)&lt;/script&gt;"), "environment values are escaped too");
+        // File names are made from the same text: only safe characters reach them.
+        List<String> plots = OutputFolder.plotFiles(report);
+        assertFalse(plots.isEmpty());
+        for (String plot : plots) {
+            assertTrue(plot.matches("plots/[a-z0-9-]+\\.(png|svg)"), plot);
+        }
+        for (String svg : plots.stream().filter(p -> p.endsWith(".svg")).toList()) {
+            Document doc = OutputFolder.parseSvg(report.resolve(svg));
+            assertEquals(0, doc.getElementsByTagName("script").getLength(), svg);
+        }
+    }
+
+    private static JmhFixture.Run[] small() {
+        List<JmhFixture.Run> runs = new ArrayList<>(List.of(calibration(1e11, 1e10)));
+        for (int k : new int[] {1, 2}) {
+            runs.add(exact("MoeTopK.forward", 10 + k, perOp("flops", 1e8 * k, "bytes", 1e8), "topK", Integer.toString(k)));
+        }
+        return runs.toArray(JmhFixture.Run[]::new);
+    }
+
+    @Test
+    void withoutPlotsThePageHasTablesAndSaysWhy() throws IOException {
+        Cli cli = Analyze.run(dir, small());
+        assertEquals(0, cli.exit(), cli.err());
+        assertFalse(Files.exists(dir.resolve("out/plots")));
+        String html = Analyze.readText(dir, HtmlReport.FILE);
+        assertTrue(html.contains("Plots were turned off"));
+        assertFalse(html.contains("<img"));
+        assertTrue(html.contains("<h2>MoeTopK.forward</h2>"));
+    }
+
+    @Test
+    void rerunningRemovesFiguresOfTheEarlierReportButNothingElse() throws IOException {
+        JmhFixture.write(dir.resolve("in.json"), JmhFixture.file(small()));
+        assertEquals(0, Cli.run(dir, "summarize", "in.json", "--out", "out").exit());
+        assertFalse(OutputFolder.plotFiles(dir.resolve("out")).isEmpty());
+        JmhFixture.write(dir.resolve("out/plots/notes.txt"), "mine");
+        JmhFixture.write(dir.resolve("out/plots/old-figure.png"), "stale");
+        assertEquals(0, Cli.run(dir, "summarize", "in.json", "--out", "out", "--no-plots").exit());
+        assertEquals(List.of("plots/notes.txt"), OutputFolder.plotFiles(dir.resolve("out")));
+    }
+}

@@ -1,0 +1,196 @@
+package knobs.reports.regression;
+
+import knobs.reports.fixtures.Cli;
+import knobs.reports.fixtures.JmhFixture;
+import knobs.reports.format.Json;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** {@code compare} on the seeded scenarios of {@link JmhFixture#writeComparisonInputs}. */
+class CompareTest {
+
+    @TempDir
+    Path dir;
+
+    private JsonNode compare(int expectedExit, String... args) throws IOException {
+        List<String> all = new ArrayList<>(List.of("compare"));
+        all.addAll(List.of(args));
+        all.addAll(List.of("--out", "cmp"));
+        Cli cli = Cli.run(dir, all.toArray(String[]::new));
+        assertEquals(expectedExit, cli.exit(), cli.err());
+        assertEquals(Files.readString(dir.resolve("cmp/comparison.md")), cli.out(), "stdout is the Markdown file");
+        return JmhFixture.MAPPER.readTree(dir.resolve("cmp/comparison.json").toFile());
+    }
+
+    /** label (as in JmhFixture) → verdict. */
+    private static Map<String, String> verdicts(JsonNode comparison) {
+        Map<String, String> v = new java.util.TreeMap<>();
+        for (JsonNode e : comparison.get("comparisons")) {
+            StringBuilder label = new StringBuilder(e.get("benchmark").asText());
+            e.get("params").fields().forEachRemaining(p -> label.append(' ').append(p.getKey()).append('=').append(p.getValue().asText()));
+            v.put(label.toString(), e.get("verdict").asText());
+        }
+        return v;
+    }
+
+    @Test
+    void aSecondRunOfTheSameCodeFlagsNothing() throws IOException {
+        JmhFixture.writeComparisonInputs(dir);
+        JsonNode c = compare(0, "base", "aa");
+        Map<String, String> v = verdicts(c);
+        assertEquals(8, v.size());
+        assertEquals("noisy", v.remove(JmhFixture.NOISY), "the ± 35 % row cannot be judged");
+        assertEquals(Set.of("unchanged"), Set.copyOf(v.values()), v.toString());
+        assertEquals(0, c.at("/counts/regression").asInt());
+        assertEquals(0, c.at("/counts/improvement").asInt());
+    }
+
+    @Test
+    void anInjectedTwentyPercentSlowdownIsFlaggedAndNothingElse() throws IOException {
+        JmhFixture.writeComparisonInputs(dir);
+        JsonNode c = compare(1, "base", "ab");
+        Map<String, String> v = verdicts(c);
+        assertEquals("regression", v.get(JmhFixture.DECODE_8));
+        assertEquals("unchanged", v.get(JmhFixture.PREFILL_1), "5 % slower, significant, but below the 10 % threshold");
+        assertEquals("noisy", v.get(JmhFixture.NOISY));
+        assertEquals(1, c.at("/counts/regression").asInt());
+        assertEquals(0, c.at("/counts/improvement").asInt());
+        JsonNode decode = find(c.get("comparisons"), JmhFixture.DECODE_8);
+        assertEquals(1.2, decode.get("ratio").asDouble(), 0.03);
+        assertTrue(decode.at("/ratio_ci/0").asDouble() > 1.1, decode.toString());
+        assertTrue(decode.get("p_value").asDouble() < 0.01);
+        assertEquals("exact", decode.get("test").asText());
+        assertEquals(10, decode.at("/baseline/n").asInt());
+        JsonNode prefill = find(c.get("comparisons"), JmhFixture.PREFILL_1);
+        assertTrue(prefill.get("p_value").asDouble() < 0.01, "the 5 % step is significant");
+        assertEquals(1.05, prefill.get("ratio").asDouble(), 0.02);
+        // One-sided configurations are listed, with the failure record of the sweep where there is one.
+        assertEquals(1, c.get("baseline_only").size());
+        assertEquals("BlocksMask.forward", c.at("/baseline_only/0/benchmark").asText());
+        assertEquals("failed in the current run: java.lang.OutOfMemoryError: Java heap space", c.at("/baseline_only/0/note").asText());
+        assertEquals(1, c.get("current_only").size());
+        assertEquals(4, c.at("/current_only/0/params/activeBlocks").asInt());
+        assertTrue(c.at("/current_only/0/note").isNull());
+        String md = Files.readString(dir.resolve("cmp/comparison.md"));
+        assertTrue(md.startsWith("### Knobs benchmark comparison: 1 regression · 0 improvements · 1 noisy · 5 unchanged"), md);
+        // Regressions come first in the table.
+        assertTrue(md.contains("|---|---|---|---:|---:|---:|---|---:|\n| **regression** | MoeTopK.forward | phase=decode, topK=8 |"), md);
+        String html = Files.readString(dir.resolve("cmp/comparison.html"));
+        assertTrue(html.contains("<tr class=\"v-regression\"><td><b>regression</b></td><td>MoeTopK.forward</td>"), html);
+        assertFalse(html.contains("<script"));
+    }
+
+    @Test
+    void aFasterMachineLooksFasterUntilNormalizedByItsOwnCeilings() throws IOException {
+        JmhFixture.writeComparisonInputs(dir);
+        Map<String, String> raw = verdicts(compare(0, "base", "fast"));
+        raw.remove(JmhFixture.NOISY);
+        assertEquals(Set.of("improvement"), Set.copyOf(raw.values()), "every row is 20 % faster: " + raw);
+
+        JsonNode n = compare(0, "base", "fast", "--normalize", "ceilings");
+        Map<String, String> v = verdicts(n);
+        v.remove(JmhFixture.NOISY);
+        assertEquals(Set.of("unchanged"), Set.copyOf(v.values()), v.toString());
+        assertEquals(5, v.size(), "Calibration rows define the normalization and are not compared");
+        assertEquals(2, n.get("skipped").size());
+        assertEquals("Calibration.copy", n.at("/skipped/0/benchmark").asText());
+        assertEquals("ceilings", n.get("normalize").asText());
+        // Prefill is compute-bound (normalized by FLOP/s), decode memory-bound (by bytes/s).
+        assertEquals(Comparison.FLOPS, find(n.get("comparisons"), JmhFixture.PREFILL_1).get("normalized_by").asText());
+        assertEquals(Comparison.BYTES, find(n.get("comparisons"), JmhFixture.DECODE_8).get("normalized_by").asText());
+        // The best Calibration fork sets each ceiling; the run's recorded (median) ceilings are kept beside it.
+        assertEquals("Calibration (best fork)", n.at("/baseline/normalization/source").asText());
+        assertTrue(n.at("/baseline/normalization/flops_per_s").asDouble() >= n.at("/baseline/ceilings/flops_per_s").asDouble());
+        assertTrue(n.at("/baseline/normalization/calibration_fork_spread/flops_per_s").asDouble() < 1.02);
+        JsonNode decode = find(n.get("comparisons"), JmhFixture.DECODE_8);
+        assertEquals(decode.at("/baseline/seconds_per_op").asDouble() * n.at("/baseline/normalization/bytes_per_s").asDouble(),
+                decode.at("/baseline/normalized_median").asDouble(), 1e-6 * decode.at("/baseline/normalized_median").asDouble());
+    }
+
+    @Test
+    void aSummaryJsonOrAReportFolderIsTheSameRunAsItsJmhFiles() throws IOException {
+        JmhFixture.writeComparisonInputs(dir);
+        assertEquals(0, Cli.run(dir, "summarize", "base/run.json", "--out", "base-report", "--no-plots").exit());
+        JsonNode fromJmh = compare(1, "base", "ab").get("comparisons");
+        JsonNode fromSummary = compare(1, "base-report/summary.json", "ab").get("comparisons");
+        JsonNode fromFolder = compare(1, "base-report", "ab").get("comparisons");
+        assertEquals(fromJmh, fromSummary);
+        assertEquals(fromJmh, fromFolder);
+    }
+
+    @Test
+    void inputTextCannotBecomeMarkupInAnyFormat() throws IOException {
+        JmhFixture.Run evil = JmhFixture.run("p.Evil.b", "avgt", "ms/op").params("name", "<script>|*x*")
+                .primary(new double[][] {{10, 10.1, 9.9, 10, 10.05}});
+        JmhFixture.write(dir.resolve("a.json"), JmhFixture.file(evil));
+        compare(0, "a.json", "a.json");
+        String md = Files.readString(dir.resolve("cmp/comparison.md"));
+        assertTrue(md.contains("| name=&lt;script&gt;\\|\\*x\\* |"), md);
+        assertFalse(md.contains("<script"));
+        assertFalse(Files.readString(dir.resolve("cmp/comparison.html")).contains("<script"));
+        // One fork on each side: the outputs say what the test cannot see.
+        assertTrue(md.contains("**Note:** 1 of 1 configurations were measured in one fork per run"), md);
+        assertEquals(1, JmhFixture.MAPPER.readTree(dir.resolve("cmp/comparison.json").toFile()).get("notes").size());
+    }
+
+    @Test
+    void withoutOutOnlyTheMarkdownIsPrinted() {
+        JmhFixture.writeComparisonInputs(dir);
+        Cli cli = Cli.run(dir, "compare", "base", "aa");
+        assertEquals(0, cli.exit(), cli.err());
+        assertTrue(cli.out().startsWith("### Knobs benchmark comparison: 0 regressions"), cli.out());
+        assertFalse(Files.exists(dir.resolve("cmp")));
+    }
+
+    @Test
+    void aDisturbedCalibrationForkDoesNotMoveTheNormalization() throws IOException {
+        JmhFixture.writeComparisonInputs(dir);
+        // The current run's second GEMM fork ran twice as slow (a neighbour took the core): its median
+        // ceiling drops by a quarter, its best fork does not, and the note says the machine was busy.
+        JsonNode runs = JmhFixture.MAPPER.readTree(dir.resolve("aa/run.json").toFile());
+        for (JsonNode r : runs) {
+            if (r.get("benchmark").asText().endsWith("Calibration.gemm")) {
+                com.fasterxml.jackson.databind.node.ArrayNode fork = (com.fasterxml.jackson.databind.node.ArrayNode)
+                        r.at("/primaryMetric/rawData/1");
+                for (int i = 0; i < fork.size(); i++) {
+                    fork.set(i, Json.NODES.numberNode(fork.get(i).asDouble() * 2));
+                }
+            }
+        }
+        JmhFixture.write(dir.resolve("aa/run.json"), runs);
+        JsonNode n = compare(0, "base", "aa", "--normalize", "ceilings");
+        Map<String, String> v = verdicts(n);
+        v.remove(JmhFixture.NOISY);
+        assertEquals(Set.of("unchanged"), Set.copyOf(v.values()), v.toString());
+        assertEquals(2.0, n.at("/current/normalization/calibration_fork_spread/flops_per_s").asDouble(), 0.05);
+        assertTrue(n.at("/current/ceilings/flops_per_s").asDouble() < 0.8 * n.at("/current/normalization/flops_per_s").asDouble(),
+                n.get("current").toString());
+        assertEquals(1, n.get("notes").size());
+        assertTrue(n.at("/notes/0").asText().startsWith("the current run's Calibration forks measured FLOP/s up to"), n.get("notes").toString());
+    }
+
+    static JsonNode find(JsonNode comparisons, String label) {
+        for (JsonNode e : comparisons) {
+            StringBuilder l = new StringBuilder(e.get("benchmark").asText());
+            e.get("params").fields().forEachRemaining(p -> l.append(' ').append(p.getKey()).append('=').append(p.getValue().asText()));
+            if (l.toString().equals(label)) {
+                return e;
+            }
+        }
+        throw new AssertionError("no comparison of " + label);
+    }
+}
