@@ -108,8 +108,8 @@ public final class SummarizeCommand implements Command {
         Analyses analyses = Analyses.of(report);
 
         Map<String, byte[]> files = new LinkedHashMap<>();
-        files.put(SummaryJsonWriter.FILE, SummaryJsonWriter.write(report));
-        files.put(SummaryCsvWriter.FILE, SummaryCsvWriter.write(report));
+        files.put(SummaryJsonWriter.FILE, SummaryJsonWriter.write(report, analyses.quality()));
+        files.put(SummaryCsvWriter.FILE, SummaryCsvWriter.write(report, analyses.quality()));
         files.put(SamplesCsvWriter.FILE, SamplesCsvWriter.write(report));
         files.putAll(AnalysisJsonWriter.write(analyses, environment));
         List<String> dataFiles = List.copyOf(files.keySet());

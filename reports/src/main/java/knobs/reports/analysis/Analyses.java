@@ -14,17 +14,19 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * Every analysis of one report, computed in memory before anything is written: roofline, scaling
- * fits, FLOPs scaling, the performance model and the bottleneck findings.
+ * Every analysis of one report, computed in memory before anything is written: the data quality
+ * first, then roofline, scaling fits, FLOPs scaling, the performance model and the bottleneck
+ * findings over the trustworthy rows only ({@link DataQuality#trusted()}).
  *
+ * @param quality      see {@link DataQuality}
  * @param roofline     see {@link Roofline}
  * @param scaling      see {@link Scaling}
  * @param flopsScaling see {@link FlopsScaling}
  * @param model        see {@link PerformanceModel}
  * @param findings     see {@link Findings}
  */
-public record Analyses(Roofline roofline, Scaling scaling, FlopsScaling flopsScaling, PerformanceModel model,
-                       Findings findings) {
+public record Analyses(DataQuality quality, Roofline roofline, Scaling scaling, FlopsScaling flopsScaling,
+                       PerformanceModel model, Findings findings) {
 
     /**
      * Checks the values the analyses rely on, then runs them.
@@ -34,11 +36,13 @@ public record Analyses(Roofline roofline, Scaling scaling, FlopsScaling flopsSca
      */
     public static Analyses of(Report report) throws ReportException {
         check(report);
-        Roofline roofline = Roofline.of(report);
-        Scaling scaling = Scaling.of(report);
-        PerformanceModel model = PerformanceModel.of(report);
-        return new Analyses(roofline, scaling, FlopsScaling.of(report, roofline), model,
-                Bottlenecks.of(report, roofline, scaling, model));
+        DataQuality quality = DataQuality.of(report);
+        Report trusted = quality.trusted();
+        Roofline roofline = Roofline.of(trusted);
+        Scaling scaling = Scaling.of(trusted);
+        PerformanceModel model = PerformanceModel.of(trusted);
+        return new Analyses(quality, roofline, scaling, FlopsScaling.of(trusted, roofline), model,
+                Bottlenecks.of(quality, roofline, scaling, model));
     }
 
     /**

@@ -43,6 +43,17 @@ public record Scaling(List<Entry> entries, List<Skipped> skipped) {
     static final double MATERIAL = 0.05;
     /** A component whose line changes by less than this share of its mean over the sweep reads as flat. */
     static final double FLAT = 0.01;
+    /**
+     * A fit may predict a slightly negative time at x = 0 from rounding and noise; beyond this share
+     * of the fastest measured time it is a failed fit ({@link #impossible}).
+     */
+    static final double NEGATIVE_TIME = 0.05;
+    /**
+     * A line may fall a little over a flat sweep from noise (trustworthy rows spread up to
+     * {@code Statistics.NOISE_THRESHOLD}); falling by more than this share of the mean time over the
+     * sweep is a failed fit.
+     */
+    static final double FALLS = 0.10;
     /** Points needed: a line needs 2, judging a parabola 4 (3 fit exactly), a hinge 5. */
     static final int MIN_QUADRATIC = 4;
     static final int MIN_REGIME = 5;
@@ -78,6 +89,23 @@ public record Scaling(List<Entry> entries, List<Skipped> skipped) {
         /** b of the line: seconds per unit of x. */
         public double secondsPerUnit() {
             return linear.coefficients()[1];
+        }
+
+        /**
+         * Why the preferred curve cannot be read as "fixed cost + cost per unit", or null: it predicts
+         * a negative time at x = 0, by more than {@link #NEGATIVE_TIME} of the fastest point. Time
+         * then grows faster than the curve allows over this range (e.g. a line through an n² sweep);
+         * the exponent still says how it grows, but the intercept and slope mean nothing.
+         */
+        public String failedFit() {
+            double[] c = preferred.equals("quadratic") ? quadratic.coefficients() : linear.coefficients();
+            double fastest = points.stream().mapToDouble(Point::seconds).min().orElseThrow();
+            if (c[0] < 0 && -c[0] > NEGATIVE_TIME * fastest) {
+                return "the " + preferred + " fit predicts " + Format.seconds(c[0]) + " at " + x + " = 0, a negative time ("
+                        + Format.percent(100 * -c[0] / fastest) + " of the fastest point): time grows faster than "
+                        + (preferred.equals("quadratic") ? "quadratically" : "linearly") + " over this range";
+            }
+            return null;
         }
     }
 
@@ -176,7 +204,31 @@ public record Scaling(List<Entry> entries, List<Skipped> skipped) {
                     "every configuration has the same " + xName + ": nothing to fit"));
             return;
         }
-        entries.add(fit(group, knob, xName, unit, xOf));
+        Entry entry = fit(group, knob, xName, unit, xOf);
+        String failure = impossible(entry);
+        if (failure != null) {
+            skipped.add(new Skipped(group.benchmark(), group.mode(), group.fixed(), "failed fit against " + xName + ": " + failure));
+            return;
+        }
+        entries.add(entry);
+    }
+
+    /**
+     * Why the fit is physics no machine obeys, or null: time that falls as the knob adds work (a
+     * negative cost per unit), by more than {@link #FALLS} of the mean time over the sweep. Such a line (e.g. "−3.61 ms per
+     * output token") says more about the measurements than about the model, so it is reported as a
+     * failed fit, not as a reading.
+     */
+    static String impossible(Entry e) {
+        double[] c = e.linear().coefficients();
+        double first = e.points().get(0).x();
+        double last = e.points().get(e.points().size() - 1).x();
+        double mean = e.points().stream().mapToDouble(Point::seconds).average().orElseThrow();
+        if (c[1] < 0 && Math.abs(c[1] * (last - first)) > FALLS * Math.abs(mean)) {
+            return "time falls by " + Format.seconds(-c[1]) + " per " + e.unit() + " as the work grows (a negative cost per "
+                    + e.unit() + ")";
+        }
+        return null;
     }
 
     private static Entry fit(RowGroup group, Knob knob, String xName, String unit,
@@ -279,12 +331,19 @@ public record Scaling(List<Entry> entries, List<Skipped> skipped) {
     private static String reading(Entry e) {
         double[] c = e.linear().coefficients();
         StringBuilder sb = new StringBuilder();
-        sb.append("t = ").append(Format.seconds(c[0])).append(c[1] < 0 ? " − " : " + ")
-                .append(Format.seconds(Math.abs(c[1]))).append(" per ").append(e.unit());
-        if (e.x().equals(Summarizer.FLOPS) && c[1] > 0) {
+        String failed = e.failedFit();
+        if (failed != null) {
+            sb.append("failed fit: ").append(failed);
+        } else {
+            sb.append("t = ").append(Format.seconds(c[0])).append(c[1] < 0 ? " − " : " + ")
+                    .append(Format.seconds(Math.abs(c[1]))).append(" per ").append(e.unit());
+        }
+        if (failed == null && e.x().equals(Summarizer.FLOPS) && c[1] > 0) {
             sb.append(" (a marginal ").append(Format.si(1 / c[1], "FLOP/s")).append(')');
         }
-        if (e.points().size() == 2) {
+        if (failed != null) {
+            // no R²: it would dress up a fit that is not read
+        } else if (e.points().size() == 2) {
             sb.append(" (2 points: exact)");
         } else if (e.linear().r2() != null) {
             sb.append(" (R² ").append(String.format(Locale.ROOT, "%.3f", e.linear().r2())).append(')');
@@ -292,7 +351,7 @@ public record Scaling(List<Entry> entries, List<Skipped> skipped) {
         if (e.exponent() != null) {
             sb.append("; grows as ").append(e.x()).append("^").append(String.format(Locale.ROOT, "%.2f", e.exponent()));
         }
-        if (e.preferred().equals("quadratic")) {
+        if (failed == null && e.preferred().equals("quadratic")) {
             sb.append("; curves ").append(e.quadratic().coefficients()[2] > 0 ? "upward" : "downward")
                     .append(": a quadratic fits better (p = ").append(Format.sig(e.quadraticP())).append(')');
         }
@@ -308,6 +367,9 @@ public record Scaling(List<Entry> entries, List<Skipped> skipped) {
             sb.append("; ").append(name.replace("Ns", ""));
             if (Math.abs(slope * span) < FLAT * Math.abs(mean)) {
                 sb.append(" flat at ").append(Format.seconds(mean));
+            } else if (slope < 0 && Math.abs(slope * span) > FALLS * Math.abs(mean)) {
+                sb.append(" failed fit (falls by ").append(Format.seconds(-slope)).append(" per ").append(e.unit())
+                        .append(": a negative cost)");
             } else {
                 sb.append(' ').append(Format.seconds(slope)).append(" per ").append(e.unit());
             }

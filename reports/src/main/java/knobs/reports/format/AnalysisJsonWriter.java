@@ -46,7 +46,10 @@ public final class AnalysisJsonWriter {
         files.put(SCALING, Json.write(scaling(a.scaling())));
         files.put(FLOPS_SCALING, Json.write(flopsScaling(a.flopsScaling())));
         files.put(MODEL, Json.write(model(a.model(), environment.ceilings())));
-        files.put(FINDINGS, Json.write(findings(a.findings())));
+        ObjectNode findings = findings(a.findings());
+        // What the findings were drawn from: the rows left out are listed beside them, with why.
+        findings.set("data_quality", SummaryJsonWriter.dataQuality(a.quality()));
+        files.put(FINDINGS, Json.write(findings));
         return files;
     }
 
@@ -119,6 +122,7 @@ public final class AnalysisJsonWriter {
             }
             ObjectNode components = node.putObject("components");
             e.components().forEach((name, fit) -> components.set(name, line(fit)));
+            node.put("failed_fit", e.failedFit());
             node.put("reading", e.reading());
             entries.add(node);
         }

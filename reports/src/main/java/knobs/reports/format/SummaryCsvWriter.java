@@ -1,7 +1,9 @@
 package knobs.reports.format;
 
 import knobs.reports.summary.ParamValue;
+import knobs.reports.analysis.DataQuality;
 import knobs.reports.summary.Report;
+import knobs.reports.summary.RowQuality;
 import knobs.reports.summary.SecondaryStat;
 import knobs.reports.summary.Statistics;
 import knobs.reports.summary.SummaryRow;
@@ -15,7 +17,8 @@ import java.util.TreeSet;
  * Writes {@code summary.csv}: one line per summary row, the same fields as {@code summary.json}
  * flattened. Params become {@code param.<name>} columns and secondary metrics
  * {@code secondary.<name>} columns (union over rows, sorted, blank where a row lacks one);
- * {@code ci99} becomes {@code ci99_low} and {@code ci99_high}.
+ * {@code ci99} becomes {@code ci99_low} and {@code ci99_high}; {@code quality_reasons} is one line
+ * ({@link RowQuality#describe()}).
  */
 public final class SummaryCsvWriter {
 
@@ -23,7 +26,8 @@ public final class SummaryCsvWriter {
     public static final String FILE = "summary.csv";
 
     private static final List<String> FIXED = List.of("mode", "unit", "mean", "std", "median", "p90", "p99",
-            "q1", "q3", "iqr", "ci99_low", "ci99_high", "n", "forks", "noisy", "seconds_per_op",
+            "q1", "q3", "iqr", "ci99_low", "ci99_high", "ci_coverage", "n", "forks", "noisy", "trustworthy",
+            "quality_reasons", "seconds_per_op",
             "flops", "bytes", "tokens", "achieved_flops_per_s", "achieved_bytes_per_s", "tokens_per_s",
             "percent_of_flops_ceiling", "percent_of_bytes_ceiling");
 
@@ -31,7 +35,7 @@ public final class SummaryCsvWriter {
     }
 
     /** The whole file as UTF-8. */
-    public static byte[] write(Report report) {
+    public static byte[] write(Report report, DataQuality quality) {
         SortedSet<String> params = new TreeSet<>();
         SortedSet<String> secondary = new TreeSet<>();
         for (SummaryRow row : report.summary()) {
@@ -62,12 +66,15 @@ public final class SummaryCsvWriter {
             line.add(r.mode());
             line.add(r.unit());
             for (double v : new double[] {s.mean(), s.std(), s.median(), s.p90(), s.p99(), s.q1(), s.q3(),
-                    s.iqr(), s.ci99Low(), s.ci99High()}) {
+                    s.iqr(), s.ci99Low(), s.ci99High(), s.ciCoverage()}) {
                 line.add(Csv.number(v));
             }
             line.add(Integer.toString(s.n()));
             line.add(Integer.toString(r.forks()));
             line.add(Boolean.toString(s.noisy()));
+            RowQuality q = quality.of(r);
+            line.add(Boolean.toString(q.trustworthy()));
+            line.add(q.describe());
             for (Double v : new Double[] {r.secondsPerOp(), r.flops(), r.bytes(), r.tokens(),
                     r.achievedFlopsPerS(), r.achievedBytesPerS(), r.tokensPerS(),
                     r.percentOfFlopsCeiling(), r.percentOfBytesCeiling()}) {

@@ -6,7 +6,10 @@ import knobs.reports.summary.Environment;
 import knobs.reports.summary.NoiseMetrics;
 import knobs.reports.summary.ParamValue;
 import knobs.reports.summary.Params;
+import knobs.reports.analysis.DataQuality;
+import knobs.reports.summary.ContentionMetrics;
 import knobs.reports.summary.Report;
+import knobs.reports.summary.RowQuality;
 import knobs.reports.summary.Sample;
 import knobs.reports.summary.Statistics;
 import knobs.reports.summary.SummaryRow;
@@ -18,7 +21,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.Map;
 
 /**
- * Writes {@code summary.json}: {@code environment}, {@code failed} (only with failure records),
+ * Writes {@code summary.json}: {@code data_quality}, {@code environment}, {@code failed} (only with failure records),
  * {@code summary}, {@code all_samples}.
  * Trees are built field by field so the order is fixed by this class, not by reflection;
  * maps (params, secondary, environment fields) are written sorted by key.
@@ -31,16 +34,21 @@ public final class SummaryJsonWriter {
     private SummaryJsonWriter() {
     }
 
-    /** The whole file, UTF-8, pretty-printed, ending in a newline. */
-    public static byte[] write(Report report) {
+    /**
+     * The whole file, UTF-8, pretty-printed, ending in a newline: {@code data_quality} first (how
+     * many rows are trustworthy, which are not and why), then the rest; every row carries its own
+     * {@code trustworthy} flag and reasons.
+     */
+    public static byte[] write(Report report, DataQuality quality) {
         ObjectNode root = Json.NODES.objectNode();
+        root.set("data_quality", dataQuality(quality));
         root.set("environment", environment(report.environment()));
         if (report.failed() != null) {
             ArrayNode failed = root.putArray("failed");
             report.failed().forEach(f -> failed.add(failed(f)));
         }
         ArrayNode summary = root.putArray("summary");
-        report.summary().forEach(row -> summary.add(row(row)));
+        report.summary().forEach(row -> summary.add(quality(row(row), quality.of(row))));
         ArrayNode samples = root.putArray("all_samples");
         report.samples().forEach(sample -> samples.add(sample(sample)));
         return Json.write(root);
@@ -75,6 +83,36 @@ public final class SummaryJsonWriter {
         return node;
     }
 
+    /** The {@code data_quality} block: counts, the banner line, and the rows not analysed with their reasons. */
+    public static ObjectNode dataQuality(DataQuality quality) {
+        ObjectNode node = Json.NODES.objectNode();
+        node.put("rows", quality.rows().size());
+        node.put("trustworthy", quality.trustworthyCount());
+        node.put("headline", quality.headline());
+        ArrayNode notAnalysed = node.putArray("not_analysed");
+        for (DataQuality.Judged j : quality.notAnalysed()) {
+            notAnalysed.add(reasons(configuration(j.row().benchmark(), j.row().params(), j.row().mode()), j.quality()));
+        }
+        return node;
+    }
+
+    /** A row's quality: {@code trustworthy}, {@code quality_reasons}, {@code contended_share} (null when not captured). */
+    private static ObjectNode quality(ObjectNode row, RowQuality q) {
+        row.put("trustworthy", q.trustworthy());
+        reasons(row, q);
+        ContentionMetrics.Share share = q.contention();
+        row.set("contended_share", share == null ? Json.NODES.nullNode() : Json.number(share.fraction()));
+        return row;
+    }
+
+    private static ObjectNode reasons(ObjectNode node, RowQuality q) {
+        ArrayNode reasons = node.putArray("quality_reasons");
+        for (RowQuality.Reason r : q.reasons()) {
+            reasons.addObject().put("reason", r.kind().id()).put("detail", r.detail());
+        }
+        return node;
+    }
+
     static ObjectNode row(SummaryRow r) {
         Statistics s = r.stats();
         ObjectNode node = configuration(r.benchmark(), r.params(), r.mode());
@@ -88,6 +126,7 @@ public final class SummaryJsonWriter {
         node.set("q3", Json.number(s.q3()));
         node.set("iqr", Json.number(s.iqr()));
         node.putArray("ci99").add(Json.number(s.ci99Low())).add(Json.number(s.ci99High()));
+        node.set("ci_coverage", Json.number(s.ciCoverage()));
         node.put("n", s.n());
         node.put("forks", r.forks());
         node.put("noisy", s.noisy());

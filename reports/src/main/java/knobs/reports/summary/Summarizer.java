@@ -5,6 +5,7 @@ import knobs.reports.input.JmhRun;
 import knobs.reports.input.Metric;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -212,6 +213,14 @@ public final class Summarizer {
                 // without a GC): such a metric cannot be tied to samples, so it is left out
                 // rather than summarized from an unknown subset of iterations.
                 warnings.add(where + ": secondary metric '" + name + "' is missing in some iterations; left out");
+            } else if (ContentionMetrics.isContentionMetric(name)) {
+                // NaN marks an iteration where the profiler could not measure (ContentionMetrics):
+                // unknown there, known elsewhere; the median is over the known iterations.
+                double[] known = Arrays.stream(flatten(metric)).filter(Double::isFinite).toArray();
+                if (known.length > 0) {
+                    secondary.put(name, new SecondaryStat(Statistics.median(known), metric.unit()));
+                }
+                sampleMetrics.put(name, metric);
             } else if (!metric.allFinite()) {
                 warnings.add(where + ": secondary metric '" + name + "' has NaN or infinite values; left out");
             } else {
@@ -320,7 +329,10 @@ public final class Summarizer {
             for (int iteration = 0; iteration < forks.get(fork).size(); iteration++) {
                 SortedMap<String, Double> secondary = new TreeMap<>();
                 for (Map.Entry<String, Metric> e : m.sampleMetrics().entrySet()) {
-                    secondary.put(e.getKey(), e.getValue().values().get(fork).get(iteration));
+                    double v = e.getValue().values().get(fork).get(iteration);
+                    if (Double.isFinite(v)) { // only contention metrics may be unknown in one iteration
+                        secondary.put(e.getKey(), v);
+                    }
                 }
                 double value = forks.get(fork).get(iteration);
                 // The iteration's measured time is known only with the invocation count beside the time per op.

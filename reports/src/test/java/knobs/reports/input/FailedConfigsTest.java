@@ -47,7 +47,7 @@ class FailedConfigsTest {
         // The field sits between environment and summary.
         List<String> fields = new ArrayList<>();
         read("summary.json").fieldNames().forEachRemaining(fields::add);
-        assertEquals(List.of("environment", "failed", "summary", "all_samples"), fields);
+        assertEquals(List.of("data_quality", "environment", "failed", "summary", "all_samples"), fields);
 
         String html = Files.readString(dir.resolve("report/index.html"));
         int section = html.indexOf("<section id=\"failed\">");

@@ -45,19 +45,34 @@ class StatisticsTest {
     }
 
     @Test
-    void ci99UsesStudentT() {
-        // t(0.995, 9) = 3.2498355 (t table: 3.250).
-        assertEquals(3.2498355415921, Statistics.tQuantile(0.995, 9), 1e-9);
+    void medianIntervalUsesOrderStatisticsAndNeverLeavesTheSamples() {
+        // Coverage of [x(k), x(n-k+1)] is 1 - 2 P(Bin(n, 1/2) <= k-1).
+        assertEquals(0.75, Statistics.coverage(3, 1), EPS);
+        assertEquals(0.9375, Statistics.coverage(5, 1), EPS);
+        assertEquals(1 - 2.0 / 256, Statistics.coverage(8, 1), EPS);
+        assertEquals(1 - 2 * 11.0 / 1024, Statistics.coverage(10, 2), EPS);
+        // Below 8 samples no interval reaches 99 %: the whole range, with its lower coverage.
+        assertEquals(1, Statistics.medianInterval(7));
+        assertEquals(1, Statistics.medianInterval(10), "k = 2 covers only 97.9 % of 10 samples");
+        // 20 samples: P(B <= 3) = 1351/2^20, P(B <= 4) = 6196/2^20 -> k = 4 covers 99.74 %, k = 5 98.8 %.
+        assertEquals(4, Statistics.medianInterval(20));
         Statistics s = Statistics.of(new double[] {1, 2, 3, 4, 5, 6, 7, 8, 9, 10});
-        double half = 3.2498355415921 * Math.sqrt(82.5 / 9) / Math.sqrt(10);
-        assertEquals(5.5 - half, s.ci99Low(), 1e-9);
-        assertEquals(5.5 + half, s.ci99High(), 1e-9);
-
-        // n = 4: t(0.995, 3) = 5.8409 (t table: 5.841); std of {1, 2, 3, 10} = 4.0824829.
-        Statistics four = Statistics.of(new double[] {3, 1, 2, 10});
-        double half4 = 5.840909309733 * 4.08248290463863 / 2;
-        assertEquals(4 - half4, four.ci99Low(), 1e-9);
-        assertEquals(4 + half4, four.ci99High(), 1e-9);
+        assertEquals(1, s.ci99Low());
+        assertEquals(10, s.ci99High());
+        assertEquals(1 - 2.0 / 1024, s.ciCoverage(), EPS);
+        double[] twenty = new double[20];
+        for (int i = 0; i < 20; i++) {
+            twenty[i] = 20 - i;
+        }
+        Statistics t = Statistics.of(twenty);
+        assertEquals(4, t.ci99Low());
+        assertEquals(17, t.ci99High());
+        assertEquals(1 - 2 * 1351.0 / (1 << 20), t.ciCoverage(), EPS);
+        // Three times, one far off: mean - t*sd would reach below zero; the order-statistic interval cannot.
+        Statistics three = Statistics.of(new double[] {117, 676, 1288});
+        assertEquals(117, three.ci99Low());
+        assertEquals(1288, three.ci99High());
+        assertEquals(0.75, three.ciCoverage(), EPS);
     }
 
     @Test
@@ -68,6 +83,7 @@ class StatisticsTest {
         assertEquals(2.5, s.p99());
         assertEquals(2.5, s.ci99Low());
         assertEquals(2.5, s.ci99High());
+        assertEquals(0, s.ciCoverage(), "one sample says nothing about where the median lies");
         assertFalse(s.noisy());
     }
 

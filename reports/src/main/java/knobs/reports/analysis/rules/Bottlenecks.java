@@ -2,17 +2,18 @@ package knobs.reports.analysis.rules;
 
 import knobs.reports.analysis.Findings.Finding;
 import knobs.reports.analysis.Findings.NotJudged;
+import knobs.reports.analysis.DataQuality;
 import knobs.reports.analysis.Findings;
 import knobs.reports.analysis.PerformanceModel;
 import knobs.reports.analysis.Roofline;
 import knobs.reports.analysis.Scaling;
-import knobs.reports.summary.Report;
 
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The bottleneck rules of {@link Findings}, applied to a report and its analyses: one class per
+ * The bottleneck rules of {@link Findings}, applied to the trustworthy rows of a report and their
+ * analyses (and the consistency check, to the rows it compared): one class per
  * {@link Rule}, each owning its thresholds (documented in docs/reports.md).
  */
 public final class Bottlenecks {
@@ -21,11 +22,11 @@ public final class Bottlenecks {
     }
 
     /** Applies every rule, in the order of {@link Rule}. */
-    public static Findings of(Report report, Roofline roofline, Scaling scaling, PerformanceModel model) {
+    public static Findings of(DataQuality quality, Roofline roofline, Scaling scaling, PerformanceModel model) {
         List<Finding> findings = new ArrayList<>();
         List<NotJudged> notJudged = new ArrayList<>();
-        Judgement j = new Judgement(report, roofline, scaling, model, findings, notJudged);
-        Noisy.apply(j);
+        Judgement j = new Judgement(quality.trusted(), roofline, scaling, model, findings, notJudged);
+        Inconsistent.apply(quality.consistency(), findings);
         OverheadBound.apply(j);
         MemoryBound.apply(j);
         PoorScaling.apply(j);

@@ -6,7 +6,7 @@ package knobs.reports.analysis.rules;
  * words that {@code findings.json} and the page show cannot drift from what the code checks.
  */
 public enum Rule {
-    NOISY("noisy"),
+    INCONSISTENT("inconsistent"),
     OVERHEAD_BOUND("overhead_bound"),
     MEMORY_BOUND("memory_bound"),
     POOR_SCALING("poor_scaling"),
@@ -29,7 +29,7 @@ public enum Rule {
     /** When the rule fires, in words. */
     public String condition() {
         return switch (this) {
-            case NOISY -> Noisy.CONDITION;
+            case INCONSISTENT -> Inconsistent.CONDITION;
             case OVERHEAD_BOUND -> OverheadBound.CONDITION;
             case MEMORY_BOUND -> MemoryBound.CONDITION;
             case POOR_SCALING -> PoorScaling.CONDITION;

@@ -1,0 +1,124 @@
+package knobs.reports.analysis;
+
+import java.util.ArrayList;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+import knobs.reports.summary.Report;
+import knobs.reports.summary.RowQuality;
+import knobs.reports.summary.Sample;
+import knobs.reports.summary.SummaryRow;
+
+/**
+ * What the report knows and what it does not: each row's {@link RowQuality} (few samples, noisy,
+ * contended, disturbed by GC/JIT), then the {@link Consistency} check over the rows that passed,
+ * which marks both rows of a disagreeing pair inconsistent. Every analysis after this one sees the
+ * trustworthy rows only ({@link #trusted()}); the rest are listed as not analysed, with the reasons.
+ *
+ * @param rows        every row of the report with its quality, in summary order
+ * @param consistency the consistency check
+ * @param trusted     the report restricted to trustworthy rows and their samples
+ */
+public record DataQuality(List<Judged> rows, Consistency consistency, Report trusted) {
+
+    /**
+     * One row and its quality.
+     *
+     * @param row     the summary row
+     * @param quality its quality
+     */
+    public record Judged(SummaryRow row, RowQuality quality) {
+    }
+
+    public DataQuality {
+        rows = List.copyOf(rows);
+    }
+
+    /** Judges every row of {@code report}. */
+    public static DataQuality of(Report report) {
+        Map<SummaryRow, RowQuality> quality = new IdentityHashMap<>();
+        for (SummaryRow row : report.summary()) {
+            quality.put(row, RowQuality.of(row, report.samples()));
+        }
+        Consistency consistency = Consistency.of(report.summary(), r -> quality.get(r).trustworthy());
+        for (Consistency.Pair p : consistency.inconsistent()) {
+            String ratio = String.format(Locale.ROOT, "%.2f×", p.ratio());
+            quality.put(p.faster(), quality.get(p.faster()).with(new RowQuality.Reason(RowQuality.Kind.INCONSISTENT,
+                    ratio + " faster than " + p.slower().describe() + ", which does the same work")));
+            quality.put(p.slower(), quality.get(p.slower()).with(new RowQuality.Reason(RowQuality.Kind.INCONSISTENT,
+                    ratio + " slower than " + p.faster().describe() + ", which does the same work")));
+        }
+        List<Judged> judged = new ArrayList<>();
+        List<SummaryRow> kept = new ArrayList<>();
+        for (SummaryRow row : report.summary()) {
+            RowQuality q = quality.get(row);
+            judged.add(new Judged(row, q));
+            if (q.trustworthy()) {
+                kept.add(row);
+            }
+        }
+        Set<String> keys = kept.stream().map(DataQuality::key).collect(Collectors.toSet());
+        List<Sample> samples = report.samples().stream()
+                .filter(s -> keys.contains(key(s.benchmark(), s.params().toString(), s.mode()))).toList();
+        return new DataQuality(judged, consistency,
+                new Report(report.environment(), kept, samples, report.failed()));
+    }
+
+    private static String key(SummaryRow r) {
+        return key(r.benchmark(), r.params().toString(), r.mode());
+    }
+
+    private static String key(String benchmark, String params, String mode) {
+        return benchmark + '\u0000' + params + '\u0000' + mode;
+    }
+
+    /** Rows that are not analysed, with their quality. */
+    public List<Judged> notAnalysed() {
+        return rows.stream().filter(j -> !j.quality().trustworthy()).toList();
+    }
+
+    /** Number of trustworthy rows. */
+    public int trustworthyCount() {
+        return rows.size() - notAnalysed().size();
+    }
+
+    /** The quality of {@code row} (a row of this report), or null for a row it does not hold. */
+    public RowQuality of(SummaryRow row) {
+        for (Judged j : rows) {
+            if (j.row() == row) {
+                return j.quality();
+            }
+        }
+        return null;
+    }
+
+    /**
+     * The banner line: {@code "12 of 29 rows trustworthy; 17 not analysed: 15 noisy, 9 contended"}
+     * (a row can have several reasons), or {@code "all 29 rows trustworthy"}.
+     */
+    public String headline() {
+        int n = rows.size();
+        int bad = notAnalysed().size();
+        if (n == 0) {
+            return "no rows";
+        }
+        if (bad == 0) {
+            return "all " + n + " rows trustworthy";
+        }
+        StringBuilder sb = new StringBuilder();
+        sb.append(n - bad).append(" of ").append(n).append(" rows trustworthy; ").append(bad)
+                .append(" not analysed:");
+        String sep = " ";
+        for (RowQuality.Kind kind : RowQuality.Kind.values()) {
+            long count = rows.stream().filter(j -> j.quality().has(kind)).count();
+            if (count > 0) {
+                sb.append(sep).append(count).append(' ').append(kind.id().replace('_', ' '));
+                sep = ", ";
+            }
+        }
+        return sb.toString();
+    }
+}
