@@ -6,6 +6,7 @@ import knobs.reports.summary.Environment;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -24,6 +25,8 @@ import java.util.TreeSet;
 public final class EnvironmentBuilder {
 
     private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
+    /** The sidecar field with the machine's state while each fork started (docs/metrics.md, "Contention"). */
+    static final String FORK_START = "fork_start";
 
     private final Map<String, List<JsonNode>> values = new LinkedHashMap<>();
 
@@ -67,7 +70,12 @@ public final class EnvironmentBuilder {
         }
         sidecarFields.remove("schema");
         sidecarFields.remove("captured_at");
+        // Each fork measures how busy the machine was while it started: that differs by nature, so
+        // it is summarized (the busiest start) rather than reported as an environment that varies.
+        sidecarFields.remove(FORK_START);
         List<String> capturedAt = new ArrayList<>();
+        SortedMap<String, Double> busiestStart = new TreeMap<>();
+        int forkStarts = 0;
         for (Sidecars.Sidecar s : sidecars.sidecars()) {
             for (String field : sidecarFields) {
                 b.add(field, s.fields().has(field) ? s.fields().get(field) : NODES.nullNode());
@@ -75,8 +83,23 @@ public final class EnvironmentBuilder {
             if (s.fields().path("captured_at").isTextual()) {
                 capturedAt.add(s.fields().get("captured_at").asText());
             }
+            JsonNode start = s.fields().path(FORK_START);
+            if (start.isObject()) {
+                forkStarts++;
+                start.fields().forEachRemaining(e -> {
+                    if (e.getValue().isNumber()) {
+                        busiestStart.merge(e.getKey() + "_max", e.getValue().asDouble(), Math::max);
+                    }
+                });
+            }
         }
         capturedAt.sort(null);
+        if (forkStarts > 0) {
+            ObjectNode summary = NODES.objectNode();
+            summary.put("sidecars", forkStarts);
+            busiestStart.forEach(summary::put);
+            b.add(FORK_START, summary);
+        }
 
         SortedMap<String, JsonNode> fields = new TreeMap<>();
         SortedMap<String, List<JsonNode>> varies = new TreeMap<>();

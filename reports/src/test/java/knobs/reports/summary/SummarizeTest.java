@@ -224,6 +224,23 @@ class SummarizeTest {
     }
 
     @Test
+    void eachForksStartIsSummarizedByTheBusiestNotReportedAsVarying() throws IOException {
+        write(dir.resolve("a.json"), file(run("p.A.b", "avgt", "ms/op").primary(TEN_MS)));
+        var first = JmhFixture.sidecar("2026-11-23T12:00:00Z");
+        first.putObject("fork_start").put("window_ms", 812.5).put("others_cores", 0.04).put("run_queue", 1);
+        var second = JmhFixture.sidecar("2026-11-23T12:01:00Z");
+        second.putObject("fork_start").put("window_ms", 790.0).put("others_cores", 1.02).put("run_queue", 3);
+        sidecars(first, second);
+        Cli cli = cli("a.json");
+        assertEquals(0, cli.exit(), cli.err());
+        JsonNode env = JmhFixture.MAPPER.readTree(dir.resolve("out/summary.json").toFile()).get("environment");
+        assertEquals("{\"sidecars\":2,\"others_cores_max\":1.02,\"run_queue_max\":3.0,\"window_ms_max\":812.5}",
+                env.get("fork_start").toString());
+        assertFalse(env.get("varies").has("fork_start"));
+        assertFalse(cli.err().contains("fork_start"), cli.err());
+    }
+
+    @Test
     void noSidecarIsAWarningAndANullSidecar() throws IOException {
         write(dir.resolve("results/a.json"), file(run("p.A.b", "avgt", "ms/op").primary(TEN_MS)));
         Cli cli = cli("results/a.json");
