@@ -158,6 +158,9 @@ public final class SweepMain implements Callable<Integer> {
         if (retryNoisy != null && retryNoisy < 0) {
             throw usage("--retry-noisy " + retryNoisy + " is not allowed; allowed: 0 or more re-runs");
         }
+        if (timeout != null && timeout.isZero()) {
+            throw usage("--timeout 0s is not allowed; allowed: a positive duration (e.g. 90s, 30m)");
+        }
         if (resume && out == null) {
             throw usage("--resume needs --out DIR (the sweep to continue)");
         }
@@ -277,7 +280,7 @@ public final class SweepMain implements Callable<Integer> {
                     : "--interleave " + stored.interleave()) + ")");
         }
         if (seed != null && !seed.equals(stored.seed())) {
-            differ.add("--seed " + seed + " (the sweep's seed is " + stored.seed() + ")");
+            differ.add("--seed " + seed + " (" + (stored.seed() == null ? "the sweep is not interleaved" : "the sweep's seed is " + stored.seed()) + ")");
         }
         if (!differ.isEmpty()) {
             throw new SweepException(SweepException.USAGE, "cannot resume " + out + " with " + String.join(", ", differ)

@@ -131,7 +131,15 @@ public final class SweepStore {
                     + (existing.equals(p) ? "it is a file, not a folder" : existing + " is a file, not a folder"));
         }
         if (!Files.isWritable(existing) || !Files.isExecutable(existing)) {
-            throw new SweepException(SweepException.USAGE, "cannot write " + dir + ": permission denied"
+            String why = "permission denied";
+            try {
+                if (Files.getFileStore(existing).isReadOnly()) {
+                    why = "read-only file system";
+                }
+            } catch (IOException e) {
+                why = "permission denied"; // the store cannot be asked; access was refused either way
+            }
+            throw new SweepException(SweepException.USAGE, "cannot write " + dir + ": " + why
                     + (existing.equals(p) ? "" : " (in " + existing + ")"));
         }
     }

@@ -84,6 +84,10 @@ class SweepCliTest {
                 "Invalid value for option '--timeout': '5x' is not a duration; allowed: a whole number followed by s, m or h (e.g. 90s, 30m)");
         assertUsage(sweep("--out", tmp.resolve("o").toString(), "--resume", "--seed", "1", "--sweep", def.toString(), "--interleave"),
                 "Missing required parameter for option '--interleave' (N)");
+        assertUsage(sweep("--sweep", def.toString(), "--out", tmp.resolve("o").toString(), "--timeout=0s"),
+                "--timeout 0s is not allowed; allowed: a positive duration (e.g. 90s, 30m)");
+        assertUsage(sweep("--sweep", def.toString(), "--out", tmp.resolve("o").toString(), "--seed", "3"),
+                "--seed orders interleaved repetitions; give --interleave N too (or `set interleave N` in the sweep file)");
         assertUsage(sweep("--resume"), "--resume needs --out DIR (the sweep to continue)");
         assertFalse(Files.exists(tmp.resolve("o")), "nothing written");
 
@@ -138,6 +142,13 @@ class SweepCliTest {
                 + tmp.resolve("nothing-here"), r.err().strip());
         assertFalse(Files.exists(tmp.resolve("nothing-here")));
 
+        Path proc = Paths.get("/proc/1");
+        if (Files.isDirectory(proc)) { // nobody, root included, may create files in /proc/1
+            r = sweep("--sweep", def.toString(), "--out", proc.resolve("knobs-run").toString(), "--no-report");
+            assertEquals(2, r.code());
+            assertEquals("sweep: cannot write " + proc.resolve("knobs-run") + ": permission denied (in " + proc + ")", r.err().strip());
+            assertNoStackTrace(r);
+        }
         assumeFalse("root".equals(System.getProperty("user.name")), "root may write into a read-only folder");
         Path locked = Files.createDirectory(tmp.resolve("read-only"));
         Files.setPosixFilePermissions(locked, PosixFilePermissions.fromString("r-xr-xr-x"));
