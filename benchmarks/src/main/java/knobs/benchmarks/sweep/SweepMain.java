@@ -193,7 +193,7 @@ public final class SweepMain implements Callable<Integer> {
         }
         List<Configuration> mine = Expander.shard(all, settings.shardI(), settings.shardN());
         if (resume && sweep != null) {
-            checkSameDefinition(state, def, mine);
+            checkSameDefinition(state, def, mine, settings);
         }
         if (list) {
             mine.forEach(c -> stdout.println(c.id() + "  " + c.label() + (c.options().isEmpty() ? "" : "  " + String.join(" ", c.options()))));
@@ -292,15 +292,17 @@ public final class SweepMain implements Callable<Integer> {
     }
 
     /** A --sweep given on resume must name the stored sweep; if not, the first difference is named. */
-    private void checkSameDefinition(JsonNode state, SweepDefinition given, List<Configuration> mine) {
+    private void checkSameDefinition(JsonNode state, SweepDefinition given, List<Configuration> mine, SweepSettings settings) {
+        if (interleave == null && given.interleave() != null && !given.interleave().equals(settings.interleave())) {
+            throw new SweepException(SweepException.USAGE, "cannot resume " + out + " with " + sweep + "'s `set interleave "
+                    + given.interleave() + "` (the sweep runs " + (settings.interleave() == null ? "without interleaving"
+                    : "--interleave " + settings.interleave()) + "); resume without --sweep to continue it as recorded, or choose another --out");
+        }
         Set<String> stored = new HashSet<>();
         state.path("configurations").forEach(c -> stored.add(c.path("id").asText()));
         Set<String> now = mine.stream().map(Configuration::id).collect(Collectors.toSet());
-        if (stored.equals(now) && state.path("definition_hash").asText().equals(given.hash())) {
-            return;
-        }
         if (stored.equals(now)) {
-            return; // comments or spacing differ: the same configurations
+            return; // the same configurations (the text may differ in comments or spacing)
         }
         List<String[]> a = lines(state.path("definition").asText());
         List<String[]> b = lines(given.text());

@@ -251,7 +251,13 @@ class SweepTest {
         assertEquals(2, interleave.code());
         assertTrue(interleave.err().startsWith("sweep: cannot resume " + killed + " with --interleave 2 (the sweep runs without interleaving)"),
                 interleave.err());
-        Result same = sweep("--sweep", def.toString(), "--out", killed.toString(), "--resume", "--quiet");
+        Path setInterleave = file("set.txt", "set interleave 2\n" + SWEEP);
+        Result viaFile = sweep("--sweep", setInterleave.toString(), "--out", killed.toString(), "--resume", "--no-report");
+        assertEquals(2, viaFile.code());
+        assertTrue(viaFile.err().startsWith("sweep: cannot resume " + killed + " with " + setInterleave
+                + "'s `set interleave 2` (the sweep runs without interleaving)"), viaFile.err());
+        Path commented = file("commented.txt", "# the same sweep, annotated\n" + SWEEP.replace(" -wi", "   -wi"));
+        Result same = sweep("--sweep", commented.toString(), "--out", killed.toString(), "--resume", "--quiet");
         assertEquals(0, same.code(), same.err());
         assertTrue(same.out().contains("done: 0 run, 4 already recorded"), same.out());
     }
