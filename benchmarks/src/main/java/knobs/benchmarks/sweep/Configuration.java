@@ -35,6 +35,27 @@ public record Configuration(String benchmark, SortedMap<String, String> params, 
         return a;
     }
 
+    /**
+     * The same point with {@code forks} forks (its {@code -f} replaced, or added): an interleaved
+     * sweep runs every configuration as that many single-fork repetitions.
+     */
+    public Configuration withForks(int forks) {
+        List<String> o = new ArrayList<>(options);
+        int at = o.indexOf("-f");
+        if (at >= 0) {
+            o.set(at + 1, Integer.toString(forks));
+        } else {
+            o.add("-f");
+            o.add(Integer.toString(forks));
+        }
+        return new Configuration(benchmark, params, o);
+    }
+
+    /** JMH arguments of one single-fork repetition of this point: its {@code -f} replaced by 1. */
+    public List<String> repetitionArgs() {
+        return withForks(1).jmhArgs();
+    }
+
     /** "MoeTopK.forward {phase=decode, topK=8}". */
     public String label() {
         String simple = benchmark.substring(benchmark.lastIndexOf('.', benchmark.lastIndexOf('.') - 1) + 1);

@@ -3,6 +3,7 @@ package knobs.benchmarks.sweep;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -24,31 +25,64 @@ public final class Expander {
         this.benchmarks.sort(Comparator.comparing(BenchmarkListEntry::getUsername));
     }
 
-    /** Every configuration of the definition, in definition order then param order; no duplicates. */
+    /**
+     * Every configuration of the definition, in definition order then param order. Lines that
+     * overlap with the same options name the same configuration once; the same benchmark and params
+     * with other JMH options, an unknown benchmark or an unknown param are errors. Every line is
+     * checked and all problems reported together, each naming the file and line.
+     */
     public List<Configuration> expand(SweepDefinition def) {
         Map<String, Configuration> out = new LinkedHashMap<>();
+        Map<String, Integer> lineOf = new HashMap<>();
+        List<String> errors = new ArrayList<>();
+        Map<String, Integer> duplicates = new LinkedHashMap<>(); // "line/earlier line" -> configurations
+        Map<String, Integer> duplicateAt = new HashMap<>();
         for (SweepDefinition.Entry e : def.entries()) {
+            String where = def.name() + " line " + e.line() + ": ";
             List<BenchmarkListEntry> matched = benchmarks.stream().filter(b -> matches(b, e.benchmark())).toList();
             if (matched.isEmpty()) {
-                throw new IllegalArgumentException(def.name() + " line " + e.line() + ": unknown benchmark '" + e.benchmark()
+                errors.add(where + "unknown benchmark '" + e.benchmark()
                         + "'; known: " + benchmarks.stream().map(Expander::simpleName).collect(Collectors.joining(", ")));
+                continue;
             }
             for (BenchmarkListEntry b : matched) {
                 Map<String, String[]> defaults = b.getParams().hasValue() ? b.getParams().get() : Map.of();
-                for (String p : e.params().keySet()) {
-                    if (!defaults.containsKey(p)) {
-                        throw new IllegalArgumentException(def.name() + " line " + e.line() + ": " + simpleName(b)
-                                + " has no param '" + p + "'; its params: " + new TreeSet<>(defaults.keySet()));
-                    }
+                List<String> unknown = e.params().keySet().stream().filter(p -> !defaults.containsKey(p)).toList();
+                if (!unknown.isEmpty()) {
+                    errors.add(where + simpleName(b) + " has no param '" + String.join("', '", unknown)
+                            + "'; its params: " + new TreeSet<>(defaults.keySet()));
+                    continue;
                 }
                 Map<String, List<String>> axes = new TreeMap<>();
                 defaults.forEach((k, v) -> axes.put(k, List.of(v)));
                 axes.putAll(e.params());
                 for (Map<String, String> point : product(axes)) {
                     Configuration c = new Configuration(b.getUsername(), new TreeMap<>(point), e.options());
-                    out.putIfAbsent(c.id(), c);
+                    String key = c.benchmark() + "|" + c.params();
+                    Configuration seen = out.get(key);
+                    if (seen == null) {
+                        out.put(key, c);
+                        lineOf.put(key, e.line());
+                    } else if (!seen.options().equals(c.options())) {
+                        String pair = e.line() + "/" + lineOf.get(key);
+                        if (duplicates.merge(pair, 1, Integer::sum) == 1) {
+                            duplicateAt.put(pair, errors.size());
+                            errors.add(where + c.label() + " is also on line " + lineOf.get(key) + " with other JMH options ("
+                                    + String.join(" ", c.options()) + " here, " + String.join(" ", seen.options())
+                                    + " there); a benchmark and params may be measured once per sweep");
+                        }
+                    }
                 }
             }
+        }
+        duplicates.forEach((pair, n) -> {
+            if (n > 1) {
+                int at = duplicateAt.get(pair);
+                errors.set(at, errors.get(at) + " (and " + (n - 1) + " more configurations of these lines)");
+            }
+        });
+        if (!errors.isEmpty()) {
+            throw new SweepException(SweepException.USAGE, String.join("\n", errors));
         }
         return new ArrayList<>(out.values());
     }
@@ -56,7 +90,7 @@ public final class Expander {
     /** This shard's share: configurations whose position (in expansion order) is i-1 modulo n. */
     public static List<Configuration> shard(List<Configuration> all, int i, int n) {
         if (n < 1 || i < 1 || i > n) {
-            throw new IllegalArgumentException("--shard " + i + "/" + n + " is not allowed: need 1 <= i <= n");
+            throw new SweepException(SweepException.USAGE, "--shard " + i + "/" + n + " is not allowed: need 1 <= I <= N");
         }
         List<Configuration> out = new ArrayList<>();
         for (int k = 0; k < all.size(); k++) {

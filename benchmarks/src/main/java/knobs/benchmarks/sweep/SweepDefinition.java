@@ -11,31 +11,47 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.openjdk.jmh.runner.options.TimeValue;
 
 /**
  * What a sweep runs: one line per benchmark, with the params to widen or narrow and JMH timing
- * options. Syntax, one entry per line ({@code #} starts a comment):
+ * options, plus optional {@code set} lines for the sweep as a whole. Syntax ({@code #} starts a
+ * comment):
  * <pre>
+ * set interleave 2          # every configuration as 2 single-fork repetitions, in random order
+ * set retry-noisy 1         # re-run a noisy or contended configuration once
  * MoeTopK topK=1,8 phase=prefill,decode -wi 1 -w 500ms -i 3 -r 500ms -f 1
  * Calibration
  * </pre>
  * A benchmark is a class ({@code MoeTopK}: all its methods) or {@code Class.method}. Params not
  * named keep the benchmark's {@code @Param} defaults. Options: -wi, -w, -i, -r, -f (as in JMH).
+ * Every line is checked before the definition is accepted; all bad lines are reported together.
+ *
+ * @param interleave the {@code set interleave} value, or null when the file does not set it
+ * @param retryNoisy the {@code set retry-noisy} value, or null when the file does not set it
  */
-public record SweepDefinition(String name, List<Entry> entries, String text) {
+public record SweepDefinition(String name, List<Entry> entries, String text, Integer interleave, Integer retryNoisy) {
 
     /** JMH options a sweep line may set (each takes one value). */
     public static final Set<String> OPTIONS = Set.of("-wi", "-w", "-i", "-r", "-f");
+
+    /** Sweep-wide settings a {@code set} line may give. */
+    public static final Set<String> SETTINGS = Set.of("interleave", "retry-noisy");
 
     /** One line: a benchmark, its params (name → values) and JMH options, with its line number. */
     public record Entry(int line, String benchmark, Map<String, List<String>> params, List<String> options) {
     }
 
-    /** Named presets. {@code quick} is the CI smoke sweep; {@code full} every default; {@code gpu} full on CUDA. */
+    /**
+     * Named presets. {@code quick} is the smoke sweep (interleaved, noisy rows re-run once: see
+     * docs/running.md for the time estimate); {@code full} every default; {@code gpu} full on CUDA.
+     */
     public static SweepDefinition preset(String name) {
         String timing = " -wi 1 -w 500ms -i 3 -r 500ms -f 1";
         String text = switch (name) {
             case "quick" -> String.join("\n",
+                    "set interleave 2",
+                    "set retry-noisy 1",
                     "Calibration" + timing,
                     "MoeTopK topK=1,8 phase=prefill,decode" + timing,
                     "ContextScaling crops=1,6,12" + timing,
@@ -51,30 +67,61 @@ public record SweepDefinition(String name, List<Entry> entries, String text) {
                     "BlocksMask device=cuda",
                     "SeqLenScaling device=cuda", "BatchSize device=cuda", "OutputTokens device=cuda",
                     "ModelSize device=cuda size=tiny,small,medium,large,xl,2.7B", "WarmupComparison device=cuda");
-            default -> throw new IllegalArgumentException("unknown sweep preset '" + name + "'; known: quick, full, gpu (or a sweep file)");
+            default -> throw new SweepException(SweepException.USAGE,
+                    "unknown sweep preset '" + name + "'; known: quick, full, gpu (or the path of a sweep file)");
         };
         return parse(name, text);
     }
 
-    /** Parses sweep text; a bad line is an error naming its number and what is wrong. */
+    /**
+     * Parses sweep text. Every bad line is reported, each naming the file, its number and what is
+     * allowed, in one {@link SweepException} (one line per problem).
+     */
     public static SweepDefinition parse(String name, String text) {
         List<Entry> entries = new ArrayList<>();
+        List<String> errors = new ArrayList<>();
+        Map<String, Integer> settings = new LinkedHashMap<>();
         String[] lines = text.split("\r?\n", -1);
         for (int i = 0; i < lines.length; i++) {
             String line = lines[i].replaceAll("#.*", "").trim();
-            if (!line.isEmpty()) {
-                entries.add(parseLine(name, i + 1, line));
+            if (line.isEmpty()) {
+                continue;
+            }
+            String where = name + " line " + (i + 1) + ": ";
+            try {
+                if (line.equals("set") || line.startsWith("set ")) {
+                    parseSetting(where, line, settings);
+                } else {
+                    entries.add(parseLine(where, i + 1, line));
+                }
+            } catch (IllegalArgumentException e) {
+                errors.add(e.getMessage());
             }
         }
-        if (entries.isEmpty()) {
-            throw new IllegalArgumentException(name + ": the sweep names no benchmark");
+        if (errors.isEmpty() && entries.isEmpty()) {
+            errors.add(name + ": the sweep names no benchmark");
         }
-        return new SweepDefinition(name, Collections.unmodifiableList(entries), text);
+        if (!errors.isEmpty()) {
+            throw new SweepException(SweepException.USAGE, String.join("\n", errors));
+        }
+        return new SweepDefinition(name, Collections.unmodifiableList(entries), text,
+                settings.get("interleave"), settings.get("retry-noisy"));
     }
 
-    private static Entry parseLine(String name, int no, String line) {
+    private static void parseSetting(String where, String line, Map<String, Integer> settings) {
+        String[] w = line.split("\\s+");
+        if (w.length != 3 || !SETTINGS.contains(w[1])) {
+            throw new IllegalArgumentException(where + "'" + line + "' is not a setting; allowed: set interleave N (N >= 1), set retry-noisy K (K >= 0)");
+        }
+        int min = w[1].equals("interleave") ? 1 : 0;
+        int v = count(where + "set " + w[1], w[2], min);
+        if (settings.putIfAbsent(w[1], v) != null) {
+            throw new IllegalArgumentException(where + "'set " + w[1] + "' given twice");
+        }
+    }
+
+    private static Entry parseLine(String where, int no, String line) {
         List<String> words = Arrays.asList(line.split("\\s+"));
-        String where = name + " line " + no + ": ";
         String bench = words.get(0);
         if (!bench.matches("[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)?")) {
             throw new IllegalArgumentException(where + "'" + bench + "' is not a benchmark name (Class or Class.method)");
@@ -90,8 +137,13 @@ public record SweepDefinition(String name, List<Entry> entries, String text) {
                 if (w + 1 >= words.size()) {
                     throw new IllegalArgumentException(where + "option " + word + " needs a value");
                 }
+                if (options.contains(word)) {
+                    throw new IllegalArgumentException(where + "option " + word + " given twice");
+                }
+                String value = words.get(++w);
+                checkOption(where, word, value);
                 options.add(word);
-                options.add(words.get(++w));
+                options.add(value);
             } else {
                 int eq = word.indexOf('=');
                 if (eq <= 0 || eq == word.length() - 1) {
@@ -109,6 +161,38 @@ public record SweepDefinition(String name, List<Entry> entries, String text) {
             }
         }
         return new Entry(no, bench, params, options);
+    }
+
+    /** Counts must be counts (forks and measurement iterations at least 1), times positive JMH times. */
+    private static void checkOption(String where, String option, String value) {
+        switch (option) {
+            case "-wi" -> count(where + option, value, 0);
+            case "-i", "-f" -> count(where + option, value, 1);
+            default -> {
+                TimeValue t;
+                try {
+                    t = TimeValue.fromString(value);
+                } catch (RuntimeException e) {
+                    throw new IllegalArgumentException(where + option + " " + value + " is not a time; allowed: a number and a unit, e.g. 500ms, 1s");
+                }
+                if (t.getTime() <= 0) {
+                    throw new IllegalArgumentException(where + option + " " + value + ": the time must be positive");
+                }
+            }
+        }
+    }
+
+    private static int count(String what, String value, int min) {
+        int n;
+        try {
+            n = Integer.parseInt(value);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(what + " " + value + " is not a whole number; allowed: " + min + " or more");
+        }
+        if (n < min) {
+            throw new IllegalArgumentException(what + " " + value + " is not allowed; allowed: " + min + " or more");
+        }
+        return n;
     }
 
     /** A hash of the definition's text: a resumed sweep must run the same definition. */

@@ -12,7 +12,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
+import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
@@ -23,12 +25,24 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.openjdk.jmh.runner.BenchmarkList;
 
+/** The sweep runner end to end, with real JMH runs of the tiny presets and very short iterations. */
 class SweepTest {
     private static final String TIMING = " promptLen=8 -wi 0 -i 1 -r 100ms -f 1";
     private static final String SWEEP = "MoeTopK model=tiny-moe topK=1,2 phase=prefill,decode" + TIMING + "\n";
 
     @TempDir
     Path tmp;
+
+    /** Exit code and what the runner printed. */
+    record Result(int code, String out, String err) {
+    }
+
+    static Result sweep(String... args) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int code = SweepMain.execute(args, new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
+        return new Result(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    }
 
     private static Expander expander() {
         return new Expander(BenchmarkList.defaultList().getAll(null, List.of()));
@@ -40,29 +54,70 @@ class SweepTest {
         return f;
     }
 
-    private static Set<String> names(Path dir) throws Exception {
+    static Set<String> names(Path dir) throws Exception {
         try (Stream<Path> s = Files.list(dir)) {
             return s.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".json") && !n.startsWith("."))
                     .collect(Collectors.toCollection(TreeSet::new));
         }
     }
 
+    /** A child JVM running the sweep runner, with its own JMH lock file (tests must not contend with other JMH runs). */
+    private ProcessBuilder child(String... args) {
+        List<String> cmd = new ArrayList<>(List.of(Paths.get(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Djava.io.tmpdir=" + tmp, "-cp", System.getProperty("java.class.path"), SweepMain.class.getName()));
+        cmd.addAll(List.of(args));
+        return new ProcessBuilder(cmd).redirectErrorStream(true);
+    }
+
     @Test
     void badSweepFilesNameTheLine() {
-        IllegalArgumentException opt = assertThrows(IllegalArgumentException.class,
+        SweepException opt = assertThrows(SweepException.class,
                 () -> SweepDefinition.parse("s.txt", "# header\nMoeTopK topK=1 -x 3"));
         assertTrue(opt.getMessage().startsWith("s.txt line 2: unknown option '-x'"), opt.getMessage());
-        IllegalArgumentException word = assertThrows(IllegalArgumentException.class,
+        SweepException word = assertThrows(SweepException.class,
                 () -> SweepDefinition.parse("s.txt", "MoeTopK topK"));
         assertTrue(word.getMessage().contains("line 1: 'topK' is not name=value"), word.getMessage());
-        IllegalArgumentException bench = assertThrows(IllegalArgumentException.class,
+        SweepException bench = assertThrows(SweepException.class,
                 () -> expander().expand(SweepDefinition.parse("s.txt", "\n\nNoSuchKnob")));
         assertTrue(bench.getMessage().contains("line 3: unknown benchmark 'NoSuchKnob'; known: ") && bench.getMessage().contains("MoeTopK.forward"), bench.getMessage());
-        IllegalArgumentException param = assertThrows(IllegalArgumentException.class,
+        SweepException param = assertThrows(SweepException.class,
                 () -> expander().expand(SweepDefinition.parse("s.txt", "MoeTopK topk=1")));
         assertTrue(param.getMessage().contains("line 1: MoeTopK.forward has no param 'topk'"), param.getMessage());
-        assertThrows(IllegalArgumentException.class, () -> SweepDefinition.parse("s.txt", "# nothing\n"));
-        assertThrows(IllegalArgumentException.class, () -> SweepDefinition.preset("nightly"));
+        assertThrows(SweepException.class, () -> SweepDefinition.parse("s.txt", "# nothing\n"));
+        assertThrows(SweepException.class, () -> SweepDefinition.preset("nightly"));
+    }
+
+    @Test
+    void everyBadLineIsReportedBeforeAnythingRuns() {
+        SweepException counts = assertThrows(SweepException.class, () -> SweepDefinition.parse("s.txt", String.join("\n",
+                "MoeTopK -i 0", "MoeTopK -f 0", "MoeTopK -wi -1", "MoeTopK -r 0ms", "MoeTopK -w soon", "MoeTopK -i x",
+                "set interleave 0", "set retry-noisy -1", "set colour blue", "MoeTopK -f 1 -f 2")));
+        List<String> lines = counts.getMessage().lines().toList();
+        assertEquals(List.of(
+                "s.txt line 1: -i 0 is not allowed; allowed: 1 or more",
+                "s.txt line 2: -f 0 is not allowed; allowed: 1 or more",
+                "s.txt line 3: -wi -1 is not allowed; allowed: 0 or more",
+                "s.txt line 4: -r 0ms: the time must be positive",
+                "s.txt line 5: -w soon is not a time; allowed: a number and a unit, e.g. 500ms, 1s",
+                "s.txt line 6: -i x is not a whole number; allowed: 1 or more",
+                "s.txt line 7: set interleave 0 is not allowed; allowed: 1 or more",
+                "s.txt line 8: set retry-noisy -1 is not allowed; allowed: 0 or more",
+                "s.txt line 9: 'set colour blue' is not a setting; allowed: set interleave N (N >= 1), set retry-noisy K (K >= 0)",
+                "s.txt line 10: option -f given twice"), lines);
+
+        SweepException dup = assertThrows(SweepException.class, () -> expander().expand(SweepDefinition.parse("s.txt", String.join("\n",
+                "MoeTopK topK=1,2 phase=prefill -i 3", "MoeTopK topK=2 phase=prefill -i 5", "NoSuchKnob", "MoeTopK topK=4,8 phase=decode"))));
+        List<String> dl = dup.getMessage().lines().toList();
+        assertEquals(2, dl.size(), dup.getMessage());
+        assertTrue(dl.get(0).startsWith("s.txt line 2: MoeTopK.forward {") && dl.get(0).contains("topK=2")
+                && dl.get(0).contains("is also on line 1 with other JMH options (-i 5 here, -i 3 there)"), dl.get(0));
+        assertTrue(dl.get(1).startsWith("s.txt line 3: unknown benchmark 'NoSuchKnob'"), dl.get(1));
+
+        // Lines that overlap with the same options name the configuration once.
+        assertEquals(3, expander().expand(SweepDefinition.parse("s.txt", "MoeTopK topK=1,2 phase=prefill\nMoeTopK topK=2,4 phase=prefill")).size());
+        SweepDefinition set = SweepDefinition.parse("s.txt", "set interleave 3\nset retry-noisy 2\nCalibration");
+        assertEquals(3, set.interleave());
+        assertEquals(2, set.retryNoisy());
     }
 
     @Test
@@ -82,38 +137,81 @@ class SweepTest {
             assertEquals(all.size(), total, "no overlap for n=" + n);
             assertEquals(all.size(), union.size(), "none missing for n=" + n);
         }
-        assertThrows(IllegalArgumentException.class, () -> Expander.shard(all, 3, 2));
+        assertThrows(SweepException.class, () -> Expander.shard(all, 3, 2));
+        assertEquals(29, expander().expand(SweepDefinition.preset("quick")).size(), "docs/running.md's estimate counts 29");
     }
 
     @Test
     void aFailingConfigurationIsRecordedAndTheSweepGoesOn() throws Exception {
         Path def = file("sweep.txt", "MoeTopK model=tiny-moe topK=0,1 phase=prefill" + TIMING + "\n");
         Path out = tmp.resolve("out");
-        ByteArrayOutputStream log = new ByteArrayOutputStream();
-        int code = SweepMain.run(new String[] {"--sweep", def.toString(), "--out", out.toString(), "--no-report", "--quiet"},
-                new PrintStream(log, true, StandardCharsets.UTF_8));
-        assertEquals(1, code, log.toString(StandardCharsets.UTF_8));
+        Result r = sweep("--sweep", def.toString(), "--out", out.toString(), "--no-report", "--quiet");
+        assertEquals(1, r.code(), r.out() + r.err());
         assertEquals(1, names(out.resolve("results")).size(), "topK=1 is recorded");
         Set<String> failed = names(out.resolve("failed"));
         assertEquals(1, failed.size());
         JsonNode f = SweepStore.JSON.readTree(out.resolve("failed").resolve(failed.iterator().next()).toFile());
         assertEquals("0", f.at("/params/topK").asText());
-        assertTrue(f.get("reason").asText().contains("topK=0 is not allowed"), f.toString());
-        assertTrue(log.toString(StandardCharsets.UTF_8).contains("done: 2 run, 0 already recorded, 1 failed"));
+        assertTrue(f.get("reason").asText().contains("topK=0"), f.toString());
+        assertTrue(r.out().contains("done: 2 run, 0 already recorded, 1 failed"), r.out());
     }
 
     @Test
-    void killedThenResumedEqualsUninterrupted() throws Exception {
+    void anInterleavedSweepRecordsTheSameResultSetAsASequentialOne() throws Exception {
+        Path def = file("sweep.txt", "MoeTopK model=tiny-moe topK=1,2 phase=prefill promptLen=8 -wi 0 -i 2 -r 100ms -f 2\n");
+        Path sequential = tmp.resolve("sequential");
+        Path interleaved = tmp.resolve("interleaved");
+        Result s = sweep("--sweep", def.toString(), "--out", sequential.toString(), "--no-report", "--quiet");
+        assertEquals(0, s.code(), s.out() + s.err());
+        Result i = sweep("--sweep=" + def, "--out=" + interleaved, "--interleave=2", "--seed=7", "--no-report", "--quiet");
+        assertEquals(0, i.code(), i.out() + i.err());
+        assertTrue(i.out().contains("done: 4 run"), i.out());
+
+        Set<String> files = names(sequential.resolve("results"));
+        assertEquals(2, files.size());
+        assertEquals(files, names(interleaved.resolve("results")), "same configurations (ids hash benchmark, params, options)");
+        for (String n : files) {
+            JsonNode a = SweepStore.JSON.readTree(sequential.resolve("results").resolve(n).toFile()).get(0);
+            JsonNode b = SweepStore.JSON.readTree(interleaved.resolve("results").resolve(n).toFile()).get(0);
+            assertEquals(a.get("params"), b.get("params"));
+            assertEquals(a.get("benchmark"), b.get("benchmark"));
+            assertEquals(a.get("forks"), b.get("forks"));
+            assertEquals(shape(a.at("/primaryMetric/rawData")), shape(b.at("/primaryMetric/rawData")));
+            assertEquals("[2, 2]", shape(b.at("/primaryMetric/rawData")), "2 forks x 2 iterations");
+            List<String> metrics = new ArrayList<>();
+            a.get("secondaryMetrics").fieldNames().forEachRemaining(metrics::add);
+            List<String> merged = new ArrayList<>();
+            b.get("secondaryMetrics").fieldNames().forEachRemaining(merged::add);
+            assertEquals(metrics, merged);
+            for (String m : metrics) {
+                assertEquals(shape(a.at("/secondaryMetrics/" + m.replace("/", "~1") + "/rawData")),
+                        shape(b.at("/secondaryMetrics/" + m.replace("/", "~1") + "/rawData")), m);
+            }
+            assertTrue(b.get("primaryMetric").get("score").isNumber());
+        }
+        JsonNode order = SweepStore.JSON.readTree(interleaved.resolve("order.json").toFile());
+        assertEquals(7, order.get("seed").asLong());
+        assertEquals(4, order.at("/passes/0/order").size());
+    }
+
+    private static String shape(JsonNode forks) {
+        List<Integer> sizes = new ArrayList<>();
+        for (Iterator<JsonNode> it = forks.elements(); it.hasNext(); ) {
+            sizes.add(it.next().size());
+        }
+        return sizes.toString();
+    }
+
+    @Test
+    void killedThenResumedWithTheDocumentedCommandEqualsUninterrupted() throws Exception {
         Path def = file("sweep.txt", SWEEP);
         Path straight = tmp.resolve("straight");
-        assertEquals(0, SweepMain.run(new String[] {"--sweep", def.toString(), "--out", straight.toString(), "--no-report", "--quiet"},
-                new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8)));
+        Result r = sweep("--sweep", def.toString(), "--out", straight.toString(), "--no-report", "--quiet");
+        assertEquals(0, r.code(), r.out() + r.err());
 
         Path killed = tmp.resolve("killed");
-        List<String> cmd = List.of(Paths.get(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
-                System.getProperty("java.class.path"), SweepMain.class.getName(),
-                "--sweep", def.toString(), "--out", killed.toString(), "--no-report", "--quiet");
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(tmp.resolve("killed.log").toFile()).start();
+        Process p = child("--sweep", def.toString(), "--out", killed.toString(), "--no-report", "--quiet")
+                .redirectOutput(tmp.resolve("killed.log").toFile()).start();
         long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(3);
         while (System.nanoTime() < deadline && p.isAlive()
                 && (!Files.isDirectory(killed.resolve("results")) || names(killed.resolve("results")).isEmpty())) {
@@ -124,27 +222,43 @@ class SweepTest {
         int partial = names(killed.resolve("results")).size();
         assertTrue(partial >= 1 && partial < 4, "killed mid-sweep with " + partial + " results");
 
-        ByteArrayOutputStream log = new ByteArrayOutputStream();
-        int code = SweepMain.run(new String[] {"--sweep", def.toString(), "--out", killed.toString(), "--resume", "--no-report", "--quiet"},
-                new PrintStream(log, true, StandardCharsets.UTF_8));
-        assertEquals(0, code, log.toString(StandardCharsets.UTF_8));
-        assertTrue(log.toString(StandardCharsets.UTF_8).contains("resuming: " + partial + " of 4"), log.toString(StandardCharsets.UTF_8));
+        // docs/running.md: java -cp benchmarks/target/benchmarks.jar knobs.benchmarks.sweep.SweepMain --out DIR --resume
+        Process resume = child("--out", killed.toString(), "--resume").start();
+        String log = new String(resume.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertEquals(0, resume.waitFor(), log);
+        assertTrue(log.contains("resuming: " + partial + " of 4"), log);
         assertEquals(names(straight.resolve("results")), names(killed.resolve("results")), "same configurations, no duplicates");
         for (String n : names(killed.resolve("results"))) {
-            JsonNode r = SweepStore.JSON.readTree(killed.resolve("results").resolve(n).toFile());
-            assertEquals(1, r.size(), n + " holds exactly one result");
+            JsonNode res = SweepStore.JSON.readTree(killed.resolve("results").resolve(n).toFile());
+            assertEquals(1, res.size(), n + " holds exactly one result");
         }
         assertFalse(names(killed.resolve("failed")).iterator().hasNext());
-        try (Stream<Path> s = Files.list(killed.resolve("results"))) {
+        try (Stream<Path> s = Files.walk(killed)) {
             assertEquals(List.of(), s.map(f -> f.getFileName().toString()).filter(n -> n.startsWith(".")).toList(), "no partial files left");
         }
 
-        IllegalArgumentException again = assertThrows(IllegalArgumentException.class, () -> SweepMain.run(
-                new String[] {"--sweep", def.toString(), "--out", killed.toString(), "--no-report"}, System.out));
-        assertTrue(again.getMessage().contains("already holds a sweep"), again.getMessage());
+        Result again = sweep("--sweep", def.toString(), "--out", killed.toString(), "--no-report");
+        assertEquals(2, again.code());
+        assertTrue(again.err().startsWith("sweep: " + killed + " already holds a sweep"), again.err());
         Path other = file("other.txt", SWEEP.replace("topK=1,2", "topK=1"));
-        IllegalArgumentException changed = assertThrows(IllegalArgumentException.class, () -> SweepMain.run(
-                new String[] {"--sweep", other.toString(), "--out", killed.toString(), "--resume", "--no-report"}, System.out));
-        assertTrue(changed.getMessage().contains("another definition"), changed.getMessage());
+        Result changed = sweep("--sweep", other.toString(), "--out", killed.toString(), "--resume", "--no-report");
+        assertEquals(2, changed.code());
+        assertTrue(changed.err().startsWith("sweep: cannot resume: " + killed + " holds sweep '" + def + "' with another definition:"
+                + " stored line 1 is 'MoeTopK model=tiny-moe topK=1,2"), changed.err());
+        assertTrue(changed.err().contains(other + " line 1 is 'MoeTopK model=tiny-moe topK=1 ")
+                && changed.err().contains("(2 configurations only in the stored sweep, 0 only in " + other + ")"), changed.err());
+        Result interleave = sweep("--out", killed.toString(), "--resume", "--interleave", "2", "--no-report");
+        assertEquals(2, interleave.code());
+        assertTrue(interleave.err().startsWith("sweep: cannot resume " + killed + " with --interleave 2 (the sweep runs without interleaving)"),
+                interleave.err());
+        Path setInterleave = file("set.txt", "set interleave 2\n" + SWEEP);
+        Result viaFile = sweep("--sweep", setInterleave.toString(), "--out", killed.toString(), "--resume", "--no-report");
+        assertEquals(2, viaFile.code());
+        assertTrue(viaFile.err().startsWith("sweep: cannot resume " + killed + " with " + setInterleave
+                + "'s `set interleave 2` (the sweep runs without interleaving)"), viaFile.err());
+        Path commented = file("commented.txt", "# the same sweep, annotated\n" + SWEEP.replace(" -wi", "   -wi"));
+        Result same = sweep("--sweep", commented.toString(), "--out", killed.toString(), "--resume", "--quiet");
+        assertEquals(0, same.code(), same.err());
+        assertTrue(same.out().contains("done: 0 run, 4 already recorded"), same.out());
     }
 }
