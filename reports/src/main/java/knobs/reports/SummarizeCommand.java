@@ -12,6 +12,7 @@ import knobs.reports.input.CeilingsFile;
 import knobs.reports.input.EnvironmentBuilder;
 import knobs.reports.input.FailedConfig;
 import knobs.reports.input.FailedConfigs;
+import knobs.reports.input.RetriesFile;
 import knobs.reports.input.JmhJsonReader;
 import knobs.reports.input.JmhRun;
 import knobs.reports.input.Sidecars;
@@ -77,7 +78,8 @@ public final class SummarizeCommand implements Command {
                 "--ceilings FILE  JSON {\"flops_per_s\": x, \"bytes_per_s\": y}; overrides the ceilings",
                 "                 measured by Calibration.gemm / Calibration.copy in the inputs",
                 "--failed DIR     the sweep's failed/ folder: its failure records become summary.json's",
-                "                 \"failed\" list and the page's \"Failed configurations\" section",
+                "                 \"failed\" list and the page's \"Failed configurations\" section; the",
+                "                 sweep's retries.json beside it, if any, says which rows were re-run",
                 "--no-plots       skip the figures (faster; needs no fonts); index.html then has tables only");
     }
 
@@ -105,7 +107,11 @@ public final class SummarizeCommand implements Command {
             staleFailures(failed, result.rows(), warnings);
         }
 
-        Analyses analyses = Analyses.of(report);
+        // The sweep folder (the parent of failed/) may hold the runner's record of re-runs.
+        List<RetriesFile.Retry> retries = options.failed() == null ? List.of()
+                : RetriesFile.readIfPresent(sweepFolder(options, context),
+                        Path.of(options.failed()).resolveSibling(RetriesFile.NAME).toString());
+        Analyses analyses = Analyses.of(report, retries);
 
         Map<String, byte[]> files = new LinkedHashMap<>();
         files.put(SummaryJsonWriter.FILE, SummaryJsonWriter.write(report, analyses.quality()));
@@ -122,6 +128,12 @@ public final class SummarizeCommand implements Command {
 
         warnings.forEach(context::warn);
         return 0;
+    }
+
+    /** The sweep folder: the parent of {@code --failed}'s folder. */
+    private static Path sweepFolder(Options options, CommandContext context) {
+        Path failed = context.resolve(options.failed()).toAbsolutePath().normalize();
+        return failed.getParent() == null ? failed : failed.getParent();
     }
 
     /**

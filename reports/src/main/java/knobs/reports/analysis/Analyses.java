@@ -6,10 +6,12 @@ import knobs.reports.analysis.rules.Bottlenecks;
 import knobs.reports.analysis.rules.RoutingImbalance;
 import knobs.reports.summary.Knob;
 import knobs.reports.summary.ParamValue;
+import knobs.reports.input.RetriesFile;
 import knobs.reports.summary.Report;
 import knobs.reports.summary.SecondaryStat;
 import knobs.reports.summary.SummaryRow;
 
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
@@ -35,8 +37,17 @@ public record Analyses(DataQuality quality, Roofline roofline, Scaling scaling, 
      *                         the message names the file, the configuration and what is allowed
      */
     public static Analyses of(Report report) throws ReportException {
+        return of(report, List.of());
+    }
+
+    /**
+     * As {@link #of(Report)}, with the sweep runner's re-runs of noisy or contended rows.
+     *
+     * @param retries the sweep's retries file ({@link knobs.reports.input.RetriesFile}), or empty
+     */
+    public static Analyses of(Report report, List<RetriesFile.Retry> retries) throws ReportException {
         check(report);
-        DataQuality quality = DataQuality.of(report);
+        DataQuality quality = DataQuality.of(report, retries);
         Report trusted = quality.trusted();
         Roofline roofline = Roofline.of(trusted);
         Scaling scaling = Scaling.of(trusted);

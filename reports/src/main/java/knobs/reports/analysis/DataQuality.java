@@ -7,6 +7,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
+import knobs.reports.input.RetriesFile;
 import knobs.reports.summary.Report;
 import knobs.reports.summary.RowQuality;
 import knobs.reports.summary.Sample;
@@ -18,11 +19,25 @@ import knobs.reports.summary.SummaryRow;
  * which marks both rows of a disagreeing pair inconsistent. Every analysis after this one sees the
  * trustworthy rows only ({@link #trusted()}); the rest are listed as not analysed, with the reasons.
  *
+ * <p>Rows the sweep runner re-ran because they were noisy or contended ({@code --retry-noisy},
+ * its {@code retries.json}) carry that history: the row itself is judged on its latest attempt,
+ * like any other; {@link #retries()} says which rows needed a re-run and whether they settled.
+ *
  * @param rows        every row of the report with its quality, in summary order
  * @param consistency the consistency check
  * @param trusted     the report restricted to trustworthy rows and their samples
+ * @param retries     the re-runs of rows of this report, in summary order (empty without a retries file)
  */
-public record DataQuality(List<Judged> rows, Consistency consistency, Report trusted) {
+public record DataQuality(List<Judged> rows, Consistency consistency, Report trusted, List<Rerun> retries) {
+
+    /**
+     * A row the sweep runner re-ran.
+     *
+     * @param row      the summary row (its latest attempt)
+     * @param retry    what the retries file says
+     */
+    public record Rerun(SummaryRow row, RetriesFile.Retry retry) {
+    }
 
     /**
      * One row and its quality.
@@ -35,10 +50,16 @@ public record DataQuality(List<Judged> rows, Consistency consistency, Report tru
 
     public DataQuality {
         rows = List.copyOf(rows);
+        retries = List.copyOf(retries);
     }
 
-    /** Judges every row of {@code report}. */
+    /** Judges every row of {@code report}, without a retries file. */
     public static DataQuality of(Report report) {
+        return of(report, List.of());
+    }
+
+    /** Judges every row of {@code report}; {@code retries} from the sweep's retries file (may be empty). */
+    public static DataQuality of(Report report, List<RetriesFile.Retry> retries) {
         Map<SummaryRow, RowQuality> quality = new IdentityHashMap<>();
         for (SummaryRow row : report.summary()) {
             quality.put(row, RowQuality.of(row, report.samples()));
@@ -63,8 +84,21 @@ public record DataQuality(List<Judged> rows, Consistency consistency, Report tru
         Set<String> keys = kept.stream().map(DataQuality::key).collect(Collectors.toSet());
         List<Sample> samples = report.samples().stream()
                 .filter(s -> keys.contains(key(s.benchmark(), s.params().toString(), s.mode()))).toList();
+        List<Rerun> reruns = new ArrayList<>();
+        for (SummaryRow row : report.summary()) {
+            for (RetriesFile.Retry r : retries) {
+                if (r.retried() > 0 && r.benchmark().equals(row.benchmark()) && r.params().equals(row.params())) {
+                    reruns.add(new Rerun(row, r));
+                }
+            }
+        }
         return new DataQuality(judged, consistency,
-                new Report(report.environment(), kept, samples, report.failed()));
+                new Report(report.environment(), kept, samples, report.failed()), reruns);
+    }
+
+    /** The re-run of {@code row}, or null when it was not re-run. */
+    public Rerun rerun(SummaryRow row) {
+        return retries.stream().filter(r -> r.row() == row).findFirst().orElse(null);
     }
 
     private static String key(SummaryRow r) {
@@ -106,7 +140,7 @@ public record DataQuality(List<Judged> rows, Consistency consistency, Report tru
             return "no rows";
         }
         if (bad == 0) {
-            return "all " + n + " rows trustworthy";
+            return "all " + n + " rows trustworthy" + reruns();
         }
         StringBuilder sb = new StringBuilder();
         sb.append(n - bad).append(" of ").append(n).append(" rows trustworthy; ").append(bad)
@@ -119,6 +153,15 @@ public record DataQuality(List<Judged> rows, Consistency consistency, Report tru
                 sep = ", ";
             }
         }
-        return sb.toString();
+        return sb.append(reruns()).toString();
+    }
+
+    /** {@code "; 3 re-run as noisy or contended, 2 of them settled"}, or empty. */
+    private String reruns() {
+        if (retries.isEmpty()) {
+            return "";
+        }
+        long settled = retries.stream().filter(r -> r.retry().settled()).count();
+        return "; " + retries.size() + " re-run as noisy or contended, " + settled + " of them settled";
     }
 }

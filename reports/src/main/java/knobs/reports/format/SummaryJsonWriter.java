@@ -48,7 +48,7 @@ public final class SummaryJsonWriter {
             report.failed().forEach(f -> failed.add(failed(f)));
         }
         ArrayNode summary = root.putArray("summary");
-        report.summary().forEach(row -> summary.add(quality(row(row), quality.of(row))));
+        report.summary().forEach(row -> summary.add(quality(row(row), quality.of(row), quality.rerun(row))));
         ArrayNode samples = root.putArray("all_samples");
         report.samples().forEach(sample -> samples.add(sample(sample)));
         return Json.write(root);
@@ -93,16 +93,32 @@ public final class SummaryJsonWriter {
         for (DataQuality.Judged j : quality.notAnalysed()) {
             notAnalysed.add(reasons(configuration(j.row().benchmark(), j.row().params(), j.row().mode()), j.quality()));
         }
+        ArrayNode retried = node.putArray("retried");
+        for (DataQuality.Rerun r : quality.retries()) {
+            ObjectNode n = rerun(configuration(r.row().benchmark(), r.row().params(), r.row().mode()), r);
+            ArrayNode why = n.putArray("first_reasons");
+            r.retry().firstWhy().forEach(why::add);
+            retried.add(n);
+        }
         return node;
     }
 
-    /** A row's quality: {@code trustworthy}, {@code quality_reasons}, {@code contended_share} (null when not captured). */
-    private static ObjectNode quality(ObjectNode row, RowQuality q) {
+    private static ObjectNode rerun(ObjectNode node, DataQuality.Rerun r) {
+        node.put("retried", r.retry().retried());
+        node.put("settled", r.retry().settled());
+        return node;
+    }
+
+    /**
+     * A row's quality: {@code trustworthy}, {@code quality_reasons}, {@code contended_share} (null when
+     * not captured), and {@code retried}/{@code settled} when the sweep runner re-ran it.
+     */
+    private static ObjectNode quality(ObjectNode row, RowQuality q, DataQuality.Rerun rerun) {
         row.put("trustworthy", q.trustworthy());
         reasons(row, q);
         ContentionMetrics.Share share = q.contention();
         row.set("contended_share", share == null ? Json.NODES.nullNode() : Json.number(share.fraction()));
-        return row;
+        return rerun == null ? row : rerun(row, rerun);
     }
 
     private static ObjectNode reasons(ObjectNode node, RowQuality q) {
