@@ -46,9 +46,17 @@ public final class Main {
      * @return the exit status, one of {@link ExitCode}'s
      */
     public static int run(String[] args, Path workingDir, PrintStream out, PrintStream err) {
-        CommandLine cli = commandLine(new CommandContext(workingDir, out, err));
+        return execute(commandLine(new CommandContext(workingDir, out, err)), args);
+    }
+
+    /** Runs a command tree built by {@link #commandLine}; see {@link #run}. */
+    static int execute(CommandLine cli, String... args) {
         try {
             return cli.execute(args);
+        } catch (Error e) {
+            // Picocli hands only Exceptions to the handler; an Error (out of memory, no fonts for Java2D)
+            // would leave the JVM with status 1, which belongs to compare's regressions.
+            return failed(e, cli, cli.getErr());
         } finally {
             cli.getOut().flush();
             cli.getErr().flush();
@@ -103,7 +111,7 @@ public final class Main {
     }
 
     /** What a command threw: bad input (exit 2, one line) or a bug (exit 3, with its trace). */
-    private static int failed(Exception e, CommandLine command, PrintWriter err) {
+    private static int failed(Throwable e, CommandLine command, PrintWriter err) {
         if (e instanceof UsageException usage) {
             return usageError(command, usage.getMessage(), err);
         }

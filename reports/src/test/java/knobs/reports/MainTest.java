@@ -141,27 +141,34 @@ class MainTest {
         assertEquals("reports: cannot write taken: taken is a file, not a folder\n", cli.err());
     }
 
-    /** A command that fails as a bug would. */
+    /** A command that fails as a bug would: an exception, or an error such as running out of memory. */
     @Command(name = "boom")
     static final class Boom implements Callable<Integer> {
+
+        @picocli.CommandLine.Parameters(index = "0")
+        String kind;
+
         @Override
         public Integer call() {
+            if (kind.equals("error")) {
+                throw new AssertionError("a broken invariant");
+            }
             throw new IllegalStateException("a bug");
         }
     }
 
-    @Test
-    void anInternalErrorExitsThreeWithItsTrace() {
+    @ParameterizedTest
+    @CsvSource({"exception, java.lang.IllegalStateException: a bug", "error, java.lang.AssertionError: a broken invariant"})
+    void anInternalErrorExitsThreeWithItsTrace(String kind, String thrown) {
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         CommandLine cli = Main.commandLine(new CommandContext(dir, new PrintStream(new ByteArrayOutputStream()),
                 new PrintStream(err, true, StandardCharsets.UTF_8)));
         cli.addSubcommand("boom", new Boom());
-        int exit = cli.execute("boom");
-        cli.getErr().flush();
+        int exit = Main.execute(cli, "boom", kind);
         String text = err.toString(StandardCharsets.UTF_8);
-        assertEquals(ExitCode.INTERNAL_ERROR, exit);
-        assertTrue(text.startsWith("reports: internal error (a bug in reports; please report it with this output):"
-                + " java.lang.IllegalStateException: a bug\n"), text);
+        assertEquals(ExitCode.INTERNAL_ERROR, exit, text);
+        assertTrue(text.startsWith("reports: internal error (a bug in reports; please report it with this output): "
+                + thrown + "\n"), text);
         assertTrue(text.contains("\tat knobs.reports.MainTest$Boom.call"), "the trace: " + text);
     }
 
