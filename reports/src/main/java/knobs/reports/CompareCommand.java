@@ -6,8 +6,12 @@ import knobs.reports.format.OutputFiles;
 import knobs.reports.format.html.ComparisonHtmlWriter;
 import knobs.reports.input.RunData;
 import knobs.reports.input.RunLoader;
-import knobs.reports.regression.ChangeDetector;
 import knobs.reports.regression.Comparison;
+
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -16,77 +20,104 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.Callable;
 
 /**
  * {@code compare BASELINE CURRENT [--threshold 0.10] [--alpha 0.01] [--normalize ceilings] [--out DIR]}:
  * per configuration, did the current run get slower or faster than the baseline? Prints the Markdown
  * table; with {@code --out} also writes {@code comparison.md}, {@code comparison.json} and
- * {@code comparison.html} (atomically, after everything is computed). Exit status 1 when any
- * configuration regressed, 0 otherwise, 2 on bad input.
+ * {@code comparison.html} (atomically, after everything is computed). Exit status
+ * {@link ExitCode#REGRESSION} when any configuration regressed, 0 otherwise, 2 on bad input — including
+ * two runs that share no configuration, where there is nothing to compare.
  */
-public final class CompareCommand implements Command {
+@Command(name = "compare",
+        description = {"Compare two runs: did anything get slower or faster?",
+                "Per (benchmark, params, mode): Mann-Whitney U on the per-iteration samples, the Hodges-Lehmann ratio"
+                        + " current/baseline with its interval, and a verdict: regression, improvement, unchanged or noisy"
+                        + " (docs/regressions.md). Prints the Markdown table; exits 1 if anything regressed, 2 if the runs"
+                        + " share no configuration. A run is a JMH JSON file, a summary.json, a folder of them, a report"
+                        + " folder or a sweep folder."})
+public final class CompareCommand implements Callable<Integer> {
 
-    @Override
-    public String name() {
-        return "compare";
+    @Parameters(index = "0", paramLabel = "BASELINE", description = "The run to compare against.")
+    String baselineRun;
+
+    @Parameters(index = "1", paramLabel = "CURRENT", description = "The run to check.")
+    String currentRun;
+
+    @Mixin
+    ChangeRuleOptions rule;
+
+    @Option(names = "--normalize", paramLabel = "ceilings",
+            description = "Multiply each time by its own run's Calibration ceiling, for runs on different machines (limits in docs/regressions.md).")
+    String normalize;
+
+    @Option(names = "--out", paramLabel = "DIR", description = "Also write DIR/comparison.md, comparison.json and comparison.html.")
+    String out;
+
+    @Mixin
+    HelpOption help;
+
+    private final CommandContext context;
+
+    CompareCommand(CommandContext context) {
+        this.context = context;
     }
 
     @Override
-    public String synopsis() {
-        return "BASELINE CURRENT [--threshold 0.10] [--alpha 0.01] [--normalize ceilings] [--out DIR]";
-    }
-
-    @Override
-    public List<String> help() {
-        return List.of(
-                "Compare two runs per (benchmark, params, mode): Mann-Whitney U on the per-iteration samples, the",
-                "Hodges-Lehmann ratio current/baseline with its interval, and a verdict: regression, improvement,",
-                "unchanged or noisy (see docs/regressions.md). A run is a JMH JSON file, a summary.json, a folder of",
-                "them, a report folder or a sweep folder. Prints the Markdown table; exit 1 if anything regressed.",
-                "--threshold T    flag only changes beyond ±T (ratio > 1+T or < 1/(1+T)); default 0.10",
-                "--alpha A        significance level of the test, 1-A the interval's confidence; default 0.01",
-                "--normalize ceilings  multiply each time by its own run's Calibration ceiling, for runs on",
-                "                 different machines (limits in docs/regressions.md)",
-                "--out DIR        also write DIR/comparison.md, comparison.json and comparison.html");
-    }
-
-    @Override
-    public int run(List<String> argList, CommandContext context) throws ReportException, IOException {
-        Args args = Args.parse(name(), argList, Set.of("--threshold", "--alpha", "--normalize", "--out"), Set.of());
-        if (args.positional().size() != 2) {
-            throw new UsageException("compare: expected two runs, BASELINE and CURRENT; got " + args.positional().size()
-                    + (args.positional().isEmpty() ? "" : " (" + String.join(" ", args.positional()) + ")"));
-        }
-        double threshold = args.number("--threshold", ChangeDetector.DEFAULT_THRESHOLD, 0, Double.POSITIVE_INFINITY,
-                "a positive number, e.g. 0.10 for 10%");
-        double alpha = args.number("--alpha", ChangeDetector.DEFAULT_ALPHA, 0, 0.5, "a number between 0 and 0.5, e.g. 0.01");
-        Comparison.Normalize normalize = Comparison.Normalize.NONE;
-        if (args.value("--normalize") != null) {
-            if (!args.value("--normalize").equals(Comparison.Normalize.CEILINGS.id())) {
-                throw new UsageException("compare: --normalize '" + args.value("--normalize") + "' is unknown; allowed: ceilings");
+    public Integer call() throws ReportException, IOException {
+        double threshold = rule.threshold();
+        double alpha = rule.alpha();
+        Comparison.Normalize normalization = Comparison.Normalize.NONE;
+        if (normalize != null) {
+            if (!normalize.equals(Comparison.Normalize.CEILINGS.id())) {
+                throw new UsageException("--normalize '" + normalize + "' is unknown; allowed: ceilings");
             }
-            normalize = Comparison.Normalize.CEILINGS;
+            normalization = Comparison.Normalize.CEILINGS;
         }
 
         List<String> warnings = new ArrayList<>();
         List<String> baselineWarnings = new ArrayList<>();
         List<String> currentWarnings = new ArrayList<>();
-        RunData baseline = RunLoader.load(args.positional().get(0), context, baselineWarnings);
-        RunData current = RunLoader.load(args.positional().get(1), context, currentWarnings);
+        RunData baseline = RunLoader.load(baselineRun, context, baselineWarnings);
+        RunData current = RunLoader.load(currentRun, context, currentWarnings);
         baselineWarnings.forEach(w -> warnings.add("baseline: " + w));
         currentWarnings.forEach(w -> warnings.add("current: " + w));
+        shareSomething(baseline, current);
 
-        Comparison comparison = Comparison.of(baseline, current, threshold, alpha, normalize);
+        Comparison comparison = Comparison.of(baseline, current, threshold, alpha, normalization);
         String markdown = ComparisonMarkdownWriter.write(comparison);
-        if (args.value("--out") != null) {
+        if (out != null) {
             Map<String, byte[]> files = new LinkedHashMap<>();
             files.put(ComparisonMarkdownWriter.FILE, markdown.getBytes(StandardCharsets.UTF_8));
             files.put(ComparisonJsonWriter.FILE, ComparisonJsonWriter.write(comparison));
             files.put(ComparisonHtmlWriter.FILE, ComparisonHtmlWriter.write(comparison));
-            OutputFiles.writeAll(context.resolve(args.value("--out")), args.value("--out"), files);
+            OutputFiles.writeAll(context.resolve(out), out, files);
         }
         context.out().print(markdown);
         warnings.forEach(context::warn);
-        return comparison.anyRegression() ? FOUND : 0;
+        return comparison.anyRegression() ? ExitCode.REGRESSION : ExitCode.OK;
+    }
+
+    /**
+     * Two runs with no configuration in common are not a comparison that found nothing: they are most
+     * likely the wrong two runs (another sweep, another benchmark), and a silent exit 0 would pass a CI gate.
+     */
+    private static void shareSomething(RunData baseline, RunData current) throws ReportException {
+        Set<RunData.Key> baselineKeys = new TreeSet<>();
+        baseline.series().forEach(s -> baselineKeys.add(s.key()));
+        if (current.series().stream().anyMatch(s -> baselineKeys.contains(s.key()))) {
+            return;
+        }
+        throw new ReportException("compare: " + baseline.display() + " and " + current.display()
+                + " share no configuration, so nothing was compared (baseline: " + sample(baseline) + "; current: "
+                + sample(current) + "); were these the runs you meant?");
+    }
+
+    /** How many configurations a run holds, and the first. */
+    private static String sample(RunData run) {
+        int n = run.series().size();
+        return n + (n == 1 ? " configuration, " : " configurations, e.g. ") + run.series().get(0).key().describe();
     }
 }

@@ -5,66 +5,68 @@ import knobs.reports.input.RunData;
 import knobs.reports.input.RunLoader;
 import knobs.reports.regression.Exporter;
 
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
-import java.util.Set;
+import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
 
 /**
  * {@code export RUN --format github-action-benchmark|bencher [--out FILE]}: a run in the format of an
  * existing dashboard ({@link Exporter}), to standard output or atomically to a file.
  */
-public final class ExportCommand implements Command {
+@Command(name = "export",
+        description = {"Export a run for a benchmark dashboard.",
+                "Writes a run (JMH JSON, summary.json, or a folder, as for compare) as github-action-benchmark's"
+                        + " customSmallerIsBetter JSON or in the Bencher Metric Format (docs/regressions.md)."})
+public final class ExportCommand implements Callable<Integer> {
 
-    @Override
-    public String name() {
-        return "export";
+    @Parameters(index = "0", paramLabel = "RUN", description = "The run to export.")
+    String run;
+
+    @Option(names = "--format", required = true, paramLabel = "FORMAT",
+            description = "github-action-benchmark or bencher.")
+    String format;
+
+    @Option(names = "--out", paramLabel = "FILE", description = "Write FILE (atomically) instead of standard output.")
+    String out;
+
+    @Mixin
+    HelpOption help;
+
+    private final CommandContext context;
+
+    ExportCommand(CommandContext context) {
+        this.context = context;
     }
 
     @Override
-    public String synopsis() {
-        return "RUN --format github-action-benchmark|bencher [--out FILE]";
-    }
-
-    @Override
-    public List<String> help() {
-        return List.of(
-                "Write a run (JMH JSON, summary.json, or a folder, as for compare) for a benchmark dashboard:",
-                "github-action-benchmark's customSmallerIsBetter JSON or the Bencher Metric Format (docs/regressions.md).",
-                "--format F       github-action-benchmark or bencher",
-                "--out FILE       write FILE (atomically) instead of standard output");
-    }
-
-    @Override
-    public int run(List<String> argList, CommandContext context) throws ReportException, IOException {
-        Args args = Args.parse(name(), argList, Set.of("--format", "--out"), Set.of());
-        if (args.positional().size() != 1) {
-            throw new UsageException("export: expected one run; got " + args.positional().size()
-                    + (args.positional().isEmpty() ? "" : " (" + String.join(" ", args.positional()) + ")"));
-        }
-        String given = args.required("--format", "FORMAT");
-        Exporter.Dashboard format = Arrays.stream(Exporter.Dashboard.values()).filter(f -> f.id().equals(given)).findFirst()
-                .orElseThrow(() -> new UsageException("export: --format '" + given + "' is unknown; allowed: "
+    public Integer call() throws ReportException, IOException {
+        Exporter.Dashboard dashboard = Arrays.stream(Exporter.Dashboard.values()).filter(f -> f.id().equals(format)).findFirst()
+                .orElseThrow(() -> new UsageException("--format '" + format + "' is unknown; allowed: "
                         + Arrays.stream(Exporter.Dashboard.values()).map(Exporter.Dashboard::id).collect(Collectors.joining(", "))));
         List<String> warnings = new ArrayList<>();
-        RunData run = RunLoader.load(args.positional().get(0), context, warnings);
-        byte[] json = Exporter.export(run, format);
-        String out = args.value("--out");
+        RunData data = RunLoader.load(run, context, warnings);
+        byte[] json = Exporter.export(data, dashboard);
         if (out == null) {
             context.out().print(new String(json, StandardCharsets.UTF_8));
         } else {
             Path file = context.resolve(out);
-            if (file.getFileName() == null || java.nio.file.Files.isDirectory(file)) {
+            if (file.getFileName() == null || Files.isDirectory(file)) {
                 throw new ReportException("--out " + out + ": is a folder; expected a file name");
             }
-            OutputFiles.writeAll(file.getParent(), out, Map.of(file.getFileName().toString(), json));
+            OutputFiles.writeFile(file, out, json);
         }
         warnings.forEach(context::warn);
-        return 0;
+        return ExitCode.OK;
     }
 }

@@ -6,11 +6,14 @@ import knobs.reports.format.html.HistoryHtmlWriter;
 import knobs.reports.format.html.Plots;
 import knobs.reports.input.RunData;
 import knobs.reports.input.RunLoader;
-import knobs.reports.regression.ChangeDetector;
 import knobs.reports.regression.History;
 import knobs.reports.regression.HistoryStore;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -26,6 +29,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 
@@ -34,114 +38,141 @@ import java.util.regex.Pattern;
  * {@code history show --store DIR --out DIR [--threshold T] [--alpha A] [--no-plots]}: keep runs in a
  * {@link HistoryStore} and draw how each configuration moved across them ({@link History}).
  */
-public final class HistoryCommand implements Command {
+@Command(name = "history",
+        description = {"Keep runs in a history store and draw their trends.",
+                "'history add' stores runs; 'history show' draws how each configuration moved across them"
+                        + " (docs/regressions.md)."},
+        commandListHeading = "%nCommands:%n")
+public final class HistoryCommand implements Callable<Integer> {
 
     /** A commit id, tag or branch name: no white space or control characters, so it is safe in every output. */
     private static final Pattern COMMIT = Pattern.compile("[\\x21-\\x7e]{1,200}");
 
-    @Override
-    public String name() {
-        return "history";
-    }
+    @Mixin
+    HelpOption help;
 
     @Override
-    public String synopsis() {
-        return "add RUN --store DIR [--commit ID] [--date WHEN] | show --store DIR --out DIR [--threshold T] [--alpha A] [--no-plots]";
+    public Integer call() throws UsageException {
+        throw new UsageException("expected 'add' or 'show'");
     }
 
-    @Override
-    public List<String> help() {
-        return List.of(
-                "add: store a run (as for compare) in DIR/<id>.json, the id a hash of its samples: adding the",
-                "same run again adds nothing. show: one trend figure per configuration in DIR/plots/, with the runs",
-                "where compare's rule flags a change against the previous run marked, history.json and index.html;",
-                "store files that are not valid entries are reported and skipped (docs/regressions.md).",
-                "--store DIR      the history store (created by add)",
-                "--commit ID      code version of the run (default: $GITHUB_SHA, else `git rev-parse HEAD` here)",
-                "--date WHEN      when it ran, ISO-8601 (default: the run's environment capture time, else now)",
-                "--out DIR        (show) output folder",
-                "--threshold T, --alpha A  (show) the change rule, as for compare; defaults 0.10 and 0.01",
-                "--no-plots       (show) tables instead of figures");
-    }
+    /** {@code history add}: one run into the store, once. */
+    @Command(name = "add",
+            description = {"Add a run to the history store.",
+                    "Stores a run (as for compare) in DIR/<id>.json, the id a hash of its samples: adding the same run"
+                            + " again adds nothing."})
+    static final class Add implements Callable<Integer> {
 
-    @Override
-    public int run(List<String> argList, CommandContext context) throws ReportException, IOException {
-        if (argList.isEmpty() || !List.of("add", "show").contains(argList.get(0))) {
-            throw new UsageException("history: expected 'add' or 'show'" + (argList.isEmpty() ? "" : ", got '" + argList.get(0) + "'"));
+        @Parameters(index = "0", paramLabel = "RUN", description = "The run to add.")
+        String run;
+
+        @Option(names = "--store", required = true, paramLabel = "DIR", description = "The history store (created if missing).")
+        String store;
+
+        @Option(names = "--commit", paramLabel = "ID",
+                description = "Code version of the run (default: $GITHUB_SHA, else `git rev-parse HEAD` here).")
+        String commit;
+
+        @Option(names = "--date", paramLabel = "WHEN",
+                description = "When it ran, ISO-8601 (default: the run's environment capture time, else now).")
+        String date;
+
+        @Mixin
+        HelpOption help;
+
+        private final CommandContext context;
+
+        Add(CommandContext context) {
+            this.context = context;
         }
-        List<String> rest = argList.subList(1, argList.size());
-        return argList.get(0).equals("add") ? add(rest, context) : show(rest, context);
-    }
 
-    private int add(List<String> argList, CommandContext context) throws ReportException, IOException {
-        Args args = Args.parse("history add", argList, Set.of("--store", "--commit", "--date"), Set.of());
-        if (args.positional().size() != 1) {
-            throw new UsageException("history add: expected one run; got " + args.positional().size());
-        }
-        String store = args.required("--store", "DIR");
-        Path storeDir = context.resolve(store);
-        if (Files.exists(storeDir) && !Files.isDirectory(storeDir)) {
-            throw new ReportException("--store " + store + ": exists and is not a folder");
-        }
-        List<String> warnings = new ArrayList<>();
-        RunData run = RunLoader.load(args.positional().get(0), context, warnings);
-        String commit = commit(args.value("--commit"), context);
-        Instant date = date(args.value("--date"), run);
-        HistoryStore.Entry entry = HistoryStore.entry(run, commit, date);
+        @Override
+        public Integer call() throws ReportException, IOException {
+            Path storeDir = context.resolve(store);
+            List<String> warnings = new ArrayList<>();
+            RunData data = RunLoader.load(run, context, warnings);
+            String id = commit(commit, context);
+            Instant when = date(date, data);
+            HistoryStore.Entry entry = HistoryStore.entry(data, id, when);
 
-        Path file = storeDir.resolve(HistoryStore.fileName(entry.id()));
-        String shown = Path.of(store).resolve(HistoryStore.fileName(entry.id())).toString();
-        if (Files.exists(file)) {
-            try {
-                HistoryStore.Entry existing = HistoryStore.read(file, shown);
-                context.out().println("already in " + store + " as " + existing.id() + " (commit " + existing.commit()
-                        + ", " + existing.date() + "); not added again");
-                warnings.forEach(context::warn);
-                return 0;
-            } catch (ReportException corrupt) {
-                // The same run under the same id, but the stored copy is damaged: replace it with a good one.
-                warnings.add("replacing a corrupt entry: " + corrupt.getMessage());
+            Path file = storeDir.resolve(HistoryStore.fileName(entry.id()));
+            String shown = Path.of(store).resolve(HistoryStore.fileName(entry.id())).toString();
+            if (Files.isRegularFile(file)) {
+                try {
+                    HistoryStore.Entry existing = HistoryStore.read(file, shown);
+                    context.out().println("already in " + store + " as " + existing.id() + " (commit " + existing.commit()
+                            + ", " + existing.date() + "); not added again");
+                    warnings.forEach(context::warn);
+                    return ExitCode.OK;
+                } catch (ReportException corrupt) {
+                    // The same run under the same id, but the stored copy is damaged: replace it with a good one.
+                    warnings.add("replacing a corrupt entry: " + corrupt.getMessage());
+                }
             }
+            OutputFiles.writeAll(storeDir, store, Map.of(HistoryStore.fileName(entry.id()), HistoryStore.write(entry)));
+            context.out().println("added " + data.display() + " to " + store + " as " + entry.id() + " (commit " + id
+                    + ", " + when + ", " + entry.series().size() + " configurations)");
+            warnings.forEach(context::warn);
+            return ExitCode.OK;
         }
-        OutputFiles.writeAll(storeDir, store, Map.of(HistoryStore.fileName(entry.id()), HistoryStore.write(entry)));
-        context.out().println("added " + run.display() + " to " + store + " as " + entry.id() + " (commit " + commit
-                + ", " + date + ", " + entry.series().size() + " configurations)");
-        warnings.forEach(context::warn);
-        return 0;
     }
 
-    private int show(List<String> argList, CommandContext context) throws ReportException, IOException {
-        Args args = Args.parse("history show", argList, Set.of("--store", "--out", "--threshold", "--alpha"), Set.of("--no-plots"));
-        if (!args.positional().isEmpty()) {
-            throw new UsageException("history show: unexpected argument '" + args.positional().get(0) + "'");
-        }
-        String store = args.required("--store", "DIR");
-        String out = args.required("--out", "DIR");
-        double threshold = args.number("--threshold", ChangeDetector.DEFAULT_THRESHOLD, 0, Double.POSITIVE_INFINITY,
-                "a positive number, e.g. 0.10 for 10%");
-        double alpha = args.number("--alpha", ChangeDetector.DEFAULT_ALPHA, 0, 0.5, "a number between 0 and 0.5, e.g. 0.01");
-        boolean plotted = !args.has("--no-plots");
+    /** {@code history show}: the trend page of a store. */
+    @Command(name = "show",
+            description = {"Draw the history store's trends.",
+                    "One trend figure per configuration in DIR/plots/, with the runs where compare's rule flags a change"
+                            + " against the previous run marked, history.json and index.html; store files that are not"
+                            + " valid entries are reported and skipped."})
+    static final class Show implements Callable<Integer> {
 
-        HistoryStore.Contents contents = HistoryStore.readAll(context.resolve(store), store);
-        if (contents.entries().isEmpty()) {
-            throw new ReportException("--store " + store + ": holds no valid history entry"
-                    + (contents.corrupt().isEmpty() ? "; add runs with 'history add RUN --store " + store + "'"
-                    : " (" + contents.corrupt().size() + " damaged: " + contents.corrupt().get(0).reason() + ")"));
-        }
-        History history = History.of(store, contents, threshold, alpha);
-        Plots.Result plots = plotted ? Plots.trends(HistoryHtmlWriter.trends(history)) : new Plots.Result(List.of(), Map.of());
-        Map<String, byte[]> files = new LinkedHashMap<>();
-        files.put(HistoryJsonWriter.FILE, HistoryJsonWriter.write(history));
-        files.putAll(plots.files());
-        files.put(HistoryHtmlWriter.FILE, HistoryHtmlWriter.write(history, plots.figures(), plotted));
-        OutputFiles.writeAll(context.resolve(out), out, files, Set.of(Plots.FOLDER));
+        @Option(names = "--store", required = true, paramLabel = "DIR", description = "The history store.")
+        String store;
 
-        long changes = history.trends().stream().mapToLong(t -> t.changes().size()).sum();
-        context.out().println(history.runs().size() + " runs, " + history.trends().size() + " configurations, " + changes
-                + " changes detected; " + Path.of(out).resolve(HistoryHtmlWriter.FILE));
-        // Reported, not fatal: one damaged file must not hide the rest of the history.
-        contents.corrupt().forEach(c -> context.warn("skipped " + c.reason()));
-        return 0;
+        @Option(names = "--out", required = true, paramLabel = "DIR", description = "Output folder.")
+        String out;
+
+        @Mixin
+        ChangeRuleOptions rule;
+
+        @Option(names = "--no-plots", description = "Tables instead of figures.")
+        boolean noPlots;
+
+        @Mixin
+        HelpOption help;
+
+        private final CommandContext context;
+
+        Show(CommandContext context) {
+            this.context = context;
+        }
+
+        @Override
+        public Integer call() throws ReportException, IOException {
+            double threshold = rule.threshold();
+            double alpha = rule.alpha();
+            boolean plotted = !noPlots;
+
+            HistoryStore.Contents contents = HistoryStore.readAll(context.resolve(store), store);
+            if (contents.entries().isEmpty()) {
+                throw new ReportException("--store " + store + ": holds no valid history entry"
+                        + (contents.corrupt().isEmpty() ? "; add runs with 'history add RUN --store " + store + "'"
+                        : " (" + contents.corrupt().size() + " damaged: " + contents.corrupt().get(0).reason() + ")"));
+            }
+            History history = History.of(store, contents, threshold, alpha);
+            Plots.Result plots = plotted ? Plots.trends(HistoryHtmlWriter.trends(history)) : new Plots.Result(List.of(), Map.of());
+            Map<String, byte[]> files = new LinkedHashMap<>();
+            files.put(HistoryJsonWriter.FILE, HistoryJsonWriter.write(history));
+            files.putAll(plots.files());
+            files.put(HistoryHtmlWriter.FILE, HistoryHtmlWriter.write(history, plots.figures(), plotted));
+            OutputFiles.writeAll(context.resolve(out), out, files, Set.of(Plots.FOLDER));
+
+            long changes = history.trends().stream().mapToLong(t -> t.changes().size()).sum();
+            context.out().println(history.runs().size() + " runs, " + history.trends().size() + " configurations, " + changes
+                    + " changes detected; " + Path.of(out).resolve(HistoryHtmlWriter.FILE));
+            // Reported, not fatal: one damaged file must not hide the rest of the history.
+            contents.corrupt().forEach(c -> context.warn("skipped " + c.reason()));
+            return ExitCode.OK;
+        }
     }
 
     /** The commit: the option, else $GITHUB_SHA, else git's HEAD in the working folder. */

@@ -1,9 +1,10 @@
 package knobs.reports;
 
 /**
- * Bad input or bad usage: a file that is missing, malformed or inconsistent with the others.
- * {@link Main} prints {@code reports: <message>} and exits with status 2; no output is written.
- * Messages name the offending file and say what was expected, so the user can fix the input.
+ * Bad input: a file that is missing, malformed or inconsistent with the others, or an output that cannot
+ * be written. {@link Main} prints {@code reports: <message>} and exits with {@link ExitCode#BAD_INPUT};
+ * no output is written. Messages name the offending file and say what was expected, so the user can fix
+ * the input.
  */
 public class ReportException extends Exception {
     private static final long serialVersionUID = 1L;

@@ -22,7 +22,7 @@ import java.util.List;
 public final class FailedConfigs {
 
     /** Failed configurations are listed like summary rows: by benchmark, then params. */
-    static final Comparator<FailedConfig> ORDER = Comparator.comparing(FailedConfig::benchmark)
+    public static final Comparator<FailedConfig> ORDER = Comparator.comparing(FailedConfig::benchmark)
             .thenComparing(FailedConfig::params)
             .thenComparing(FailedConfig::file);
 

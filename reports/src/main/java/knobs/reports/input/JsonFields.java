@@ -22,6 +22,8 @@ import java.util.List;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * How every reader of the module reads JSON: a strict parse of a whole file (duplicate keys and
@@ -69,10 +71,26 @@ public final class JsonFields {
         } catch (JsonProcessingException e) {
             JsonLocation at = e.getLocation();
             String where = at == null ? "" : " (line " + at.getLineNr() + ", column " + at.getColumnNr() + ")";
-            throw new ReportException(display + ": not valid JSON" + where + ": " + e.getOriginalMessage(), e);
+            throw new ReportException(display + ": not valid JSON" + where + ": " + problem(e.getOriginalMessage()), e);
         } catch (IOException e) {
             throw new ReportException(display + ": cannot read: " + e.getMessage(), e);
         }
+    }
+
+    /** Jackson's words for a bare {@code NaN} or {@code Infinity}, which name a parser feature to turn on. */
+    private static final Pattern NON_NUMERIC = Pattern.compile("^Non-standard token '([^']*)'");
+
+    /**
+     * What is wrong, for the user. A bare {@code NaN} is not JSON; Jackson's message would advise enabling
+     * {@code ALLOW_NON_NUMERIC_NUMBERS}, a setting of the reader the user cannot change.
+     */
+    private static String problem(String jackson) {
+        Matcher m = NON_NUMERIC.matcher(jackson);
+        if (m.find()) {
+            return "bare " + m.group(1) + " is not a JSON value; a number that is not finite must be a string (\""
+                    + m.group(1) + "\"), as JMH writes it";
+        }
+        return jackson;
     }
 
     /** The error for a field that is not what it should be. */

@@ -62,12 +62,11 @@ public final class RunLoader {
             return load(join(given, "sweep"), context, warnings);
         }
         if (Files.isDirectory(path)) {
-            Path results = path.resolve("results");
-            List<String> resultFiles = Files.isDirectory(results) ? jsonFiles(results, join(given, "results")) : List.of();
-            if (!resultFiles.isEmpty()) {
-                files.addAll(resultFiles);
-                if (Files.isDirectory(path.resolve("failed"))) {
-                    failed.addAll(FailedConfigs.read(join(given, "failed"), null, context));
+            SweepFolder sweep = sweepFolder(given, context);
+            if (sweep != null && !sweep.results().isEmpty()) {
+                files.addAll(sweep.results());
+                if (sweep.failed() != null) {
+                    failed.addAll(FailedConfigs.read(sweep.failed(), null, context));
                 }
             } else if (Files.isRegularFile(path.resolve("report").resolve(SUMMARY))) {
                 files.add(join(join(given, "report"), SUMMARY));
@@ -131,6 +130,39 @@ public final class RunLoader {
         }
         failed.sort(FailedConfigs.ORDER);
         return new RunData(given, files, environment, ceilings, List.copyOf(series.values()), failed);
+    }
+
+    /**
+     * A sweep folder's results and failure records, as display paths.
+     *
+     * @param display the sweep folder (for scripts/ci-bench.sh's folder, its {@code sweep/})
+     * @param results its {@code results/*.json}, sorted; may be empty
+     * @param failed  its {@code failed/} folder, or null when it has none
+     */
+    public record SweepFolder(String display, List<String> results, String failed) {
+    }
+
+    /**
+     * Reads a folder as a sweep folder: one with {@code results/}, or the output folder of
+     * {@code scripts/ci-bench.sh}, whose sweep is in {@code sweep/}.
+     *
+     * @param given the folder as given on the command line
+     * @return the sweep, or null when the folder is not one
+     */
+    public static SweepFolder sweepFolder(String given, CommandContext context) throws ReportException {
+        Path path = context.resolve(given);
+        if (!Files.isDirectory(path)) {
+            return null;
+        }
+        if (!Files.exists(path.resolve("results")) && Files.isDirectory(path.resolve("sweep/results"))) {
+            return sweepFolder(join(given, "sweep"), context);
+        }
+        Path results = path.resolve("results");
+        if (!Files.isDirectory(results)) {
+            return null;
+        }
+        return new SweepFolder(given, jsonFiles(results, join(given, "results")),
+                Files.isDirectory(path.resolve("failed")) ? join(given, "failed") : null);
     }
 
     private static void put(Map<RunData.Key, RunData.Series> series, RunData.Series s) throws ReportException {

@@ -56,6 +56,10 @@ class BadInputTest {
     private static Stream<Case> cases() {
         return Stream.of(
                 bad("missing file", d -> { }, List.of("nope.json"), "nope.json: no such file"),
+                bad("folder that is not a sweep", d -> good(d, "runs/a.json"), List.of("runs"),
+                        "runs: a folder but not a sweep folder (no results/ in it)"),
+                bad("sweep without results", d -> d.resolve("sw/results").toFile().mkdirs(), List.of("sw"),
+                        "sw: a sweep folder with no results yet: no *.json in its results/"),
                 bad("empty file", d -> write(d.resolve("a.json"), ""), List.of("a.json"), "a.json: file is empty"),
                 bad("truncated JSON", d -> write(d.resolve("a.json"), "[{\"benchmark\": \"p.A.b\", \"primaryMetric\": {"),
                         List.of("a.json"), "a.json: not valid JSON", "end-of-input"),
@@ -170,7 +174,7 @@ class BadInputTest {
                         List.of("summarize: option --no-plots given twice"), true),
                 new Case("unknown option", d -> good(d, "a.json"), List.of("a.json", "--bogus", "x"),
                         List.of("summarize: unknown option '--bogus'"), true),
-                new Case("no input files", d -> { }, List.of(), List.of("summarize: no input files"), true),
+                new Case("no input files", d -> { }, List.of(), List.of("summarize: INPUT is required"), true),
                 new Case("option without value", d -> good(d, "a.json"), List.of("a.json", "--env"),
                         List.of("summarize: option --env needs a value"), true));
     }
