@@ -169,4 +169,45 @@ class DataQualityTest {
         assertTrue(e.get("reading").asText().startsWith("failed fit: "), e.get("reading").asText());
         assertTrue(e.get("reading").asText().contains("grows as seqLen^"), "the exponent is still read: " + e.get("reading"));
     }
+
+    @Test
+    void rowsTheSweepReRanSayWhetherTheySettled() throws java.io.IOException {
+        JmhFixture.Run[] runs = seqLen(45, 90, 180);
+        for (int i = 0; i < runs.length; i++) {
+            JmhFixture.write(dir.resolve("sweep/results/r" + i + ".json"), JmhFixture.file(runs[i]));
+        }
+        java.nio.file.Files.createDirectories(dir.resolve("sweep/failed"));
+        JmhFixture.write(dir.resolve("sweep/retries.json"), """
+                { "schema": "knobs-retries/1", "retry_noisy": 1, "configurations": [
+                  { "id": "a", "benchmark": "knobs.benchmarks.SeqLenScaling.prefill", "params": { "model": "dense-cpu", "seqLen": "128" },
+                    "retried": 1, "settled": true, "result": "results/r1.json",
+                    "attempts": [ { "attempt": 1, "reasons": [ "noisy: IQR/median 23.0 % > 10 %" ] }, { "attempt": 2, "reasons": [] } ] },
+                  { "id": "b", "benchmark": "knobs.benchmarks.SeqLenScaling.prefill", "params": { "model": "dense-cpu", "seqLen": "256" },
+                    "retried": 0, "settled": true, "attempts": [] } ] }
+                """);
+        Cli cli = Cli.run(dir, "summarize", "sweep", "--out", "out", "--no-plots");
+        assertEquals(0, cli.exit(), cli.err());
+        JsonNode summary = Analyze.read(dir, "summary.json");
+        assertEquals("all 3 rows trustworthy; 1 re-run as noisy or contended, 1 of them settled",
+                summary.at("/data_quality/headline").asText());
+        JsonNode rerun = summary.at("/data_quality/retried/0");
+        assertEquals(128, rerun.at("/params/seqLen").asInt());
+        assertEquals(1, rerun.get("retried").asInt());
+        assertTrue(rerun.get("settled").asBoolean());
+        assertEquals("noisy: IQR/median 23.0 % > 10 %", rerun.at("/first_reasons/0").asText());
+        assertEquals(1, summary.at("/summary/1/retried").asInt());
+        assertFalse(summary.at("/summary/0").has("retried"), "a row that was not re-run has no retry fields");
+    }
+
+    @Test
+    void aMalformedRetriesFileIsAnErrorNamingIt() throws java.io.IOException {
+        JmhFixture.write(dir.resolve("sweep/results/r0.json"), JmhFixture.file(seqLen(45)));
+        java.nio.file.Files.createDirectories(dir.resolve("sweep/failed"));
+        JmhFixture.write(dir.resolve("sweep/retries.json"), "{ \"schema\": \"knobs-retries/1\", \"configurations\": [ { \"benchmark\": \"x.Y.z\", \"params\": {}, \"retried\": -1, \"settled\": true } ] }");
+        Cli cli = Cli.run(dir, "summarize", "sweep", "--out", "out", "--no-plots");
+        assertEquals(2, cli.exit(), cli.err());
+        assertTrue(cli.err().contains("retries.json: not the sweep runner's retries file: configurations[0]"), cli.err());
+        assertTrue(cli.err().contains("retried"), cli.err());
+        assertFalse(java.nio.file.Files.exists(dir.resolve("out")), "nothing written on bad input");
+    }
 }
