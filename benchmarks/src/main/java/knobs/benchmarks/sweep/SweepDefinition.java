@@ -43,22 +43,27 @@ public record SweepDefinition(String name, List<Entry> entries, String text, Int
     }
 
     /**
-     * Named presets. {@code quick} is the smoke sweep (interleaved, noisy rows re-run once: see
-     * docs/running.md for the time estimate); {@code full} every default; {@code gpu} full on CUDA.
+     * Named presets. {@code quick} is the smoke sweep, decision-grade: 2 interleaved repetitions × 3
+     * iterations give every row 6 samples (single-shot WarmupComparison: 6 shots), each timed
+     * iteration holds two or more operations, and noisy rows are re-run once (docs/running.md for
+     * the time estimate); {@code full} every default; {@code gpu} full on CUDA.
      */
     public static SweepDefinition preset(String name) {
         String timing = " -wi 1 -w 500ms -i 3 -r 500ms -f 1";
+        // Generation of 50 tokens and 12 crops of vision take ~0.3-0.6 s: 1 s iterations keep at least
+        // two operations in each, so a row's n samples are averages, not single cold-ish shots.
+        String slow = " -wi 1 -w 1s -i 3 -r 1s -f 1";
         String text = switch (name) {
             case "quick" -> String.join("\n",
                     "set interleave 2",
                     "set retry-noisy 1",
                     "Calibration" + timing,
                     "MoeTopK topK=1,8 phase=prefill,decode" + timing,
-                    "ContextScaling crops=1,6,12" + timing,
+                    "ContextScaling crops=1,6,12" + slow,
                     "BlocksMask activeBlocks=1,4,8 phase=prefill,decode" + timing,
                     "SeqLenScaling seqLen=64,128,256" + timing,
                     "BatchSize batchSize=1,4,16 phase=decode" + timing,
-                    "OutputTokens maxNewTokens=1,10,50" + timing,
+                    "OutputTokens maxNewTokens=1,10,50" + slow,
                     "ModelSize size=tiny" + timing,
                     "WarmupComparison warmupSteps=0,5 -i 3 -f 1");
             case "full" -> String.join("\n", "Calibration", "MoeTopK", "ContextScaling", "BlocksMask", "SeqLenScaling", "BatchSize",
