@@ -29,6 +29,12 @@ public final class HtmlPage {
             figcaption{font-size:12px;color:#56606a;max-width:820px}
             ul.readings li{margin:3px 0}
             code{background:#f1f4f6;padding:0 3px;border-radius:3px}
+            .banner{background:#fdecea;border-left:6px solid #c0392b;padding:8px 12px;margin:12px 0 0}
+            ul.headlines{padding-left:20px;margin:8px 0}ul.headlines li{margin:4px 0;font-size:15px}
+            ul.headlines li.unstated{color:#56606a}
+            details.rule{border:1px solid #e3e7ea;border-radius:6px;margin:6px 0;padding:4px 10px}
+            details.rule summary{cursor:pointer}details.rule .hits{color:#56606a;font-size:13px}
+            details.rule[open] summary{margin-bottom:6px}
             """;
 
     /** What closes every page. */
