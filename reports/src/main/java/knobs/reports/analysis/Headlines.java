@@ -18,8 +18,9 @@ import java.util.function.Predicate;
  * (configurations that differ only in the knob) the others are left out before anything is
  * compared, and a group with fewer than two trustworthy rows says so instead of a number.
  *
- * <p>For example {@code MoeTopK: phase=prefill: 1 → 8 experts multiplies FLOPs by 2.40× and time by
- * 1.87× (26.0 ms → 48.5 ms, +3.21 ms per expert)}.
+ * <p>For example {@code MoeTopK: 1 → 8 experts multiplies FLOPs by 2.40× and time by 1.27× (16.5 ms →
+ * 20.9 ms, +613 µs per expert) for phase=decode; FLOPs by 2.40× and time by 1.87× (28.7 ms → 53.6 ms,
+ * +3.56 ms per expert) for phase=prefill}.
  *
  * @param headlines one per knob benchmark class present in the report, in {@link Knob#ALL} order
  */
@@ -72,22 +73,21 @@ public record Headlines(List<Headline> headlines) {
             }
             List<RowGroup> groups = RowGroup.of(rows, r -> knob.param());
             boolean severalBenchmarks = groups.stream().map(RowGroup::benchmark).distinct().count() > 1;
-            List<String> clauses = new ArrayList<>();
+            List<String> labels = new ArrayList<>();
+            List<Clause> clauses = new ArrayList<>();
             int trusted = 0;
-            boolean anyStated = false;
             for (RowGroup g : groups) {
                 List<SummaryRow> kept = g.rows().stream().filter(trustworthy).toList();
                 trusted += kept.size();
-                String label = label(g, groups, severalBenchmarks);
-                String clause = clause(knob, kept);
-                anyStated |= clause != null;
-                clauses.add((label.isEmpty() ? "" : label + ": ")
-                        + (clause != null ? clause : NOT_ENOUGH + " (" + kept.size() + " of " + g.rows().size() + ")"));
+                labels.add(label(g, groups, severalBenchmarks));
+                Clause c = clause(knob, kept);
+                clauses.add(c != null ? c : new Clause(null, NOT_ENOUGH + " (" + kept.size() + " of " + g.rows().size() + ")"));
             }
+            boolean anyStated = clauses.stream().anyMatch(c -> c.range() != null);
             String leftOut = trusted == rows.size() ? ""
                     : " (" + (rows.size() - trusted) + " of " + rows.size() + " configurations left out as untrustworthy)";
             String sentence = anyStated
-                    ? String.join("; ", clauses) + leftOut
+                    ? join(labels, clauses) + leftOut
                     : NOT_ENOUGH + " to state how " + knob.benchmarkClass() + " responds to " + knob.param() + " ("
                     + trusted + " of " + rows.size() + " configurations are trustworthy; a group needs two)";
             out.add(new Headline(knob, sentence, trusted, rows.size()));
@@ -106,11 +106,42 @@ public record Headlines(List<Headline> headlines) {
     }
 
     /**
+     * One group's finding: the knob range it spans ({@code 1 → 8 experts}; null when nothing could be
+     * said) and what that does ({@code multiplies FLOPs by 2× and time by 1.5× (...)}).
+     */
+    private record Clause(String range, String effect) {
+    }
+
+    /**
+     * The clauses as one sentence. When every group spans the same range it is said once, in front
+     * ({@code 1 → 8 experts multiplies ... for phase=decode; ... for phase=prefill}); else each group
+     * says its own ({@code phase=decode: 1 → 8 experts multiplies ...}).
+     */
+    private static String join(List<String> labels, List<Clause> clauses) {
+        boolean sameRange = clauses.stream().map(Clause::range).distinct().count() == 1;
+        if (clauses.size() == 1 || !sameRange) {
+            List<String> parts = new ArrayList<>();
+            for (int i = 0; i < clauses.size(); i++) {
+                Clause c = clauses.get(i);
+                parts.add((labels.get(i).isEmpty() ? "" : labels.get(i) + ": ")
+                        + (c.range() == null ? c.effect() : c.range() + " " + c.effect()));
+            }
+            return String.join("; ", parts);
+        }
+        List<String> parts = new ArrayList<>();
+        for (int i = 0; i < clauses.size(); i++) {
+            String effect = clauses.get(i).effect();
+            parts.add((i == 0 ? effect : effect.replaceFirst("^multiplies ", "")) + " for " + labels.get(i));
+        }
+        return clauses.get(0).range() + " " + String.join("; ", parts);
+    }
+
+    /**
      * From the smallest to the largest knob value among {@code rows}: the FLOPs ratio (when every row
      * counts FLOPs), the time ratio with both times, and for a numeric knob the slope of a line
      * through all the points. Null with fewer than two rows or a single knob value.
      */
-    private static String clause(Knob knob, List<SummaryRow> rows) {
+    private static Clause clause(Knob knob, List<SummaryRow> rows) {
         if (rows.size() < 2) {
             return null;
         }
@@ -132,7 +163,7 @@ public record Headlines(List<Headline> headlines) {
                 : Format.sig(from.asDouble()) + " → " + Format.sig(to.asDouble()) + " " + plural(knob.unit());
         boolean flops = sorted.stream().allMatch(r -> r.flops() != null && r.flops() > 0)
                 && Math.abs(last.flops() / first.flops() - 1) > 1e-4;
-        StringBuilder sb = new StringBuilder(range).append(" multiplies ");
+        StringBuilder sb = new StringBuilder("multiplies ");
         if (flops) {
             sb.append("FLOPs by ").append(Format.times(last.flops() / first.flops())).append(" and ");
         }
@@ -146,7 +177,7 @@ public record Headlines(List<Headline> headlines) {
             sb.append(", ").append(slope < 0 ? "−" : "+").append(Format.seconds(Math.abs(slope)))
                     .append(" per ").append(knob.unit());
         }
-        return sb.append(')').toString();
+        return new Clause(range, sb.append(')').toString());
     }
 
     private static String plural(String unit) {

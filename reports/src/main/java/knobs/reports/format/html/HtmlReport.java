@@ -105,16 +105,14 @@ public final class HtmlReport {
         raw(HtmlPage.begin("Knobs report"));
         raw(dataQualityBanner());
         raw("<h1>Knobs report</h1>\n<p class=\"meta\">").text(report.summary().size() + " configurations of "
-                + benchmarks.size() + " benchmarks from " + inputs(report.environment().sources())).raw(" · data: ");
-        for (int f = 0; f < files.size(); f++) {
-            raw(f == 0 ? "" : " · ").raw("<a href=\"").text(files.get(f)).raw("\">").text(files.get(f)).raw("</a>");
-        }
+                + benchmarks.size() + " benchmarks from " + inputs(report.environment().sources())).raw("</p>\n");
         // Links are separated by newlines: without white space between them the bar could not wrap.
-        raw("</p>\n<nav>\n<a href=\"#headlines\">Headlines</a>\n")
+        raw("<nav>\n<a href=\"#headlines\">Headlines</a>\n")
                 .raw(report.failed() == null ? "" : "<a href=\"#failed\">Failed configurations</a>\n")
                 .raw("<a href=\"#roofline\">Roofline</a>\n<a href=\"#model\">Performance model</a>\n");
         ids.forEach((b, id) -> raw("<a href=\"#").raw(id).raw("\">").text(b).raw("</a>\n"));
-        raw("<a href=\"#findings\">Findings</a>\n<a href=\"#environment\">Environment</a>\n</nav>\n");
+        raw("<a href=\"#findings\">Findings</a>\n<a href=\"#environment\">Environment</a>\n")
+                .raw("<a href=\"#data\">Data files</a>\n</nav>\n");
         if (!plotted) {
             raw("<p class=\"note\">Plots were turned off (<code>--no-plots</code>): this page has tables only.</p>\n");
         }
@@ -128,6 +126,12 @@ public final class HtmlReport {
         benchmarks.forEach((b, rows) -> benchmark(b, ids.get(b), rows, a, section(figures, b)));
         findings(a.findings());
         environment(report.environment());
+        // The machine-readable files last: a person reads this page, a script reads those.
+        raw("<p id=\"data\" class=\"meta\">Data files: ");
+        for (int f = 0; f < files.size(); f++) {
+            raw(f == 0 ? "" : " · ").raw("<a href=\"").text(files.get(f)).raw("\">").text(files.get(f)).raw("</a>");
+        }
+        raw("</p>\n");
         raw(HtmlPage.END);
     }
 
