@@ -346,10 +346,13 @@ public final class Plots {
                 chart.addSeries("total", categories, totals, errors).setFillColor(base);
             }
             if (!log) {
-                // XChart leaves stacked error bars out of the axis range.
+                // XChart leaves stacked error bars out of the axis range. It draws them on the top of the stack,
+                // which is above the total where the components' medians add up to more than the median total.
                 double highest = 0;
                 for (int i = 0; i < rows.size(); i++) {
-                    highest = Math.max(highest, totals.get(i).doubleValue() + errors.get(i).doubleValue());
+                    int at = i;
+                    double stack = series.values().stream().mapToDouble(v -> v.get(at).doubleValue()).sum();
+                    highest = Math.max(highest, Math.max(stack, totals.get(i).doubleValue()) + errors.get(i).doubleValue());
                 }
                 chart.getStyler().setYAxisMin(0.0).setYAxisMax(highest * 1.05);
             }
