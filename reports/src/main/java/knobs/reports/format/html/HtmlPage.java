@@ -12,11 +12,11 @@ public final class HtmlPage {
     static final String CSS = """
             body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,"DejaVu Sans",sans-serif;margin:0 auto;
               max-width:1180px;padding:0 24px 48px;color:#1d2329;line-height:1.45}
-            h1{margin:24px 0 4px}h2{margin-top:36px;border-bottom:2px solid #e3e7ea;padding-bottom:4px}
+            h1{margin:16px 0 2px}h2{margin-top:28px;border-bottom:2px solid #e3e7ea;padding-bottom:4px}
             h3{margin:20px 0 6px}
             .meta{color:#56606a;margin:0 0 12px}
-            nav{background:#f5f7f8;border:1px solid #e3e7ea;border-radius:6px;padding:8px 14px;margin:12px 0}
-            nav a{margin-right:14px;white-space:nowrap}
+            nav{background:#f5f7f8;border:1px solid #e3e7ea;border-radius:6px;padding:5px 12px;margin:8px 0;font-size:13px}
+            nav a{margin-right:12px;white-space:nowrap}
             table{border-collapse:collapse;margin:8px 0 16px;font-size:13px}
             th,td{border:1px solid #dfe3e6;padding:3px 8px;text-align:left;vertical-align:top}
             th{background:#f1f4f6}td.n{text-align:right;font-variant-numeric:tabular-nums}
@@ -29,6 +29,12 @@ public final class HtmlPage {
             figcaption{font-size:12px;color:#56606a;max-width:820px}
             ul.readings li{margin:3px 0}
             code{background:#f1f4f6;padding:0 3px;border-radius:3px}
+            .banner{background:#fdecea;border-left:6px solid #c0392b;padding:8px 12px;margin:12px 0 0}
+            #headlines h2{margin-top:16px}ul.headlines{padding-left:20px;margin:8px 0}ul.headlines li{margin:3px 0}
+            ul.headlines li.unstated{color:#56606a}
+            details.rule{border:1px solid #e3e7ea;border-radius:6px;margin:6px 0;padding:4px 10px}
+            details.rule summary{cursor:pointer}details.rule .hits{color:#56606a;font-size:13px}
+            details.rule[open] summary{margin-bottom:6px}
             """;
 
     /** What closes every page. */

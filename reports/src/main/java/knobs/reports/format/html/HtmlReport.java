@@ -2,33 +2,44 @@ package knobs.reports.format.html;
 
 import knobs.reports.analysis.Analyses;
 import knobs.reports.analysis.Findings;
-import knobs.reports.analysis.rules.Rule;
 import knobs.reports.analysis.FlopsScaling;
+import knobs.reports.analysis.Headlines;
 import knobs.reports.analysis.PerformanceModel;
 import knobs.reports.analysis.Roofline;
 import knobs.reports.analysis.RowGroup;
 import knobs.reports.analysis.Scaling;
+import knobs.reports.analysis.rules.Rule;
 import knobs.reports.format.Format;
 import knobs.reports.input.FailedConfig;
 import knobs.reports.summary.Ceilings;
 import knobs.reports.summary.Environment;
+import knobs.reports.summary.Params;
 import knobs.reports.summary.Report;
 import knobs.reports.summary.SecondaryStat;
 import knobs.reports.summary.Statistics;
 import knobs.reports.summary.SummaryRow;
+import knobs.reports.summary.Units;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.stream.Collectors;
 
 /**
- * Writes {@code index.html}: the findings, the environment, the roofline and the performance
- * model, then one section per benchmark with its table, figures, scaling readings and findings.
+ * Writes {@code index.html}, in the order a person reads it: a slot for the data-quality banner, one
+ * headline per knob (what turning it does, from trustworthy rows only), then the results (roofline,
+ * performance model, one section per benchmark with its table, figures and readings), then the
+ * findings grouped by rule, the environment last.
+ *
+ * <p>Times are shown in ms (µs or s where that reads better), never raw nanoseconds: those stay in
+ * the JSON. Input files are shown relative to their common folder, never as absolute paths.
  *
  * <p>The page is self-contained: inline CSS, no script, no font or asset from the network; figures
  * are the PNG files under {@code plots/} linked relatively, so the folder opens from {@code file://}
@@ -92,32 +103,95 @@ public final class HtmlReport {
         }
 
         raw(HtmlPage.begin("Knobs report"));
+        raw(dataQualityBanner());
         raw("<h1>Knobs report</h1>\n<p class=\"meta\">").text(report.summary().size() + " configurations of "
-                + benchmarks.size() + " benchmarks from " + String.join(", ", report.environment().sources()))
-                .raw("</p>\n");
-        raw("<p class=\"meta\">Data: ");
-        for (int f = 0; f < files.size(); f++) {
-            raw(f == 0 ? "" : " · ").raw("<a href=\"").text(files.get(f)).raw("\">").text(files.get(f)).raw("</a>");
-        }
+                + benchmarks.size() + " benchmarks from " + inputs(report.environment().sources())).raw("</p>\n");
         // Links are separated by newlines: without white space between them the bar could not wrap.
-        raw("</p>\n<nav>\n").raw(report.failed() == null ? "" : "<a href=\"#failed\">Failed configurations</a>\n")
-                .raw("<a href=\"#findings\">Findings</a>\n<a href=\"#environment\">Environment</a>\n")
+        raw("<nav>\n<a href=\"#headlines\">Headlines</a>\n")
+                .raw(report.failed() == null ? "" : "<a href=\"#failed\">Failed configurations</a>\n")
                 .raw("<a href=\"#roofline\">Roofline</a>\n<a href=\"#model\">Performance model</a>\n");
         ids.forEach((b, id) -> raw("<a href=\"#").raw(id).raw("\">").text(b).raw("</a>\n"));
-        raw("</nav>\n");
+        raw("<a href=\"#findings\">Findings</a>\n<a href=\"#environment\">Environment</a>\n")
+                .raw("<a href=\"#data\">Data files</a>\n</nav>\n");
         if (!plotted) {
             raw("<p class=\"note\">Plots were turned off (<code>--no-plots</code>): this page has tables only.</p>\n");
         }
 
+        headlines(Headlines.of(report, Headlines::trustworthy), ids);
         if (report.failed() != null) {
             failed(report.failed(), logLinks);
         }
-        findings(a.findings());
-        environment(report.environment());
         roofline(a.roofline(), section(figures, "roofline"));
         model(a.model(), section(figures, "model"));
         benchmarks.forEach((b, rows) -> benchmark(b, ids.get(b), rows, a, section(figures, b)));
+        findings(a.findings());
+        environment(report.environment());
+        // The machine-readable files last: a person reads this page, a script reads those.
+        raw("<p id=\"data\" class=\"meta\">Data files: ");
+        for (int f = 0; f < files.size(); f++) {
+            raw(f == 0 ? "" : " · ").raw("<a href=\"").text(files.get(f)).raw("\">").text(files.get(f)).raw("</a>");
+        }
+        raw("</p>\n");
         raw(HtmlPage.END);
+    }
+
+    /**
+     * The slot for the data-quality banner: the first thing in the body, above the title and the
+     * headlines, so that a run whose numbers cannot be trusted says so before any number. Returns the
+     * banner's markup (every input string escaped; style class {@code banner}), or the empty string
+     * when there is nothing to say. Empty until the data-quality model fills it.
+     */
+    private String dataQualityBanner() {
+        return "";
+    }
+
+    /** One sentence per knob, before any table: what turning it does, from trustworthy rows. */
+    private void headlines(Headlines headlines, Map<String, String> ids) {
+        raw("<section id=\"headlines\">\n<h2>Headlines</h2>\n");
+        if (headlines.headlines().isEmpty()) {
+            raw("<p>No knob benchmark among the inputs: the results below have no knob to read along.</p>\n</section>\n");
+            return;
+        }
+        raw("<ul class=\"headlines\">\n");
+        for (Headlines.Headline h : headlines.headlines()) {
+            String id = ids.entrySet().stream().filter(e -> h.knob().runs(e.getKey())).map(Map.Entry::getValue)
+                    .findFirst().orElseThrow();
+            raw(h.stated() ? "<li>" : "<li class=\"unstated\">").raw("<a href=\"#").raw(id).raw("\"><b>")
+                    .text(h.knob().benchmarkClass()).raw("</b></a>: ").text(h.sentence()).raw(".</li>\n");
+        }
+        raw("</ul>\n</section>\n");
+    }
+
+    /**
+     * The inputs for the header line: up to three by name, relative to their common folder (the full
+     * paths are in summary.json), else how many and where they are listed.
+     */
+    private static String inputs(List<String> sources) {
+        List<String> shown = relative(sources);
+        if (shown.isEmpty()) {
+            return "no files";
+        }
+        return shown.size() <= 3 ? String.join(", ", shown) : shown.size() + " files (listed under Environment)";
+    }
+
+    /**
+     * Paths relative to the folder they all share, so that no absolute path of the machine that made
+     * the report shows; with nothing in common, an absolute path shows as its file name.
+     */
+    static List<String> relative(List<String> sources) {
+        List<Path> paths = sources.stream().map(s -> Path.of(s).normalize()).toList();
+        Path common = paths.isEmpty() ? null : paths.get(0).getParent();
+        for (Path p : paths) {
+            while (common != null && !p.startsWith(common)) {
+                common = common.getParent();
+            }
+        }
+        List<String> out = new ArrayList<>();
+        for (Path p : paths) {
+            Path shown = common != null ? common.relativize(p) : p.isAbsolute() ? p.getFileName() : p;
+            out.add(shown == null || shown.toString().isEmpty() ? p.toString() : shown.toString());
+        }
+        return out;
     }
 
     private static List<Plots.Figure> section(List<Plots.Figure> figures, String section) {
@@ -136,7 +210,7 @@ public final class HtmlReport {
         raw("<table>\n<tr><th>benchmark</th><th>params</th><th>reason</th><th>log</th></tr>\n");
         for (FailedConfig f : failed) {
             raw("<tr><td>").text(f.benchmark()).raw("</td><td>")
-                    .text(f.params().values().isEmpty() ? "—" : f.params().toString().replaceAll("^\\{|}$", ""))
+                    .text(params(f.params()))
                     .raw("</td><td>").text(f.reason()).raw("</td><td>");
             String link = logLinks.get(f);
             if (link != null) {
@@ -151,12 +225,26 @@ public final class HtmlReport {
         raw("</table>\n</section>\n");
     }
 
+    /**
+     * The findings grouped by rule, most severe rule first: one line per rule with the configurations
+     * it hit, opening onto each finding's numbers and what to do.
+     */
     private void findings(Findings f) {
         raw("<section id=\"findings\">\n<h2>Findings</h2>\n");
-        if (f.findings().isEmpty()) {
+        Map<Rule, List<Findings.Finding>> byRule = new LinkedHashMap<>();
+        f.findings().forEach(x -> byRule.computeIfAbsent(x.rule(), k -> new ArrayList<>()).add(x));
+        if (byRule.isEmpty()) {
             raw("<p>No rule fired.</p>\n");
         } else {
-            findingTable(f.findings(), true);
+            raw("<p class=\"meta\">").text(f.findings().size() + " findings from " + byRule.size()
+                    + (byRule.size() == 1 ? " rule" : " rules") + ", the most severe first; open a rule for its numbers"
+                    + " and what to do.").raw("</p>\n");
+        }
+        List<Rule> rules = new ArrayList<>(byRule.keySet());
+        // Findings arrive sorted by severity, so a rule's first finding is its most severe one.
+        rules.sort(Comparator.comparing((Rule r) -> byRule.get(r).get(0).severity()).thenComparing(r -> r));
+        for (Rule rule : rules) {
+            rule(rule, byRule.get(rule));
         }
         if (!f.notJudged().isEmpty()) {
             raw("<details><summary>").text(f.notJudged().size() + " checks could not be made").raw("</summary>\n<ul>\n");
@@ -169,23 +257,49 @@ public final class HtmlReport {
             }
             raw("</ul>\n</details>\n");
         }
-        raw("<p class=\"meta\">Rules: ");
+        raw("<details><summary>Every rule and when it fires</summary>\n<ul>\n");
         for (Rule rule : Rule.values()) {
-            raw("<code>").text(rule.id()).raw("</code> ").text(rule.condition()).raw(". ");
+            raw("<li><code>").text(rule.id()).raw("</code> ").text(rule.condition()).raw("</li>\n");
         }
-        raw("</p>\n</section>\n");
+        raw("</ul>\n</details>\n</section>\n");
     }
 
-    private void findingTable(List<Findings.Finding> findings, boolean withBenchmark) {
-        raw("<table>\n<tr><th>severity</th><th>rule</th>").raw(withBenchmark ? "<th>configuration</th>" : "<th>params</th>")
-                .raw("<th>finding</th><th>recommendation</th></tr>\n");
+    /** One rule: a summary line (worst severity, counts, configurations), its findings when opened. */
+    private void rule(Rule rule, List<Findings.Finding> findings) {
+        Map<Findings.Severity, Long> counts = new TreeMap<>(findings.stream()
+                .collect(Collectors.groupingBy(Findings.Finding::severity, Collectors.counting())));
+        Findings.Severity worst = findings.get(0).severity();
+        raw("<details class=\"rule\" id=\"rule-").text(rule.id()).raw("\"><summary><span class=\"sev sev-")
+                .raw(worst.id()).raw("\">").text(worst.id()).raw("</span> <code>").text(rule.id()).raw("</code> ")
+                .text(counts.entrySet().stream().map(e -> e.getValue() + " " + e.getKey().id())
+                        .collect(Collectors.joining(", ")))
+                .raw(": <span class=\"hits\">")
+                .text(findings.stream().map(HtmlReport::configuration).collect(Collectors.joining(" · ")))
+                .raw("</span></summary>\n<p class=\"meta\">Fires when ").text(rule.condition()).raw(".</p>\n");
+        boolean oneAdvice = findings.stream().map(Findings.Finding::recommendation).distinct().count() == 1;
+        raw("<table>\n<tr><th>severity</th><th>configuration</th><th>finding</th>")
+                .raw(oneAdvice ? "" : "<th>recommendation</th>").raw("</tr>\n");
         for (Findings.Finding x : findings) {
             raw("<tr><td><span class=\"sev sev-").raw(x.severity().id()).raw("\">").text(x.severity().id())
-                    .raw("</span></td><td><code>").text(x.rule().id()).raw("</code></td><td>")
-                    .text((withBenchmark ? x.benchmark() + " " : "") + x.params())
-                    .raw("</td><td>").text(x.message()).raw("</td><td>").text(x.recommendation()).raw("</td></tr>\n");
+                    .raw("</span></td><td>").text(configuration(x)).raw("</td><td>").text(x.message()).raw("</td>");
+            if (!oneAdvice) {
+                raw("<td>").text(x.recommendation()).raw("</td>");
+            }
+            raw("</tr>\n");
         }
         raw("</table>\n");
+        if (oneAdvice) {
+            raw("<p><b>What to do:</b> ").text(findings.get(0).recommendation()).raw("</p>\n");
+        }
+        raw("</details>\n");
+    }
+
+    private static String configuration(Findings.Finding x) {
+        return x.benchmark() + (x.params().values().isEmpty() ? "" : " " + params(x.params()));
+    }
+
+    private static String params(Params p) {
+        return p.values().isEmpty() ? "—" : p.toString().replaceAll("^\\{|}$", "");
     }
 
     private void environment(Environment env) {
@@ -202,6 +316,8 @@ public final class HtmlReport {
         raw("</td></tr>\n");
         env.varies().forEach((name, values) -> raw("<tr><th>").text(name + " (varies)").raw("</th><td>")
                 .text(values.stream().map(HtmlReport::show).collect(Collectors.joining(" | "))).raw("</td></tr>\n"));
+        raw("<tr><th>inputs</th><td>").text(String.join(", ", relative(env.sources())))
+                .raw(" <span class=\"meta\">(relative to their common folder; summary.json keeps them as given)</span></td></tr>\n");
         raw("</table>\n</section>\n");
     }
 
@@ -220,7 +336,8 @@ public final class HtmlReport {
         missing(r.missing());
         figures(figures);
         if (!r.points().isEmpty()) {
-            raw("<table>\n<tr><th>configuration</th><th>FLOP/byte</th><th>bound</th><th>achieved</th>")
+            raw("<details><summary>").text("Every configuration on the roofline (" + r.points().size() + ")")
+                    .raw("</summary>\n<table>\n<tr><th>configuration</th><th>FLOP/byte</th><th>bound</th><th>achieved</th>")
                     .raw("<th>fraction of bound</th></tr>\n");
             for (Roofline.Point p : r.points()) {
                 raw("<tr><td>").text(p.row().benchmark() + " " + p.row().params()).raw("</td><td class=\"n\">")
@@ -230,7 +347,7 @@ public final class HtmlReport {
                         .text(p.fractionOfBound() == null ? "—" : Format.percent(100 * p.fractionOfBound()))
                         .raw("</td></tr>\n");
             }
-            raw("</table>\n");
+            raw("</table>\n</details>\n");
         }
         raw("</section>\n");
     }
@@ -242,7 +359,10 @@ public final class HtmlReport {
         missing(m.missing());
         figures(figures);
         if (!m.predictions().isEmpty()) {
-            raw("<table>\n<tr><th>configuration</th><th>roofline</th><th>overhead</th><th>predicted</th>")
+            raw("<p>").text(m.off().size() + " of " + m.predictions().size()
+                    + " configurations are off by more than " + Format.sig(PerformanceModel.OFF_PERCENT) + "% (highlighted below).")
+                    .raw("</p>\n<details><summary>").text("Every prediction (" + m.predictions().size() + ")")
+                    .raw("</summary>\n<table>\n<tr><th>configuration</th><th>roofline</th><th>overhead</th><th>predicted</th>")
                     .raw("<th>measured</th><th>error</th></tr>\n");
             for (PerformanceModel.Prediction p : m.predictions()) {
                 raw(p.off() ? "<tr style=\"background:#fdecea\">" : "<tr>").raw("<td>")
@@ -253,9 +373,7 @@ public final class HtmlReport {
                         .text(Format.seconds(p.row().secondsPerOp())).raw("</td><td class=\"n\">")
                         .text((p.errorPercent() > 0 ? "+" : "") + Format.percent(p.errorPercent())).raw("</td></tr>\n");
             }
-            raw("</table>\n<p>").text(m.off().size() + " of " + m.predictions().size()
-                    + " configurations are off by more than " + Format.sig(PerformanceModel.OFF_PERCENT) + "% (highlighted).")
-                    .raw("</p>\n");
+            raw("</table>\n</details>\n");
         }
         raw("</section>\n");
     }
@@ -263,14 +381,16 @@ public final class HtmlReport {
     private void benchmark(String benchmark, String id, List<SummaryRow> rows, Analyses a, List<Plots.Figure> figures) {
         raw("<section id=\"").raw(id).raw("\">\n<h2>").text(benchmark).raw("</h2>\n");
         List<String> secondary = rows.stream().flatMap(r -> r.secondary().keySet().stream()).distinct().sorted().toList();
-        raw("<table>\n<tr><th>params</th><th>median</th><th>IQR/median</th><th>n</th><th>FLOP/s</th><th>% FLOP/s ceiling</th>")
-                .raw("<th>bytes/s</th><th>% bytes/s ceiling</th><th>tokens/s</th>");
-        secondary.forEach(s -> raw("<th>").text(s).raw("</th>"));
+        raw("<table>\n<tr><th>params</th><th>median</th><th>IQR</th><th>IQR/median</th><th>n</th><th>FLOP/s</th>")
+                .raw("<th>% FLOP/s ceiling</th><th>bytes/s</th><th>% bytes/s ceiling</th><th>tokens/s</th>");
+        secondary.forEach(s -> raw("<th>").text(isTime(s, rows) ? s.substring(0, s.length() - 2) + " time" : s).raw("</th>"));
         raw("</tr>\n");
         for (SummaryRow r : rows) {
             Statistics s = r.stats();
-            raw("<tr><td>").text(r.params().values().isEmpty() ? "—" : r.params().toString().replaceAll("^\\{|}$", ""))
-                    .raw("</td><td class=\"n\">").text(Format.sig(s.median()) + " " + r.unit())
+            double[] iqr = Plots.iqrSeconds(r);
+            raw("<tr><td>").text(params(r.params()))
+                    .raw("</td><td class=\"n\">").text(Format.seconds(r.secondsPerOp()))
+                    .raw("</td><td class=\"n\">").text(Format.seconds(iqr[0]) + " – " + Format.seconds(iqr[1]))
                     .raw("</td><td class=\"n\">").text((s.median() == 0 ? "—" : Format.percent(100 * s.iqr() / Math.abs(s.median())))
                             + (s.noisy() ? " (noisy)" : ""))
                     .raw("</td><td class=\"n\">").text(Integer.toString(s.n()))
@@ -280,9 +400,7 @@ public final class HtmlReport {
                     .raw("</td><td class=\"n\">").text(pct(r.percentOfBytesCeiling()))
                     .raw("</td><td class=\"n\">").text(r.tokensPerS() == null ? "—" : Format.sig(r.tokensPerS())).raw("</td>");
             for (String name : secondary) {
-                SecondaryStat stat = r.secondary().get(name);
-                raw("<td class=\"n\">").text(stat == null ? "" : Format.sig(stat.median())
-                        + (stat.unit() == null ? "" : " " + stat.unit())).raw("</td>");
+                raw("<td class=\"n\">").text(secondary(name, r.secondary().get(name), isTime(name, rows))).raw("</td>");
             }
             raw("</tr>\n");
         }
@@ -307,10 +425,41 @@ public final class HtmlReport {
         }
         List<Findings.Finding> findings = a.findings().about(benchmark);
         if (!findings.isEmpty()) {
-            raw("<h3>Findings</h3>\n");
-            findingTable(findings, false);
+            // The findings themselves are listed by rule below; here, which rules hit this benchmark.
+            Map<Rule, Findings.Severity> worst = new LinkedHashMap<>();
+            findings.forEach(x -> worst.putIfAbsent(x.rule(), x.severity()));
+            raw("<p class=\"meta\">Findings: ");
+            boolean first = true;
+            for (Map.Entry<Rule, Findings.Severity> e : worst.entrySet()) {
+                raw(first ? "" : ", ").raw("<a href=\"#rule-").text(e.getKey().id()).raw("\"><code>").text(e.getKey().id())
+                        .raw("</code></a> (").text(e.getValue().id()).raw(")");
+                first = false;
+            }
+            raw("</p>\n");
         }
         raw("</section>\n");
+    }
+
+    /**
+     * A per-op nanosecond counter ({@code prefillNs}, {@code decodeNs}, ...): shown as a time, since
+     * nanoseconds in scientific notation beside a median in ms read badly.
+     */
+    private static boolean isTime(String name, List<SummaryRow> rows) {
+        return name.endsWith("Ns") && name.length() > 2
+                && rows.stream().map(r -> r.secondary().get(name)).allMatch(s -> s == null || s.unit() == null);
+    }
+
+    private static String secondary(String name, SecondaryStat stat, boolean time) {
+        if (stat == null) {
+            return "";
+        }
+        if (time) {
+            return Format.seconds(stat.median() * 1e-9);
+        }
+        if (stat.unit() != null && stat.unit().endsWith("/op") && Units.isKnown(stat.unit())) {
+            return Format.seconds(Units.secondsPerOp(stat.median(), stat.unit()));
+        }
+        return Format.sig(stat.median()) + (stat.unit() == null ? "" : " " + stat.unit());
     }
 
     private void figures(List<Plots.Figure> figures) {

@@ -5,10 +5,18 @@ import org.knowm.xchart.style.AxesChartStyler;
 import java.awt.BasicStroke;
 import java.awt.Color;
 import java.awt.Font;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
 
 /**
  * How every figure looks: size, fonts, background, and what each colour means, in one place so
- * that a colour keeps its meaning from one plot to the next.
+ * that a colour keeps its meaning from one plot to the next. On the report page a colour means a
+ * benchmark ({@link #benchmarkColours}): its points on the roofline, its line in a scaling plot and
+ * its bars share one hue; the parts of one benchmark's figure (components, passes, phases) are shades
+ * of that hue ({@link #shades}); fits, roofs and guides are grey.
  */
 final class PlotStyle {
 
@@ -18,15 +26,20 @@ final class PlotStyle {
 
     private static final Font FONT = new Font(Font.SANS_SERIF, Font.PLAIN, 12);
 
-    /** Series colours, in the order series are added (matplotlib's tab10). */
+    /**
+     * Series colours: matplotlib's tab10 less its grey (grey means "reference" here), then four more
+     * hues far from those, so that up to {@value #DISTINCT} benchmarks of one report get distinct colours.
+     */
     static final Color[] SERIES = {
             new Color(0x1f77b4), new Color(0xff7f0e), new Color(0x2ca02c), new Color(0xd62728),
-            new Color(0x9467bd), new Color(0x8c564b), new Color(0xe377c2), new Color(0x7f7f7f),
-            new Color(0xbcbd22), new Color(0x17becf)};
+            new Color(0x9467bd), new Color(0x8c564b), new Color(0xe377c2), new Color(0xbcbd22),
+            new Color(0x17becf), new Color(0x000075), new Color(0x800000), new Color(0x469990),
+            new Color(0xf032e6)};
+    static final int DISTINCT = 13;
     /** The measured series of a single-series figure (a trend's medians). */
     static final Color MAIN = SERIES[0];
-    /** A fitted line drawn over the measurements. */
-    static final Color FIT = SERIES[1];
+    /** A fitted line drawn over the measurements: grey, so it never reads as another benchmark. */
+    static final Color FIT = new Color(0x555555);
     /** Points that got better (improvements). */
     static final Color BETTER = SERIES[2];
     /** Points that got worse or stand out (regressions, a scaling regime change). */
@@ -38,7 +51,68 @@ final class PlotStyle {
     /** An analytic expectation drawn beside its measurement. */
     static final BasicStroke DASHED = new BasicStroke(1.5f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10, new float[] {6, 4}, 0);
 
+    /** Error bars (the interquartile range) over bars, and the stack remainder "other". */
+    static final Color ERROR_BAR = new Color(0x222222);
+    static final Color OTHER = new Color(0xc8c8c8);
+
     private PlotStyle() {
+    }
+
+    /**
+     * One colour per benchmark, the same in every figure of a report. A name keeps its colour from
+     * one report to the next where it can: its slot is a hash of the name, and only when two
+     * benchmarks of the same report hash to one slot does the later one (in name order) move to the
+     * next free slot. Beyond {@value #DISTINCT} benchmarks colours repeat.
+     */
+    static Map<String, Color> benchmarkColours(Collection<String> benchmarks) {
+        Map<String, Color> colours = new LinkedHashMap<>();
+        boolean[] taken = new boolean[SERIES.length];
+        int used = 0;
+        for (String name : new TreeSet<>(benchmarks)) {
+            int slot = Math.floorMod(stableHash(name), SERIES.length);
+            if (used < SERIES.length) {
+                while (taken[slot]) {
+                    slot = (slot + 1) % SERIES.length;
+                }
+                taken[slot] = true;
+                used++;
+            }
+            colours.put(name, SERIES[slot]);
+        }
+        return colours;
+    }
+
+    /** {@link String#hashCode} is specified, but spelled out: the colours must not depend on a JDK. */
+    private static int stableHash(String s) {
+        int h = 0;
+        for (int i = 0; i < s.length(); i++) {
+            h = 31 * h + s.charAt(i);
+        }
+        return h;
+    }
+
+    /**
+     * {@code n} shades of one benchmark's colour for the parts of its figure, from the colour itself
+     * (darkened a little for the first of several) to a light tint, so parts stay apart while the hue
+     * still says whose figure it is.
+     */
+    static List<Color> shades(Color base, int n) {
+        if (n == 1) {
+            return List.of(base);
+        }
+        Color[] out = new Color[n];
+        for (int i = 0; i < n; i++) {
+            double t = (double) i / (n - 1);          // 0 … 1
+            double toward = -0.25 + 0.8 * t;           // −0.25 (darker) … 0.55 (towards white)
+            out[i] = toward < 0 ? mix(base, Color.BLACK, -toward) : mix(base, Color.WHITE, toward);
+        }
+        return List.of(out);
+    }
+
+    private static Color mix(Color a, Color b, double t) {
+        return new Color((int) Math.round(a.getRed() + (b.getRed() - a.getRed()) * t),
+                (int) Math.round(a.getGreen() + (b.getGreen() - a.getGreen()) * t),
+                (int) Math.round(a.getBlue() + (b.getBlue() - a.getBlue()) * t));
     }
 
     /** Fonts, background, grid, series colours and markers of an axes chart. */
@@ -56,5 +130,7 @@ final class PlotStyle {
         s.setMarkerSize(8);
         s.setAntiAlias(true);
         s.setChartTitleBoxVisible(false);
+        s.setErrorBarsColorSeriesColor(false);
+        s.setErrorBarsColor(ERROR_BAR);
     }
 }

@@ -12,9 +12,11 @@ import knobs.reports.summary.Knob;
 import knobs.reports.summary.Params;
 import knobs.reports.summary.Report;
 import knobs.reports.summary.SummaryRow;
+import knobs.reports.summary.Units;
 
 import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.CategoryChart;
+import org.knowm.xchart.CategorySeries;
 import org.knowm.xchart.VectorGraphicsEncoder;
 import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYSeries;
@@ -40,6 +42,11 @@ import java.util.Set;
  * under {@code plots/}: the roofline, predicted against measured times, a line with its fit for
  * every scaling group, stacked component bars for the knobs with phases or components, the passes
  * of each model size, and the FLOPs-against-time ratios of {@code MoeTopK}.
+ *
+ * <p>Every measured time carries its interquartile range: a vertical bar from the first to the third
+ * quartile on line and scatter plots, an error bar on bar charts (XChart draws those symmetric, so
+ * they reach the farther quartile on both sides and cover the whole range). Each benchmark has one
+ * colour in every figure ({@link PlotStyle#benchmarkColours}).
  *
  * <p>Rendering is pure Java2D; AWT runs headless so that no display is needed.
  */
@@ -90,13 +97,19 @@ public final class Plots {
     private final List<Figure> figures = new ArrayList<>();
     private final Map<String, byte[]> files = new LinkedHashMap<>();
     private final Set<String> names = new HashSet<>();
+    private final Map<String, Color> colours;
 
-    private Plots() {
+    private Plots(Map<String, Color> colours) {
+        this.colours = colours;
+    }
+
+    private Color colour(String benchmark) {
+        return colours.getOrDefault(benchmark, PlotStyle.MAIN);
     }
 
     /** Draws every figure the report and its analyses support. */
     public static Result render(Report report, Analyses analyses) throws IOException {
-        Plots p = new Plots();
+        Plots p = new Plots(PlotStyle.benchmarkColours(report.summary().stream().map(SummaryRow::benchmark).toList()));
         p.roofline(analyses.roofline());
         p.model(analyses.model());
         for (Scaling.Entry e : analyses.scaling().entries()) {
@@ -128,7 +141,7 @@ public final class Plots {
 
     /** Draws one trend chart per configuration of a history ({@code history show}). */
     public static Result trends(List<Trend> trends) throws IOException {
-        Plots p = new Plots();
+        Plots p = new Plots(Map.of());
         for (Trend t : trends) {
             p.trend(t);
         }
@@ -180,12 +193,18 @@ public final class Plots {
         line(roof, PlotStyle.REFERENCE);
         Map<String, List<Roofline.Point>> byBenchmark = new LinkedHashMap<>();
         r.points().forEach(p -> byBenchmark.computeIfAbsent(p.row().benchmark(), k -> new ArrayList<>()).add(p));
-        byBenchmark.forEach((benchmark, points) -> scatter(chart.addSeries(unique(chart, benchmark),
-                points.stream().mapToDouble(Roofline.Point::intensity).toArray(),
-                points.stream().mapToDouble(p -> p.row().achievedFlopsPerS()).toArray())));
-        save(chart, "roofline", "roofline", "Each configuration at its arithmetic intensity and achieved FLOP/s;"
-                + " the roof is min(FLOP/s ceiling, intensity × bytes/s ceiling), the ridge at "
-                + Format.sig(r.ridge()) + " FLOP/byte.");
+        byBenchmark.forEach((benchmark, points) -> {
+            double[] x = points.stream().mapToDouble(Roofline.Point::intensity).toArray();
+            scatter(chart.addSeries(unique(chart, benchmark), x,
+                    points.stream().mapToDouble(p -> p.row().achievedFlopsPerS()).toArray()), colour(benchmark));
+            // FLOP/s = flops / time: the slowest quartile gives the lowest rate.
+            intervals(chart, benchmark, x,
+                    points.stream().mapToDouble(p -> p.row().flops() / iqrSeconds(p.row())[1]).toArray(),
+                    points.stream().mapToDouble(p -> p.row().flops() / iqrSeconds(p.row())[0]).toArray(), colour(benchmark));
+        });
+        save(chart, "roofline", "roofline", "Each configuration at its arithmetic intensity and achieved FLOP/s"
+                + " (bars: from its first to its third time quartile); the roof is min(FLOP/s ceiling, intensity ×"
+                + " bytes/s ceiling), the ridge at " + Format.sig(r.ridge()) + " FLOP/byte.");
     }
 
     private void model(PerformanceModel m) throws IOException {
@@ -211,7 +230,7 @@ public final class Plots {
         m.predictions().forEach(p -> byBenchmark.computeIfAbsent(p.row().benchmark(), k -> new ArrayList<>()).add(p));
         byBenchmark.forEach((benchmark, ps) -> scatter(chart.addSeries(unique(chart, benchmark),
                 ps.stream().mapToDouble(p -> p.row().secondsPerOp() * 1e3).toArray(),
-                ps.stream().mapToDouble(p -> p.predictedSeconds() * 1e3).toArray())));
+                ps.stream().mapToDouble(p -> p.predictedSeconds() * 1e3).toArray()), colour(benchmark)));
         save(chart, "model", "model", "Each configuration's time as the model predicts it (roofline time + the fitted"
                 + " overhead of its group) against the measured median; points outside the grey lines are off by more than 10%.");
     }
@@ -224,7 +243,10 @@ public final class Plots {
         chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideNW);
         double[] x = e.points().stream().mapToDouble(Scaling.Point::x).toArray();
         double[] t = e.points().stream().mapToDouble(p -> p.seconds() * 1e3).toArray();
-        scatter(chart.addSeries("measured (median)", x, t));
+        Color colour = colour(e.group().benchmark());
+        scatter(chart.addSeries("measured (median, bars: IQR)", x, t), colour);
+        intervals(chart, "IQR", x, e.points().stream().mapToDouble(p -> iqrSeconds(p.row())[0] * 1e3).toArray(),
+                e.points().stream().mapToDouble(p -> iqrSeconds(p.row())[1] * 1e3).toArray(), colour);
         double lo = x[0];
         double hi = x[x.length - 1];
         boolean quadratic = e.preferred().equals("quadratic");
@@ -241,7 +263,7 @@ public final class Plots {
             chart.addSeries("slope changes at " + Format.sig(e.regime().at()),
                     new double[] {e.regime().at()}, new double[] {interpolate(x, t, e.regime().at())})
                     .setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Scatter)
-                    .setMarker(SeriesMarkers.DIAMOND).setMarkerColor(PlotStyle.WORSE);
+                    .setMarker(SeriesMarkers.DIAMOND).setMarkerColor(PlotStyle.REFERENCE);
         }
         String slug = "scaling-" + e.group().benchmark() + "-" + (label.equals(e.group().benchmark()) ? "" : label + "-") + e.x();
         save(chart, slug, e.group().benchmark(), e.reading());
@@ -271,14 +293,22 @@ public final class Plots {
             List<String> components = Knob.COMPONENTS.stream()
                     .filter(name -> rows.stream().allMatch(r -> r.secondary().containsKey(name))).toList();
             String label = g.label(groups);
+            Color base = colour(g.benchmark());
+            List<Number> totals = rows.stream().map(r -> (Number) (r.secondsPerOp() * 1e3)).toList();
+            List<Number> errors = rows.stream().map(r -> (Number) (errorBarSeconds(r) * 1e3)).toList();
             // Series first, chart after: whether a log axis is possible depends on the values.
             Map<String, List<Number>> series = new LinkedHashMap<>();
+            Map<String, Color> fills = new LinkedHashMap<>();
             if (components.isEmpty()) {
-                series.put("total", rows.stream().map(r -> (Number) (r.secondsPerOp() * 1e3)).toList());
+                series.put("total", totals);
+                fills.put("total", base);
             } else {
-                for (String name : components) {
+                List<Color> shades = PlotStyle.shades(base, components.size());
+                for (int i = 0; i < components.size(); i++) {
+                    String name = components.get(i);
                     series.put(name.replace("Ns", ""),
                             rows.stream().map(r -> (Number) (r.secondary().get(name).median() * 1e-6)).toList());
+                    fills.put(name.replace("Ns", ""), shades.get(i));
                 }
                 List<Number> other = new ArrayList<>();
                 boolean anyOther = false;
@@ -292,6 +322,7 @@ public final class Plots {
                 boolean logWanted = LOG_BREAKDOWN.contains(knob);
                 if (anyOther && (!logWanted || other.stream().allMatch(v -> v.doubleValue() > 0))) {
                     series.put("other", other);
+                    fills.put("other", PlotStyle.OTHER);
                 }
             }
             // ...and if a component itself is zero somewhere, the chart stays linear.
@@ -303,9 +334,27 @@ public final class Plots {
             // Segments do not add up on a log axis (and XChart stacks them wrongly there): a log chart
             // puts the components side by side with their total instead of stacking them.
             chart.getStyler().setStacked(!log);
-            series.forEach((name, values) -> chart.addSeries(name, categories, values));
+            // The spread is known for the total only (components are medians of counters): its error bar sits
+            // on the top of the stack, or on the total's own bar beside the components.
+            String top = new ArrayList<>(series.keySet()).get(series.size() - 1);
+            series.forEach((name, values) -> {
+                CategorySeries s = name.equals(top) && (!log || components.isEmpty())
+                        ? chart.addSeries(name, categories, values, errors) : chart.addSeries(name, categories, values);
+                s.setFillColor(fills.get(name));
+            });
             if (log && !components.isEmpty()) {
-                chart.addSeries("total", categories, rows.stream().map(r -> (Number) (r.secondsPerOp() * 1e3)).toList());
+                chart.addSeries("total", categories, totals, errors).setFillColor(base);
+            }
+            if (!log) {
+                // XChart leaves stacked error bars out of the axis range. It draws them on the top of the stack,
+                // which is above the total where the components' medians add up to more than the median total.
+                double highest = 0;
+                for (int i = 0; i < rows.size(); i++) {
+                    int at = i;
+                    double stack = series.values().stream().mapToDouble(v -> v.get(at).doubleValue()).sum();
+                    highest = Math.max(highest, Math.max(stack, totals.get(i).doubleValue()) + errors.get(i).doubleValue());
+                }
+                chart.getStyler().setYAxisMin(0.0).setYAxisMax(highest * 1.05);
             }
             if (log) {
                 chart.getStyler().setYAxisLogarithmic(true);
@@ -313,12 +362,13 @@ public final class Plots {
                 double smallest = series.values().stream().flatMap(List::stream).mapToDouble(Number::doubleValue).min().orElseThrow();
                 chart.getStyler().setYAxisMin(StrictMath.pow(10, Math.floor(StrictMath.log10(smallest))));
             }
-            String caption = components.isEmpty()
+            String caption = (components.isEmpty()
                     ? "Median time per op for each " + knob.param() + "."
                     : "Median time per op for each " + knob.param() + ", split into the measured components ("
-                    + String.join(", ", components) + ")" + (log
+                    + String.join(", ", components.stream().map(name -> name.replace("Ns", "")).toList()) + ")" + (log
                     ? ", side by side with the total on a log scale (stacked segments do not add up on a log axis)."
-                    : "; 'other' is the rest of the step.");
+                    : "; 'other' is the rest of the step."))
+                    + " " + ERROR_BARS;
             save(chart, "breakdown-" + g.benchmark() + (label.equals(g.benchmark()) ? "" : "-" + label), g.benchmark(), caption);
         }
     }
@@ -352,23 +402,28 @@ public final class Plots {
                     .thenComparing(Comparator.naturalOrder()));
             CategoryChart chart = category(benchmark + ": passes by model size", "size", "ms/op");
             chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideNW);
-            for (String pass : Knob.PASSES) {
-                if (members.stream().noneMatch(r -> r.params().values().get(Knob.PASS).text().equals(pass))) {
-                    continue;
-                }
+            List<String> passes = Knob.PASSES.stream()
+                    .filter(pass -> members.stream().anyMatch(r -> r.params().values().get(Knob.PASS).text().equals(pass)))
+                    .toList();
+            List<Color> shades = PlotStyle.shades(colour(benchmark), passes.size());
+            for (int i = 0; i < passes.size(); i++) {
+                String pass = passes.get(i);
                 List<Number> values = new ArrayList<>();
+                List<Number> errors = new ArrayList<>();
                 for (String size : sizes) {
-                    values.add(members.stream()
+                    SummaryRow row = members.stream()
                             .filter(r -> r.params().values().get(Knob.PASS).text().equals(pass)
                                     && r.params().values().get("size").text().equals(size))
-                            .findFirst().map(r -> (Number) (r.secondsPerOp() * 1e3)).orElse(null)); // not measured: no bar, not a 0 ms one
+                            .findFirst().orElse(null);
+                    values.add(row == null ? null : row.secondsPerOp() * 1e3); // not measured: no bar, not a 0 ms one
+                    errors.add(row == null ? 0.0 : errorBarSeconds(row) * 1e3);
                 }
-                chart.addSeries(pass, sizes, values);
+                chart.addSeries(pass, sizes, values, errors).setFillColor(shades.get(i));
             }
             Params rest = (Params) e.getKey().get(2);
             save(chart, "passes-" + benchmark + "-" + rest, benchmark,
                     "Median time per op of each pass for each model size" + (rest.values().isEmpty() ? "" : " " + rest)
-                            + "; forward_backward is expected near 3× forward.");
+                            + "; forward_backward is expected near 3× forward. " + ERROR_BARS);
         }
     }
 
@@ -384,9 +439,10 @@ public final class Plots {
             FlopsScaling.Entry widest = entries.stream().max(Comparator.comparingInt(e -> e.steps().size())).orElseThrow();
             line(chart.addSeries("expert FLOPs (k/k₀)", widest.steps().stream().mapToDouble(FlopsScaling.Step::topK).toArray(),
                     widest.steps().stream().mapToDouble(FlopsScaling.Step::topKRatio).toArray()), PlotStyle.BAND);
+            List<Color> shades = PlotStyle.shades(colour(benchmark), entries.size());
             int i = 0;
             for (FlopsScaling.Entry e : entries) {
-                Color color = PlotStyle.SERIES[i++ % PlotStyle.SERIES.length];
+                Color color = shades.get(i++);
                 double[] k = e.steps().stream().mapToDouble(FlopsScaling.Step::topK).toArray();
                 XYSeries flops = chart.addSeries(unique(chart, e.label() + ": FLOPs"), k,
                         e.steps().stream().mapToDouble(FlopsScaling.Step::flopsRatio).toArray());
@@ -398,10 +454,13 @@ public final class Plots {
                 time.setLineColor(color);
                 time.setMarkerColor(color);
                 time.setMarker(SeriesMarkers.CIRCLE);
+                double base = e.steps().get(0).row().secondsPerOp();
+                intervals(chart, e.label(), k, e.steps().stream().mapToDouble(s -> iqrSeconds(s.row())[0] / base).toArray(),
+                        e.steps().stream().mapToDouble(s -> iqrSeconds(s.row())[1] / base).toArray(), color);
             }
             save(chart, "flops-scaling-" + benchmark, benchmark, "Dashed: analytic FLOPs relative to the smallest "
-                    + Knob.MOE_TOP_K.param() + "; solid: measured time relative to it. Time below the FLOPs line means"
-                    + " a fixed per-step cost dominates.");
+                    + Knob.MOE_TOP_K.param() + "; solid: measured median time relative to its median, with bars from the"
+                    + " first to the third quartile. Time below the FLOPs line means a fixed per-step cost dominates.");
         }
     }
 
@@ -442,10 +501,54 @@ public final class Plots {
         return Math.abs(v) < 1e5 ? Format.sig(v) : Format.si(v, "").trim();
     }
 
-    private static XYSeries scatter(XYSeries s) {
+    private static XYSeries scatter(XYSeries s, Color color) {
         s.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Scatter);
         s.setMarker(SeriesMarkers.CIRCLE);
+        s.setMarkerColor(color);
         return s;
+    }
+
+    /** How the bar charts' error bars read, for their captions. */
+    static final String ERROR_BARS = "Error bars: the interquartile range of the total (they reach the farther"
+            + " quartile on both sides of the median).";
+
+    /**
+     * The first and third quartile of a row's time per op, in seconds, ascending (a throughput's
+     * quartiles turn round when inverted).
+     */
+    static double[] iqrSeconds(SummaryRow r) {
+        double a = Units.secondsPerOp(r.stats().q1(), r.unit());
+        double b = Units.secondsPerOp(r.stats().q3(), r.unit());
+        return new double[] {Math.min(a, b), Math.max(a, b)};
+    }
+
+    /** A symmetric error bar that covers the interquartile range around the median: XChart's bars have no other kind. */
+    static double errorBarSeconds(SummaryRow r) {
+        double[] iqr = iqrSeconds(r);
+        return Math.max(r.secondsPerOp() - iqr[0], iqr[1] - r.secondsPerOp());
+    }
+
+    /**
+     * Vertical bars from {@code lo} to {@code hi} at each x, in the colour of the points they belong to:
+     * one line series broken by NaN (XChart starts a new segment after a NaN), out of the legend.
+     */
+    private static void intervals(XYChart chart, String name, double[] x, double[] lo, double[] hi, Color color) {
+        double[] xs = new double[3 * x.length];
+        double[] ys = new double[3 * x.length];
+        for (int i = 0; i < x.length; i++) {
+            xs[3 * i] = x[i];
+            xs[3 * i + 1] = x[i];
+            xs[3 * i + 2] = x[i];
+            ys[3 * i] = lo[i];
+            ys[3 * i + 1] = hi[i];
+            ys[3 * i + 2] = Double.NaN;
+        }
+        XYSeries s = chart.addSeries(unique(chart, name + " (IQR)"), xs, ys);
+        s.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Line);
+        s.setMarker(SeriesMarkers.NONE);
+        s.setLineColor(color);
+        s.setLineWidth(2f);
+        s.setShowInLegend(false);
     }
 
     private static XYSeries line(XYSeries s, Color color) {

@@ -31,8 +31,10 @@ import static org.junit.jupiter.api.Assertions.fail;
  * user opening the folder would, and checks that the page loads and that every image decodes.
  *
  * <p>Without Chromium the test fails under {@code CI=true} and is skipped, with the reason, elsewhere;
- * it never installs it ({@code .ci/run} does, before the build). A screenshot of the page is left at
- * {@code target/report-screenshot.png} for a person to look at.
+ * it never installs it ({@code .ci/run} does, before the build). It also checks that the first
+ * headline and the first figure are above the fold of a 1280×900 window. Screenshots are left at
+ * {@code target/report-fold.png} (that first screen) and {@code target/report-screenshot.png} (the
+ * top 3000 pixels) for a person to look at.
  */
 class ChromiumReportTest {
 
@@ -52,6 +54,31 @@ class ChromiumReportTest {
               pre.id = 'knobs-check';
               pre.textContent = 'images=' + images.length + ' broken=' + broken.length + ' '
                   + broken.map(function (i) { return i.getAttribute('src'); }).join(' ');
+              document.body.appendChild(pre);
+            });
+            </script>
+            """;
+
+    /** The viewport a person opens the report in: a laptop browser window. */
+    static final int FOLD_WIDTH = 1280;
+    static final int FOLD_HEIGHT = 900;
+    private static final Pattern FOLD = Pattern.compile(
+            "<pre id=\"knobs-fold\">viewport=(\\d+)x(\\d+) headline=(-?\\d+),(-?\\d+) figure=(-?\\d+),(-?\\d+)</pre>");
+
+    /**
+     * Where the first headline and the first figure sit in the viewport once laid out (images carry
+     * their size, so the layout does not move when they decode), left in the DOM for {@code --dump-dom}.
+     */
+    private static final String FOLD_CHECK = """
+            <script>
+            window.addEventListener('load', function () {
+              var h = document.querySelector('#headlines li').getBoundingClientRect();
+              var f = document.querySelector('figure img').getBoundingClientRect();
+              var pre = document.createElement('pre');
+              pre.id = 'knobs-fold';
+              pre.textContent = 'viewport=' + window.innerWidth + 'x' + window.innerHeight
+                  + ' headline=' + Math.round(h.top) + ',' + Math.round(h.bottom)
+                  + ' figure=' + Math.round(f.top) + ',' + Math.round(f.bottom);
               document.body.appendChild(pre);
             });
             </script>
@@ -94,6 +121,32 @@ class ChromiumReportTest {
         assertEquals(0, Integer.parseInt(h.group(2)), h.group(3));
         assertTrue(hostileDom.contains("<title>Knobs report</title>"), "an injected script ran");
         assertTrue(hostileDom.contains("&lt;script&gt;document.title='pwned'&lt;/script&gt;"), "the name shows as text");
+
+        // Above the fold: in a 1280×900 window the first headline is whole and the first figure (the roofline)
+        // shows at least a quarter of its height without scrolling.
+        Path fold = report.resolve("fold.html");
+        Files.writeString(fold, index.replace("</body>", FOLD_CHECK + "</body>"));
+        String foldDom = run(chromium, List.of("--window-size=" + FOLD_WIDTH + "," + FOLD_HEIGHT, "--dump-dom",
+                fold.toUri().toString()));
+        Matcher at = FOLD.matcher(foldDom);
+        assertTrue(at.find(), "the fold check did not run; Chromium printed:\n" + tail(foldDom));
+        int viewport = Integer.parseInt(at.group(2));
+        assertEquals(FOLD_WIDTH, Integer.parseInt(at.group(1)), "viewport width");
+        assertTrue(viewport > FOLD_HEIGHT - 150 && viewport <= FOLD_HEIGHT, "viewport height " + viewport);
+        assertTrue(Integer.parseInt(at.group(3)) > 0 && Integer.parseInt(at.group(4)) < viewport,
+                "first headline not above the fold: " + at.group());
+        int figureTop = Integer.parseInt(at.group(5));
+        int figureHeight = Integer.parseInt(at.group(6)) - figureTop;
+        assertTrue(figureHeight > 0 && figureTop + figureHeight / 4 < viewport, "first figure not above the fold: " + at.group());
+
+        Path foldShot = Path.of("target", "report-fold.png").toAbsolutePath();
+        Files.deleteIfExists(foldShot);
+        run(chromium, List.of("--screenshot=" + foldShot, "--window-size=" + FOLD_WIDTH + "," + FOLD_HEIGHT, "--hide-scrollbars",
+                report.resolve(HtmlReport.FILE).toUri().toString()));
+        BufferedImage first = ImageIO.read(foldShot.toFile());
+        assertNotNull(first, "no screenshot of the first screen written");
+        assertEquals(FOLD_WIDTH, first.getWidth());
+        assertTrue(distinctColours(first) > 16, "the first screen is blank");
 
         Path screenshot = Path.of("target", "report-screenshot.png").toAbsolutePath();
         Files.deleteIfExists(screenshot);

@@ -7,6 +7,7 @@ import knobs.reports.fixtures.OutputFolder;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import com.fasterxml.jackson.databind.JsonNode;
 import org.w3c.dom.Document;
 
 import java.awt.image.BufferedImage;
@@ -15,7 +16,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.TreeSet;
+import java.util.regex.Pattern;
 import javax.imageio.ImageIO;
 
 import static knobs.reports.fixtures.JmhFixture.calibration;
@@ -79,6 +82,48 @@ public class ReportPageTest {
         }
         assertFalse(html.contains("<script"), "the page runs no script");
         assertFalse(html.contains("http://") || html.contains("https://"), "the page loads nothing from the network");
+    }
+
+    @Test
+    void thePageReadsTopDownHeadlinesFirstEnvironmentLastWithNoAbsolutePathAndNoRawNanoseconds() throws Exception {
+        JmhFixture.writeAnalysisInputs(dir);
+        // Absolute input paths, as a sweep script passes them: none may reach the page.
+        Cli cli = Cli.run(dir, "summarize", dir.resolve("knobs.json").toString(), dir.resolve("calibration.json").toString(),
+                "--out", "report", "--no-plots");
+        assertEquals(0, cli.exit(), cli.err());
+        String html = Files.readString(dir.resolve("report/index.html"));
+        assertFalse(html.contains(dir.toString()), "an absolute path on the page");
+        assertTrue(html.contains("from knobs.json, calibration.json, knobs-env/env-2001.json"), "inputs relative to their folder");
+
+        int[] order = {html.indexOf("<h2>Headlines</h2>"), html.indexOf("<h2>Roofline</h2>"),
+                html.indexOf("<h2>Performance model</h2>"), html.indexOf("<h2>SeqLenScaling.prefill</h2>"),
+                html.indexOf("<h2>Findings</h2>"), html.indexOf("<h2>Environment</h2>")};
+        for (int i = 0; i < order.length; i++) {
+            assertTrue(order[i] > 0 && (i == 0 || order[i] > order[i - 1]), "section " + i + " out of order: " + List.of(order));
+        }
+        // One headline per knob in the inputs, from trustworthy rows; the noisy crops=8 row is left out and that is said.
+        String headlines = html.substring(order[0], order[1]);
+        assertEquals(7, headlines.split("<li", -1).length - 1, headlines);
+        assertTrue(headlines.contains("FLOPs by 2.40× and time by 1.87× (28.7 ms → 53.6 ms, +3.56 ms per expert) for phase=prefill"), headlines);
+        assertTrue(headlines.contains("(1 of 4 configurations left out as untrustworthy)"), headlines);
+
+        // Findings: one expandable line per rule that fired, each listing the configurations it hit.
+        JsonNode findings = JmhFixture.MAPPER.readTree(dir.resolve("report/findings.json").toFile());
+        Set<String> rules = new TreeSet<>();
+        findings.get("findings").forEach(f -> rules.add(f.get("rule").asText()));
+        String section = html.substring(order[4], order[5]);
+        assertEquals(rules.size(), section.split("<details class=\"rule\"", -1).length - 1);
+        for (String rule : rules) {
+            assertEquals(1, section.split("id=\"rule-" + rule + "\"", -1).length - 1, rule);
+        }
+        assertTrue(section.contains("<code>noisy</code> 1 high: <span class=\"hits\">ContextScaling.forward crops=8</span>"));
+
+        // Times as times: component counters (prefillNs...) neither as names nor as raw nanoseconds.
+        String tables = html.substring(order[1], order[4]);
+        assertFalse(tables.contains("Ns</th>"), "a raw nanosecond column");
+        assertTrue(tables.contains("<th>prefill time</th>") && tables.contains("<th>decode time</th>"));
+        assertFalse(Pattern.compile("<td class=\"n\">[0-9.]+e[+-]?[0-9]+").matcher(tables).find(), "a number in scientific notation");
+        assertTrue(tables.contains("<th>IQR</th>"));
     }
 
     @Test
