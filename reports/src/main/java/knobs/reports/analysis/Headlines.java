@@ -48,17 +48,10 @@ public record Headlines(List<Headline> headlines) {
         headlines = List.copyOf(headlines);
     }
 
-    /**
-     * Today's trust rule, in one place: a row whose samples are not noisy (IQR/median at most 10 %).
-     * Contention is not yet part of it.
-     */
-    public static boolean trustworthy(SummaryRow row) {
-        return !row.stats().noisy();
-    }
-
-    /** The headlines of a report under {@link #trustworthy(SummaryRow)}. */
+    /** The headlines of a report, with rows judged by {@link DataQuality} (noisy, contended, inconsistent, ...). */
     public static Headlines of(Report report) {
-        return of(report, Headlines::trustworthy);
+        DataQuality quality = DataQuality.of(report);
+        return of(report, row -> quality.of(row).trustworthy());
     }
 
     /** The headlines of a report, with rows judged by {@code trustworthy}. */

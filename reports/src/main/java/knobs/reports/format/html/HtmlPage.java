@@ -29,7 +29,7 @@ public final class HtmlPage {
             figcaption{font-size:12px;color:#56606a;max-width:820px}
             ul.readings li{margin:3px 0}
             code{background:#f1f4f6;padding:0 3px;border-radius:3px}
-            .banner{background:#fdecea;border-left:6px solid #c0392b;padding:8px 12px;margin:12px 0 0}
+            .banner{background:#fdecea;border-left:6px solid #c0392b;padding:3px 10px;margin:0}.banner.ok{background:#e8f6ec;border-left-color:#2e7d32}
             #headlines h2{margin-top:16px}ul.headlines{padding-left:20px;margin:8px 0}ul.headlines li{margin:3px 0}
             ul.headlines li.unstated{color:#56606a}
             details.rule{border:1px solid #e3e7ea;border-radius:6px;margin:6px 0;padding:4px 10px}

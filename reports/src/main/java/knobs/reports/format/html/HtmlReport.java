@@ -3,6 +3,7 @@ package knobs.reports.format.html;
 import knobs.reports.analysis.Analyses;
 import knobs.reports.analysis.Findings;
 import knobs.reports.analysis.FlopsScaling;
+import knobs.reports.analysis.DataQuality;
 import knobs.reports.analysis.Headlines;
 import knobs.reports.analysis.PerformanceModel;
 import knobs.reports.analysis.Roofline;
@@ -103,7 +104,7 @@ public final class HtmlReport {
         }
 
         raw(HtmlPage.begin("Knobs report"));
-        raw(dataQualityBanner());
+        dataQualityBanner(a.quality());
         raw("<h1>Knobs report</h1>\n<p class=\"meta\">").text(report.summary().size() + " configurations of "
                 + benchmarks.size() + " benchmarks from " + inputs(report.environment().sources())).raw("</p>\n");
         // Links are separated by newlines: without white space between them the bar could not wrap.
@@ -111,19 +112,21 @@ public final class HtmlReport {
                 .raw(report.failed() == null ? "" : "<a href=\"#failed\">Failed configurations</a>\n")
                 .raw("<a href=\"#roofline\">Roofline</a>\n<a href=\"#model\">Performance model</a>\n");
         ids.forEach((b, id) -> raw("<a href=\"#").raw(id).raw("\">").text(b).raw("</a>\n"));
-        raw("<a href=\"#findings\">Findings</a>\n<a href=\"#environment\">Environment</a>\n")
+        raw(a.quality().notAnalysed().isEmpty() && a.quality().retries().isEmpty() ? "" : "<a href=\"#not-analysed\">Not analysed</a>\n")
+                .raw("<a href=\"#findings\">Findings</a>\n<a href=\"#environment\">Environment</a>\n")
                 .raw("<a href=\"#data\">Data files</a>\n</nav>\n");
         if (!plotted) {
             raw("<p class=\"note\">Plots were turned off (<code>--no-plots</code>): this page has tables only.</p>\n");
         }
 
-        headlines(Headlines.of(report, Headlines::trustworthy), ids);
+        headlines(Headlines.of(report, row -> a.quality().of(row).trustworthy()), ids);
         if (report.failed() != null) {
             failed(report.failed(), logLinks);
         }
         roofline(a.roofline(), section(figures, "roofline"));
         model(a.model(), section(figures, "model"));
         benchmarks.forEach((b, rows) -> benchmark(b, ids.get(b), rows, a, section(figures, b)));
+        notAnalysed(a.quality());
         findings(a.findings());
         environment(report.environment());
         // The machine-readable files last: a person reads this page, a script reads those.
@@ -136,13 +139,47 @@ public final class HtmlReport {
     }
 
     /**
-     * The slot for the data-quality banner: the first thing in the body, above the title and the
-     * headlines, so that a run whose numbers cannot be trusted says so before any number. Returns the
-     * banner's markup (every input string escaped; style class {@code banner}), or the empty string
-     * when there is nothing to say. Empty until the data-quality model fills it.
+     * The data-quality banner: the first thing in the body, above the title and the headlines, so
+     * that a run whose numbers cannot all be trusted says so before any number. One line, so that the
+     * headlines and the first figure stay above the fold; the rows it left out, and those the sweep
+     * re-ran, are listed in {@link #notAnalysed}.
      */
-    private String dataQualityBanner() {
-        return "";
+    private void dataQualityBanner(DataQuality q) {
+        boolean clean = q.notAnalysed().isEmpty();
+        raw("<div class=\"banner").raw(clean ? " ok" : "").raw("\" id=\"data-quality\"><b>Data quality:</b> ").text(q.headline());
+        if (!clean) {
+            raw(". No fit, headline or finding uses the rows left out (<a href=\"#not-analysed\">which and why</a>)");
+        } else if (!q.retries().isEmpty()) {
+            raw(" (<a href=\"#not-analysed\">re-runs</a>)");
+        }
+        raw(".</div>\n");
+    }
+
+    /** The rows left out of every analysis, with their reasons, and the rows the sweep re-ran. */
+    private void notAnalysed(DataQuality q) {
+        if (q.notAnalysed().isEmpty() && q.retries().isEmpty()) {
+            return;
+        }
+        raw("<section id=\"not-analysed\">\n<h2>Not analysed</h2>\n");
+        if (!q.notAnalysed().isEmpty()) {
+            raw("<p>These rows are listed in the results but left out of every fit, headline and finding"
+                    + " (docs/reports.md, \"Data quality\"):</p>\n<ul>\n");
+            for (DataQuality.Judged j : q.notAnalysed()) {
+                raw("<li>").text(j.row().describe()).raw(": ").text(j.quality().describe()).raw("</li>\n");
+            }
+            raw("</ul>\n");
+        }
+        if (!q.retries().isEmpty()) {
+            raw("<p>Re-run by the sweep as noisy or contended (<code>--retry-noisy</code>):</p>\n<ul>\n");
+            for (DataQuality.Rerun r : q.retries()) {
+                raw("<li>").text(r.row().describe() + ": re-run " + r.retry().retried() + "×, "
+                        + (r.retry().settled() ? "settled" : "still noisy or contended")
+                        + (r.retry().firstWhy().isEmpty() ? "" : " (first attempt: " + String.join("; ", r.retry().firstWhy()) + ")"))
+                        .raw("</li>\n");
+            }
+            raw("</ul>\n");
+        }
+        raw("</section>\n");
     }
 
     /** One sentence per knob, before any table: what turning it does, from trustworthy rows. */

@@ -116,7 +116,12 @@ public class ReportPageTest {
         for (String rule : rules) {
             assertEquals(1, section.split("id=\"rule-" + rule + "\"", -1).length - 1, rule);
         }
-        assertTrue(section.contains("<code>noisy</code> 1 high: <span class=\"hits\">ContextScaling.forward crops=8</span>"));
+        assertTrue(section.contains("<code>poor_scaling</code>"), section);
+        // The noisy row is no finding: the one-line banner opens the page and the row is listed, with why, before the findings.
+        assertTrue(html.indexOf("<div class=\"banner\" id=\"data-quality\"><b>Data quality:</b> 50 of 51 rows trustworthy; 1 not analysed: 1 noisy")
+                < html.indexOf("<h1>"), html.substring(0, 1200));
+        String notAnalysed = html.substring(html.indexOf("<h2>Not analysed</h2>"), order[4]);
+        assertTrue(notAnalysed.contains("<li>ContextScaling.forward {crops=8} (avgt): noisy (IQR/median"), notAnalysed);
 
         // Times as times: component counters (prefillNs...) neither as names nor as raw nanoseconds.
         String tables = html.substring(order[1], order[4]);
