@@ -7,7 +7,7 @@
 # -wi 2 -i 5 -r 1; the medians land in OUT/summary.tsv, and the per-round ratios busy/quiet
 # and policy/baseline are printed by the Python summary at the end (median and range).
 #
-#   scripts/thread-policy.sh [--rounds N] [--out DIR] [--policies "2 1 auto"]
+#   scripts/thread-policy.sh [--rounds N] [--out DIR] [--policies "all 1 auto"]
 #
 # Run it on an otherwise idle machine: the "quiet" runs are only quiet if nothing else runs.
 set -euo pipefail
@@ -15,7 +15,7 @@ cd "$(dirname "$0")/.."
 
 ROUNDS=3
 OUT=target/thread-policy
-POLICIES="2 1 auto"
+POLICIES="all 1 auto"
 while [ $# -gt 0 ]; do
   case "$1" in
     --rounds) ROUNDS="$2"; shift 2 ;;
