@@ -5,6 +5,7 @@ import knobs.reports.input.JmhRun;
 import knobs.reports.input.Metric;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -28,6 +29,8 @@ public final class Summarizer {
 
     /** Counter unit JMH writes for {@code @AuxCounters(EVENTS)}. */
     public static final String COUNTER_UNIT = "#";
+    /** Prefix of the contention profiler's metrics, which may be NaN in an iteration where a counter was unreadable. */
+    public static final String CONTENTION = "contention.";
     /** The counter holding benchmark invocations per iteration: the per-op denominator. */
     public static final String OPS = "ops";
     /** The counters of analytic work per op: FLOPs, bytes moved, tokens processed. */
@@ -212,6 +215,14 @@ public final class Summarizer {
                 // without a GC): such a metric cannot be tied to samples, so it is left out
                 // rather than summarized from an unknown subset of iterations.
                 warnings.add(where + ": secondary metric '" + name + "' is missing in some iterations; left out");
+            } else if (!metric.allFinite() && name.startsWith(CONTENTION)) {
+                // Contention counters write NaN for an iteration whose counters could not be read: that
+                // iteration's value is unknown, the others stand (docs/metrics.md, "Gaps in one iteration").
+                double[] finite = Arrays.stream(flatten(metric)).filter(Double::isFinite).toArray();
+                if (finite.length > 0) {
+                    secondary.put(name, new SecondaryStat(Statistics.median(finite), metric.unit()));
+                }
+                sampleMetrics.put(name, metric);
             } else if (!metric.allFinite()) {
                 warnings.add(where + ": secondary metric '" + name + "' has NaN or infinite values; left out");
             } else {
@@ -320,7 +331,10 @@ public final class Summarizer {
             for (int iteration = 0; iteration < forks.get(fork).size(); iteration++) {
                 SortedMap<String, Double> secondary = new TreeMap<>();
                 for (Map.Entry<String, Metric> e : m.sampleMetrics().entrySet()) {
-                    secondary.put(e.getKey(), e.getValue().values().get(fork).get(iteration));
+                    double v = e.getValue().values().get(fork).get(iteration);
+                    if (Double.isFinite(v)) {
+                        secondary.put(e.getKey(), v);
+                    }
                 }
                 double value = forks.get(fork).get(iteration);
                 // The iteration's measured time is known only with the invocation count beside the time per op.
