@@ -3,6 +3,7 @@ package knobs.reports.format;
 import knobs.reports.input.RunData;
 import knobs.reports.regression.ChangeDetector;
 import knobs.reports.regression.Comparison;
+import knobs.reports.regression.Contention;
 import knobs.reports.summary.Ceilings;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -51,12 +52,15 @@ public final class ComparisonJsonWriter {
                 node.putArray("ratio_ci").add(Json.number(r.ciLow())).add(Json.number(r.ciHigh()));
             }
             node.set("change_percent", Json.number(r.changePercent()));
-            node.set("p_value", Json.number(r.test().pValue()));
-            node.set("u", Json.number(r.test().u()));
-            node.put("test", r.test().exact() ? "exact" : "normal");
+            ChangeDetector.ForkTest t = r.test();
+            node.set("p_value", t == null ? Json.NODES.nullNode() : Json.number(t.pValue()));
+            node.set("t", t == null || !Double.isFinite(t.t()) ? Json.NODES.nullNode() : Json.number(t.t()));
+            node.set("df", t == null || !Double.isFinite(t.df()) ? Json.NODES.nullNode() : Json.number(t.df()));
             node.put("normalized_by", e.normalizedBy());
-            node.set("baseline", side(e.baseline(), e.baselineValues(), e.normalizedBy(), r.baselineForkSpread()));
-            node.set("current", side(e.current(), e.currentValues(), e.normalizedBy(), r.currentForkSpread()));
+            node.set("baseline", side(e.baseline(), e.baselineValues(), e.normalizedBy(), r.baselineForkSpread(),
+                    r.baselineContention()));
+            node.set("current", side(e.current(), e.currentValues(), e.normalizedBy(), r.currentForkSpread(),
+                    r.currentContention()));
             node.put("reason", r.reason());
             entries.add(node);
         }
@@ -96,7 +100,8 @@ public final class ComparisonJsonWriter {
         return ceilings;
     }
 
-    private static ObjectNode side(RunData.Series s, double[] tested, String normalizedBy, Double forkSpread) {
+    private static ObjectNode side(RunData.Series s, double[] tested, String normalizedBy, Double forkSpread,
+                                   Contention contention) {
         ObjectNode node = Json.NODES.objectNode();
         node.put("unit", s.unit());
         node.put("n", s.stats().n());
@@ -107,6 +112,15 @@ public final class ComparisonJsonWriter {
         node.set("iqr_over_median", s.stats().median() == 0 ? Json.NODES.nullNode()
                 : Json.number(s.stats().iqr() / Math.abs(s.stats().median())));
         node.set("normalized_median", normalizedBy == null ? Json.NODES.nullNode() : Json.number(median(tested)));
+        if (contention == null) {
+            node.putNull("contention");
+        } else {
+            ObjectNode c = node.putObject("contention");
+            c.put("iterations", contention.iterations());
+            c.put("known", contention.known());
+            c.put("contended", contention.contended());
+            c.set("contended_share", Json.numberOrNull(contention.share()));
+        }
         return node;
     }
 

@@ -42,7 +42,7 @@ public final class ComparisonMarkdownWriter {
             for (Comparison.Entry e : byVerdict(c)) {
                 ChangeDetector.Result r = e.result();
                 String verdict = r.verdict() == ChangeDetector.Verdict.REGRESSION || r.verdict() == ChangeDetector.Verdict.IMPROVEMENT
-                        ? "**" + r.verdict().id() + "**" : r.verdict().id();
+                        ? "**" + r.verdict().id() + "**" : md(ComparisonText.verdict(r));
                 md.append("| ").append(verdict)
                         .append(" | ").append(md(e.key().benchmark()))
                         .append(" | ").append(md(params(e.key())))
@@ -50,7 +50,7 @@ public final class ComparisonMarkdownWriter {
                         .append(" | ").append(Format.seconds(median(e.current().seconds())))
                         .append(" | ").append(signedPercent(r.changePercent()))
                         .append(" | ").append(interval(r))
-                        .append(" | ").append(Format.sig(r.test().pValue()))
+                        .append(" | ").append(ComparisonText.pValue(r))
                         .append(" |\n");
             }
             md.append('\n');

@@ -87,15 +87,27 @@ public record RunData(String display, List<String> sources, ObjectNode environme
      * @param bytes     median per-op bytes, or null
      * @param secondary the summary's secondary metrics (per-op counter medians, raw medians with units)
      * @param source    the file it came from
+     * @param contended per sample, the {@code contention.contended} flag (1 contended, 0 not, NaN unknown in
+     *                  that iteration); null when the run did not capture contention
      */
     public record Series(Key key, String unit, double[] values, double[] seconds, Statistics stats, int[] forkSizes,
-                         Double flops, Double bytes, SortedMap<String, SecondaryStat> secondary, String source) {
+                         Double flops, Double bytes, SortedMap<String, SecondaryStat> secondary, String source,
+                         double[] contended) {
 
         public Series {
             values = values.clone();
             seconds = seconds.clone();
             forkSizes = forkSizes.clone();
             secondary = Collections.unmodifiableSortedMap(new TreeMap<>(secondary));
+            if (contended != null && contended.length != values.length) {
+                throw new IllegalArgumentException(contended.length + " contention flags for " + values.length + " samples");
+            }
+            contended = contended == null ? null : contended.clone();
+        }
+
+        @Override
+        public double[] contended() {
+            return contended == null ? null : contended.clone();
         }
 
         /** Number of forks. */

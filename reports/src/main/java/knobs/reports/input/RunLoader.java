@@ -1,5 +1,6 @@
 package knobs.reports.input;
 
+import knobs.reports.summary.ContentionMetrics;
 import knobs.reports.CommandContext;
 import knobs.reports.ReportException;
 import knobs.reports.format.SummaryJsonWriter;
@@ -108,7 +109,7 @@ public final class RunLoader {
                     result.ceilings(), null, warnings);
             environment = SummaryJsonWriter.environment(env);
             ceilings = result.ceilings();
-            for (RunData.Series s : fromSummarizer(result)) {
+            for (RunData.Series s : fromSummarizer(result, runs)) {
                 put(series, s);
             }
         }
@@ -173,21 +174,37 @@ public final class RunLoader {
         }
     }
 
-    /** Series from summarized JMH runs: the rows' statistics with their samples. */
-    private static List<RunData.Series> fromSummarizer(Summarizer.Result result) throws ReportException {
+    /**
+     * Series from summarized JMH runs: the rows' statistics with their samples, and the contention flags
+     * from the JMH runs themselves (the summary leaves out a metric with a NaN in some iteration, where a
+     * NaN flag only means that iteration's counters could not be read).
+     */
+    private static List<RunData.Series> fromSummarizer(Summarizer.Result result, List<JmhRun> runs) throws ReportException {
         Map<List<Object>, List<Sample>> samples = new LinkedHashMap<>();
         for (Sample s : result.samples()) {
             samples.computeIfAbsent(List.of(s.benchmark(), s.params(), s.mode()), k -> new ArrayList<>()).add(s);
         }
+        Map<List<Object>, JmhRun> byKey = new LinkedHashMap<>();
+        runs.forEach(r -> byKey.put(List.of(r.benchmark(), r.params(), r.mode()), r));
         List<RunData.Series> series = new ArrayList<>();
         for (SummaryRow row : result.rows()) {
             List<Sample> own = samples.get(List.of(row.benchmark(), row.params(), row.mode()));
             double[] v = own.stream().mapToDouble(Sample::value).toArray();
             RunData.Key key = RunData.Key.of(row.benchmark(), row.params(), row.mode());
             series.add(new RunData.Series(key, row.unit(), v, RunData.seconds(v, row.unit(), row.source(), key), row.stats(),
-                    RunData.forkSizes(own.stream().map(Sample::fork).toList()), row.flops(), row.bytes(), row.secondary(), row.source()));
+                    RunData.forkSizes(own.stream().map(Sample::fork).toList()), row.flops(), row.bytes(), row.secondary(), row.source(),
+                    contended(byKey.get(List.of(row.benchmark(), row.params(), row.mode())))));
         }
         return series;
+    }
+
+    /** The run's contention flags, fork by fork; null when not captured or not one per iteration. */
+    private static double[] contended(JmhRun run) {
+        Metric flags = run == null ? null : run.secondary().get(ContentionMetrics.CONTENDED);
+        if (flags == null || !flags.alignedWith(run.primary())) {
+            return null;
+        }
+        return flags.values().stream().flatMap(List::stream).mapToDouble(Double::doubleValue).toArray();
     }
 
     private static Ceilings best(Ceilings a, Ceilings b) {

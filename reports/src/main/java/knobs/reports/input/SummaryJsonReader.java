@@ -1,5 +1,6 @@
 package knobs.reports.input;
 
+import knobs.reports.summary.ContentionMetrics;
 import knobs.reports.ReportException;
 import knobs.reports.format.SummaryJsonWriter;
 import knobs.reports.summary.Ceilings;
@@ -59,6 +60,7 @@ public final class SummaryJsonReader {
         Map<RunData.Key, List<Double>> values = new LinkedHashMap<>();
         Map<RunData.Key, List<Integer>> forkOf = new LinkedHashMap<>();
         Map<RunData.Key, String> units = new LinkedHashMap<>();
+        Map<RunData.Key, List<Double>> flags = new LinkedHashMap<>();
         for (int i = 0; i < samples.size(); i++) {
             String where = file + ": all_samples[" + i + "]";
             JsonNode s = JsonFields.element(samples.get(i), where);
@@ -78,6 +80,13 @@ public final class SummaryJsonReader {
             }
             earlierForks.add(fork);
             values.computeIfAbsent(key, k -> new ArrayList<>()).add(value);
+            // A summary keeps a metric only when it is finite in every iteration; a sample without the flag is unknown.
+            JsonNode flag = s.path("secondary").path(ContentionMetrics.CONTENDED);
+            if (!flag.isMissingNode() && !flag.isNull() && !flag.isNumber()) {
+                throw new ReportException(where + ": secondary '" + ContentionMetrics.CONTENDED + "' is " + JsonFields.shown(flag)
+                        + ", expected a number (1 contended, 0 not)");
+            }
+            flags.computeIfAbsent(key, k -> new ArrayList<>()).add(flag.isNumber() ? flag.doubleValue() : Double.NaN);
         }
 
         List<RunData.Series> series = new ArrayList<>();
@@ -99,7 +108,7 @@ public final class SummaryJsonReader {
             String unit = units.get(key);
             series.add(new RunData.Series(key, unit, raw, RunData.seconds(raw, unit, file, key), Statistics.of(raw), forkSizes,
                     JsonFields.optionalNumber(row, "flops", where), JsonFields.optionalNumber(row, "bytes", where),
-                    secondary(row, where), file));
+                    secondary(row, where), file, contended(flags.get(key))));
         }
         if (!values.isEmpty()) {
             throw new ReportException(file + ": all_samples hold " + values.keySet().iterator().next().describe()
@@ -114,6 +123,14 @@ public final class SummaryJsonReader {
             failed.add(FailedConfigs.record(r, JsonFields.text(r, "benchmark", where), where, where));
         }
         return new Contents(file, series, (ObjectNode) env, ceilings, failed);
+    }
+
+    /** The samples' contention flags, or null when no sample of the configuration has one (not captured). */
+    private static double[] contended(List<Double> flags) {
+        if (flags.stream().allMatch(f -> Double.isNaN(f))) {
+            return null;
+        }
+        return flags.stream().mapToDouble(Double::doubleValue).toArray();
     }
 
     private static RunData.Key key(JsonNode node, String where) throws ReportException {

@@ -174,8 +174,8 @@ public record Comparison(RunData baseline, RunData current, double threshold, do
                 String by = normalize == Normalize.CEILINGS ? ceilingFor(b, nb.ceilings(), nc.ceilings()) : null;
                 double[] bv = scaled(b.seconds(), by == null ? 1 : ceiling(nb.ceilings(), by));
                 double[] cv = scaled(c.seconds(), by == null ? 1 : ceiling(nc.ceilings(), by));
-                entries.add(new Entry(key, b, c, by, bv, cv,
-                        ChangeDetector.of(bv, b.forkSizes(), cv, c.forkSizes(), threshold, alpha)));
+                entries.add(new Entry(key, b, c, by, bv, cv, ChangeDetector.of(bv, b.forkSizes(), Contention.of(b.contended()),
+                        cv, c.forkSizes(), Contention.of(c.contended()), threshold, alpha)));
             }
         }
         return new Comparison(baseline, current, threshold, alpha, normalize, nb, nc, entries, baselineOnly, currentOnly,
@@ -192,17 +192,30 @@ public record Comparison(RunData baseline, RunData current, double threshold, do
     }
 
     /**
-     * Notes on what the comparison cannot see, for every output: configurations measured in one fork
-     * on both sides, where fork-to-fork variation (JIT decisions, memory layout, the machine's state
-     * while the fork ran) is invisible to a test on iterations and can pass for a change.
+     * Notes on what the comparison cannot see, for every output: configurations measured in one fork on a
+     * side, where the variation between forks (JIT decisions, memory layout, the machine's state while
+     * the fork ran), which the test needs, is unknown; configurations withheld as contended; runs that did
+     * not capture contention at all.
      */
     public List<String> notes() {
         List<String> notes = new ArrayList<>();
-        long single = entries.stream().filter(e -> e.baseline().forks() == 1 && e.current().forks() == 1).count();
+        long single = entries.stream().filter(e -> e.baseline().forks() < 2 || e.current().forks() < 2).count();
         if (single > 0) {
-            notes.add(single + " of " + entries.size() + " configurations were measured in one fork per run: the"
-                    + " variation between forks (JIT decisions, memory layout, the machine's state) is unseen and can pass"
-                    + " for a change; measure with -f 2 or more to have it checked");
+            notes.add(single + " of " + entries.size() + " configurations were measured in one fork on a side: the test"
+                    + " compares forks, so they cannot be judged; measure with -f 3 or more");
+        }
+        long contended = entries.stream().filter(e -> e.result().verdict() == ChangeDetector.Verdict.UNRELIABLE).count();
+        if (contended > 0) {
+            notes.add(contended + " of " + entries.size() + " configurations ran mostly contended (other work took the"
+                    + " cores they needed) in one run or both: no change is called from them; rerun on a quieter machine");
+        }
+        boolean baselineBlind = !entries.isEmpty() && entries.stream().allMatch(e -> e.baseline().contended() == null);
+        boolean currentBlind = !entries.isEmpty() && entries.stream().allMatch(e -> e.current().contended() == null);
+        if (baselineBlind || currentBlind) {
+            notes.add((baselineBlind && currentBlind ? "neither run captured"
+                    : (baselineBlind ? "the baseline" : "the current run") + " did not capture")
+                    + " contention (an older run, or -Dknobs.contention=off): a busy machine cannot be told"
+                    + " apart from a change there");
         }
         for (Map.Entry<String, Normalization> side : sides().entrySet()) {
             side.getValue().forkSpread().forEach((kind, spread) -> {

@@ -42,6 +42,11 @@ public final class ContentionMetrics {
     private ContentionMetrics() {
     }
 
+    /** The row rule: more than {@link #CONTENDED_SHARE} of the {@code known} flags are set ({@code contended}). */
+    public static boolean mostly(int known, int contended) {
+        return known > 0 && contended > CONTENDED_SHARE * known;
+    }
+
     /** True for a contention metric (with or without JMH's middle dot before profiler names). */
     public static boolean isContentionMetric(String name) {
         return ALL.contains(plain(name));
@@ -72,7 +77,7 @@ public final class ContentionMetrics {
 
         /** More than {@link #CONTENDED_SHARE} of the judged samples were contended. */
         public boolean mostlyContended() {
-            return judged > 0 && fraction() > CONTENDED_SHARE;
+            return mostly(judged, contended);
         }
     }
 

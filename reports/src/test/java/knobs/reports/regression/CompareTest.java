@@ -1,8 +1,10 @@
 package knobs.reports.regression;
 
+import knobs.reports.summary.ContentionMetrics;
 import knobs.reports.fixtures.Cli;
 import knobs.reports.fixtures.JmhFixture;
 import knobs.reports.format.Json;
+import knobs.reports.input.RunData;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import org.junit.jupiter.api.Test;
@@ -73,8 +75,9 @@ class CompareTest {
         assertEquals(1.2, decode.get("ratio").asDouble(), 0.03);
         assertTrue(decode.at("/ratio_ci/0").asDouble() > 1.1, decode.toString());
         assertTrue(decode.get("p_value").asDouble() < 0.01);
-        assertEquals("exact", decode.get("test").asText());
-        assertEquals(10, decode.at("/baseline/n").asInt());
+        assertTrue(decode.get("df").asDouble() > 5, "Welch's degrees of freedom over 6 + 6 forks: " + decode);
+        assertEquals(18, decode.at("/baseline/n").asInt());
+        assertEquals(6, decode.at("/baseline/forks").asInt());
         JsonNode prefill = find(c.get("comparisons"), JmhFixture.PREFILL_1);
         assertTrue(prefill.get("p_value").asDouble() < 0.01, "the 5 % step is significant");
         assertEquals(1.05, prefill.get("ratio").asDouble(), 0.02);
@@ -142,9 +145,12 @@ class CompareTest {
         assertTrue(md.contains("| name=&lt;script&gt;\\|\\*x\\* |"), md);
         assertFalse(md.contains("<script"));
         assertFalse(Files.readString(dir.resolve("cmp/comparison.html")).contains("<script"));
-        // One fork on each side: the outputs say what the test cannot see.
-        assertTrue(md.contains("**Note:** 1 of 1 configurations were measured in one fork per run"), md);
-        assertEquals(1, JmhFixture.MAPPER.readTree(dir.resolve("cmp/comparison.json").toFile()).get("notes").size());
+        // One fork on each side: the outputs say that the test, which compares forks, cannot judge it.
+        assertTrue(md.contains("**Note:** 1 of 1 configurations were measured in one fork on a side"), md);
+        assertTrue(md.contains("| noisy | Evil.b |"), md);
+        JsonNode json = JmhFixture.MAPPER.readTree(dir.resolve("cmp/comparison.json").toFile());
+        assertEquals(2, json.get("notes").size(), "one fork, and no contention captured: " + json.get("notes"));
+        assertTrue(json.at("/comparisons/0/p_value").isNull());
     }
 
     @Test
@@ -159,15 +165,17 @@ class CompareTest {
     @Test
     void aDisturbedCalibrationForkDoesNotMoveTheNormalization() throws IOException {
         JmhFixture.writeComparisonInputs(dir);
-        // The current run's second GEMM fork ran twice as slow (a neighbour took the core): its median
-        // ceiling drops by a quarter, its best fork does not, and the note says the machine was busy.
+        // Four of the current run's six GEMM forks ran twice as slow (a neighbour took the core): its median
+        // ceiling drops by almost half, its best fork does not, and the note says the machine was busy.
         JsonNode runs = JmhFixture.MAPPER.readTree(dir.resolve("aa/run.json").toFile());
         for (JsonNode r : runs) {
             if (r.get("benchmark").asText().endsWith("Calibration.gemm")) {
-                com.fasterxml.jackson.databind.node.ArrayNode fork = (com.fasterxml.jackson.databind.node.ArrayNode)
-                        r.at("/primaryMetric/rawData/1");
-                for (int i = 0; i < fork.size(); i++) {
-                    fork.set(i, Json.NODES.numberNode(fork.get(i).asDouble() * 2));
+                for (int f = 1; f <= 4; f++) {
+                    com.fasterxml.jackson.databind.node.ArrayNode fork = (com.fasterxml.jackson.databind.node.ArrayNode)
+                            r.at("/primaryMetric/rawData/" + f);
+                    for (int i = 0; i < fork.size(); i++) {
+                        fork.set(i, Json.NODES.numberNode(fork.get(i).asDouble() * 2));
+                    }
                 }
             }
         }
@@ -179,8 +187,61 @@ class CompareTest {
         assertEquals(2.0, n.at("/current/normalization/calibration_fork_spread/flops_per_s").asDouble(), 0.05);
         assertTrue(n.at("/current/ceilings/flops_per_s").asDouble() < 0.8 * n.at("/current/normalization/flops_per_s").asDouble(),
                 n.get("current").toString());
-        assertEquals(1, n.get("notes").size());
-        assertTrue(n.at("/notes/0").asText().startsWith("the current run's Calibration forks measured FLOP/s up to"), n.get("notes").toString());
+        assertEquals(2, n.get("notes").size(), n.get("notes").toString());
+        assertTrue(n.at("/notes/0").asText().startsWith("neither run captured contention"), n.get("notes").toString());
+        assertTrue(n.at("/notes/1").asText().startsWith("the current run's Calibration forks measured FLOP/s up to"), n.get("notes").toString());
+    }
+
+    @Test
+    void mostlyContendedRowsAreUnreliableNeverARegression() throws IOException {
+        JmhFixture.writeComparisonInputs(dir);
+        // The current run: the A/A run with contention captured; DECODE_8 50 % slower while 12 of its 18 iterations
+        // were contended (one more unknown), every other row quiet.
+        JsonNode runs = JmhFixture.MAPPER.readTree(dir.resolve("aa/run.json").toFile());
+        for (JsonNode r : runs) {
+            com.fasterxml.jackson.databind.node.ObjectNode run = (com.fasterxml.jackson.databind.node.ObjectNode) r;
+            boolean busy = r.at("/params/phase").asText().equals("decode") && r.at("/params/topK").asText().equals("8");
+            JsonNode raw = r.at("/primaryMetric/rawData");
+            double[][] flags = new double[raw.size()][];
+            int n = 0;
+            for (int f = 0; f < raw.size(); f++) {
+                flags[f] = new double[raw.get(f).size()];
+                for (int i = 0; i < flags[f].length; i++, n++) {
+                    flags[f][i] = busy ? (n < 12 ? 1 : n == 12 ? Double.NaN : 0) : 0;
+                    if (busy) {
+                        ((com.fasterxml.jackson.databind.node.ArrayNode) raw.get(f)).set(i, Json.NODES.numberNode(raw.get(f).get(i).asDouble() * 1.5));
+                    }
+                }
+            }
+            JmhFixture.Run flagged = JmhFixture.run("x.Y.z", "avgt", "ms/op").metric(ContentionMetrics.CONTENDED, "flag", flags);
+            ((com.fasterxml.jackson.databind.node.ObjectNode) run.get("secondaryMetrics"))
+                    .set(ContentionMetrics.CONTENDED, JmhFixture.file(flagged).get(0).at("/secondaryMetrics/" + ContentionMetrics.CONTENDED));
+        }
+        JmhFixture.write(dir.resolve("busy/run.json"), runs);
+        JsonNode c = compare(0, "base", "busy");
+        JsonNode decode = find(c.get("comparisons"), JmhFixture.DECODE_8);
+        assertEquals("unreliable", decode.get("verdict").asText());
+        assertTrue(decode.get("ratio").asDouble() > 1.4, "the numbers are still there: " + decode);
+        assertTrue(decode.get("reason").asText().startsWith("contended: not captured in the baseline, 70.6% of the current run's"
+                + " iterations (12 of 17 known, 1 unknown)"), decode.get("reason").asText());
+        assertTrue(decode.at("/baseline/contention").isNull());
+        assertEquals(12, decode.at("/current/contention/contended").asInt());
+        assertEquals(17, decode.at("/current/contention/known").asInt());
+        assertEquals(12 / 17.0, decode.at("/current/contention/contended_share").asDouble(), 1e-12);
+        assertEquals(0.0, find(c.get("comparisons"), JmhFixture.PREFILL_1).at("/current/contention/contended_share").asDouble());
+        assertEquals(1, c.at("/counts/unreliable").asInt());
+        assertEquals(0, c.at("/counts/regression").asInt());
+        assertTrue(c.get("notes").toString().contains("1 of 8 configurations ran mostly contended"), c.get("notes").toString());
+        assertTrue(c.get("notes").toString().contains("the baseline did not capture contention"), c.get("notes").toString());
+        String md = Files.readString(dir.resolve("cmp/comparison.md"));
+        assertTrue(md.contains("· 1 unreliable (contended) ·"), md);
+        assertTrue(md.contains("| unreliable (contended: baseline n/a, current 70.6%) | MoeTopK.forward | phase=decode, topK=8 |"), md);
+        String html = Files.readString(dir.resolve("cmp/comparison.html"));
+        assertTrue(html.contains("<tr class=\"v-unreliable\"><td><b>unreliable (contended: baseline n/a, current 70.6%)</b></td>"), html);
+        // The same from the current run's summary.json, where the NaN iteration is left out of the samples' metrics.
+        assertEquals(0, Cli.run(dir, "summarize", "busy/run.json", "--out", "busy-report", "--no-plots").exit());
+        JsonNode fromSummary = find(compare(0, "base", "busy-report").get("comparisons"), JmhFixture.DECODE_8);
+        assertEquals("unreliable", fromSummary.get("verdict").asText());
     }
 
     static JsonNode find(JsonNode comparisons, String label) {

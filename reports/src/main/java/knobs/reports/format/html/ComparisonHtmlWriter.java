@@ -1,5 +1,6 @@
 package knobs.reports.format.html;
 
+import knobs.reports.format.ComparisonText;
 import knobs.reports.format.Format;
 import knobs.reports.input.RunData;
 import knobs.reports.regression.ChangeDetector;
@@ -45,14 +46,14 @@ public final class ComparisonHtmlWriter {
                     .append("<th>change</th><th>").append(escape(level)).append(" interval</th><th>p</th><th>n</th><th>why</th></tr>\n");
             for (Comparison.Entry e : byVerdict(c)) {
                 ChangeDetector.Result r = e.result();
-                h.append("<tr class=\"v-").append(r.verdict().id()).append("\"><td><b>").append(r.verdict().id())
+                h.append("<tr class=\"v-").append(r.verdict().id()).append("\"><td><b>").append(escape(ComparisonText.verdict(r)))
                         .append("</b></td><td>").append(escape(e.key().benchmark()))
                         .append("</td><td>").append(escape(params(e.key())))
                         .append("</td><td class=\"n\">").append(escape(Format.seconds(median(e.baseline().seconds()))))
                         .append("</td><td class=\"n\">").append(escape(Format.seconds(median(e.current().seconds()))))
                         .append("</td><td class=\"n\">").append(escape(signedPercent(r.changePercent())))
                         .append("</td><td class=\"n\">").append(escape(interval(r)))
-                        .append("</td><td class=\"n\">").append(escape(Format.sig(r.test().pValue())))
+                        .append("</td><td class=\"n\">").append(escape(ComparisonText.pValue(r)))
                         .append("</td><td class=\"n\">").append(e.baseline().stats().n()).append(" / ").append(e.current().stats().n())
                         .append("</td><td>").append(escape(r.reason())).append("</td></tr>\n");
             }

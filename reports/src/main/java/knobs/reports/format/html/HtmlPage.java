@@ -20,7 +20,7 @@ public final class HtmlPage {
             table{border-collapse:collapse;margin:8px 0 16px;font-size:13px}
             th,td{border:1px solid #dfe3e6;padding:3px 8px;text-align:left;vertical-align:top}
             th{background:#f1f4f6}td.n{text-align:right;font-variant-numeric:tabular-nums}
-            tr.v-regression td{background:#fdecea}tr.v-improvement td{background:#e8f6ec}tr.v-noisy td{background:#fff8e1}
+            tr.v-regression td{background:#fdecea}tr.v-improvement td{background:#e8f6ec}tr.v-noisy td{background:#fff8e1}tr.v-unreliable td{background:#eeeeee}
             .sev-high{color:#fff;background:#c0392b}.sev-medium{background:#f4c542}.sev-low{background:#d6eaf8}
             .sev{font-weight:600;border-radius:3px;padding:1px 6px;font-size:12px}
             .note{background:#fff8e1;border-left:4px solid #f4c542;padding:6px 10px;margin:8px 0}
