@@ -134,26 +134,9 @@ public final class Main {
         Collection<RunResult> results;
         try {
             results = new Runner(run, out).run();
-        } catch (NoBenchmarksException e) {
-            err.println("knobs: no benchmark matches (list them with -l)");
-            return INVALID;
-        } catch (ProfilersFailedException e) {
-            debug(e);
-            for (Throwable t = e; t != null; t = t.getCause()) {
-                err.println("knobs: " + t.getMessage());
-                for (Throwable s : t.getSuppressed()) {
-                    err.println("knobs: " + s.getMessage());
-                }
-            }
-            return INVALID;
         } catch (RunnerException e) {
-            debug(e);
-            Throwable root = rootCause(e);
-            String what = root == e ? e.getMessage().replaceFirst("^ERROR: ", "")
-                    : LaunchOutput.describe(root.getClass().getSimpleName(), root.getMessage());
-            String where = out.currentBenchmark();
-            err.println("knobs: " + (where == null || root == e ? "" : where + ": ") + what);
-            return FAILED;
+            out.flush(); // JMH closes its output only after a run that ended normally
+            return failure(e, out, err);
         }
         Map<String, String> failures = out.failures();
         if (!failures.isEmpty()) { // -foe false: the others ran
@@ -178,6 +161,32 @@ public final class Main {
             }
         }
         return failures.isEmpty() ? 0 : FAILED;
+    }
+
+    /** The one line (or one per profiler) for a run JMH ended with an exception, and the exit status. */
+    private static int failure(RunnerException e, LaunchOutput out, PrintStream err) {
+        debug(e);
+        if (e instanceof NoBenchmarksException) {
+            err.println("knobs: no benchmark matches (list them with -l)");
+            return INVALID;
+        }
+        if (e instanceof ProfilersFailedException) { // before any fork: a profiler cannot run here
+            for (Throwable t = e; t != null; t = t.getCause()) {
+                err.println("knobs: " + t.getMessage());
+                for (Throwable s : t.getSuppressed()) {
+                    err.println("knobs: " + s.getMessage());
+                }
+            }
+            return INVALID;
+        }
+        Throwable root = rootCause(e);
+        if (root == e) { // JMH's own, e.g. the lock held by another run
+            err.println("knobs: " + e.getMessage().replaceFirst("^ERROR: ", ""));
+            return FAILED;
+        }
+        String where = out.currentBenchmark();
+        err.println("knobs: " + (where == null ? "" : where + ": ") + LaunchOutput.describe(root.getClass().getSimpleName(), root.getMessage()));
+        return FAILED;
     }
 
     /** What a benchmark threw, inside JMH's wrappers (a BenchmarkException carries it as suppressed). */

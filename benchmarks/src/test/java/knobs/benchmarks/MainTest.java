@@ -11,7 +11,9 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.openjdk.jmh.runner.BenchmarkList;
+import org.openjdk.jmh.runner.format.OutputFormatFactory;
 import org.openjdk.jmh.runner.options.CommandLineOptions;
+import org.openjdk.jmh.runner.options.VerboseMode;
 
 /**
  * benchmarks.jar's main, in this JVM and without forks: the contention profiler is on by default,
@@ -130,5 +132,21 @@ class MainTest {
         assertEquals(2, status);
         String text = err.toString(StandardCharsets.UTF_8);
         assertTrue(text.startsWith("knobs: invalid command line: ") && text.lines().count() == 1, text);
+    }
+    @Test
+    void aForksTraceIsCutToItsExceptionLinesAndRememberedAsOneLine() {
+        ByteArrayOutputStream shown = new ByteArrayOutputStream();
+        LaunchOutput out = new LaunchOutput(OutputFormatFactory.createFormatInstance(
+                new PrintStream(shown, true, StandardCharsets.UTF_8), VerboseMode.NORMAL), false, ".x.json.7.part", "x.json");
+        out.println("<failure>");
+        out.println("");
+        out.println("java.lang.IllegalArgumentException: topK=0 is not allowed\n\tat knobs.kernels.ModelConfig.<init>(ModelConfig.java:35)\n"
+                + "Caused by: java.lang.NumberFormatException: x\n\t... 12 more");
+        out.println("Benchmark result is saved to .x.json.7.part");
+        String text = shown.toString(StandardCharsets.UTF_8);
+        assertTrue(text.contains("IllegalArgumentException: topK=0 is not allowed") && text.contains("Caused by: java.lang.NumberFormatException")
+                && !text.contains("\tat ") && !text.contains("12 more") && text.contains("stack trace left out"), text);
+        assertTrue(text.contains("saved to x.json") && !text.contains(".part"), "the temporary name is not shown: " + text);
+        assertEquals(Map.of("(before any benchmark)", "topK=0 is not allowed"), out.failures());
     }
 }
