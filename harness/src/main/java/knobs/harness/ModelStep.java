@@ -95,8 +95,9 @@ public final class ModelStep implements AutoCloseable {
      * The checks the constructor makes before it builds anything, with no native library loaded,
      * so that {@code benchmarks.jar} can run them on every configuration before it starts a fork:
      * the batch and the prompt against the model's {@code maxSeq} (a decode step needs one more
-     * position), the precision against the model, and the step's memory estimate against {@link MemoryBudget}. Messages name the
-     * values by the caller's knobs ({@code batchKnob}, {@code lengthKnob}, e.g. {@code seqLen}).
+     * position), the precision against the model, and the step's memory estimate against
+     * {@link MemoryBudget}. Messages name the values by the caller's knobs ({@code batchKnob},
+     * {@code lengthKnob}, e.g. {@code seqLen}).
      *
      * @return the memory estimate of the step
      * @throws IllegalArgumentException naming the bad value and what is allowed
