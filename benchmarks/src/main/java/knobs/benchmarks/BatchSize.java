@@ -1,11 +1,13 @@
 package knobs.benchmarks;
 
 import java.util.concurrent.TimeUnit;
+import knobs.harness.ComputeDevice;
 import knobs.harness.DeviceTimeCounters;
 import knobs.harness.Harness;
 import knobs.harness.ModelStep;
 import knobs.harness.WorkCounters;
 import knobs.kernels.Phase;
+import knobs.kernels.Precision;
 import knobs.kernels.Presets;
 import org.bytedeco.pytorch.Tensor;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -35,7 +37,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @Measurement(iterations = 5, time = 1)
 @Fork(value = 1, jvmArgsAppend = {Harness.NO_PHYSICAL_BYTES_CHECK, Harness.HEAP})
 @State(Scope.Thread)
-public class BatchSize {
+public class BatchSize implements KnobCheck {
     @Param({"1", "2", "4", "8", "16"})
     public int batchSize;
 
@@ -55,8 +57,16 @@ public class BatchSize {
     private Harness.Session session;
     private ModelStep step;
 
+    /** Every check of this configuration that needs no natives (see {@link KnobCheck}). */
+    @Override
+    public void check() {
+        ComputeDevice.check(device);
+        ModelStep.check(Presets.get(model), Phase.parse(phase), Precision.FP32, "batchSize", batchSize, "promptLen", promptLen);
+    }
+
     @Setup(Level.Trial)
     public void setUp() {
+        check();
         session = Harness.setUp(device);
         step = new ModelStep(Presets.get(model), Phase.parse(phase), batchSize, promptLen, session.device());
     }

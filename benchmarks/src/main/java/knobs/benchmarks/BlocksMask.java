@@ -1,12 +1,14 @@
 package knobs.benchmarks;
 
 import java.util.concurrent.TimeUnit;
+import knobs.harness.ComputeDevice;
 import knobs.harness.DeviceTimeCounters;
 import knobs.harness.Harness;
 import knobs.harness.ModelStep;
 import knobs.harness.WorkCounters;
 import knobs.kernels.ModelConfig;
 import knobs.kernels.Phase;
+import knobs.kernels.Precision;
 import knobs.kernels.Presets;
 import org.bytedeco.pytorch.Tensor;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -36,7 +38,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @Measurement(iterations = 5, time = 1)
 @Fork(value = 1, jvmArgsAppend = {Harness.NO_PHYSICAL_BYTES_CHECK, Harness.HEAP})
 @State(Scope.Thread)
-public class BlocksMask {
+public class BlocksMask implements KnobCheck {
     /** Blocks that run, 1..layers of the model (dense-cpu has 8). */
     @Param({"1", "2", "3", "4", "5", "6", "7", "8"})
     public int activeBlocks;
@@ -59,15 +61,24 @@ public class BlocksMask {
     private Harness.Session session;
     private ModelStep step;
 
-    @Setup(Level.Trial)
-    public void setUp() {
+    /** Every check of this configuration that needs no natives (see {@link KnobCheck}). */
+    @Override
+    public void check() {
+        ComputeDevice.check(device);
         ModelConfig c = Presets.get(model);
         if (activeBlocks < 1 || activeBlocks > c.layers()) {
             throw new IllegalArgumentException("activeBlocks=" + activeBlocks + " is not allowed for model '" + model
                     + "': must be in 1.." + c.layers() + " (its number of blocks)");
         }
+        ModelStep.check(c, Phase.parse(phase), Precision.FP32, "batch", batch, "promptLen", promptLen);
+    }
+
+    @Setup(Level.Trial)
+    public void setUp() {
+        check();
         session = Harness.setUp(device);
-        step = new ModelStep(c, Phase.parse(phase), batch, promptLen, session.device(), m -> m.setActiveBlocks(activeBlocks));
+        step = new ModelStep(Presets.get(model), Phase.parse(phase), batch, promptLen, session.device(),
+                m -> m.setActiveBlocks(activeBlocks));
     }
 
     @TearDown(Level.Trial)

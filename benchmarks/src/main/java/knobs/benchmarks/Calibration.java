@@ -1,6 +1,7 @@
 package knobs.benchmarks;
 
 import java.util.concurrent.TimeUnit;
+import knobs.harness.ComputeDevice;
 import knobs.harness.DeviceTimeCounters;
 import knobs.harness.DeviceTimer;
 import knobs.harness.Harness;
@@ -35,7 +36,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @Measurement(iterations = 5, time = 1)
 @Fork(value = 1, jvmArgsAppend = {Harness.NO_PHYSICAL_BYTES_CHECK, Harness.HEAP})
 @State(Scope.Thread)
-public class Calibration {
+public class Calibration implements KnobCheck {
     /** n of the n×n×n GEMM: large enough to be compute-bound. */
     @Param("1024")
     public int gemmSize;
@@ -58,11 +59,18 @@ public class Calibration {
     private long copyBytes;
     private DeviceTimer timer;
 
-    @Setup(Level.Trial)
-    public void setUp() {
+    /** Every check of this configuration that needs no natives (see {@link KnobCheck}). */
+    @Override
+    public void check() {
         if (gemmSize < 1 || copyMiB < 1) {
             throw new IllegalArgumentException("gemmSize=" + gemmSize + ", copyMiB=" + copyMiB + ": both must be >= 1");
         }
+        ComputeDevice.check(device);
+    }
+
+    @Setup(Level.Trial)
+    public void setUp() {
+        check();
         session = Harness.setUp(device);
         TensorOptions on = new TensorOptions(torch.ScalarType.Float).device(new org.bytedeco.pytorch.DeviceOptional(session.device().torchDevice()));
         long n = gemmSize;

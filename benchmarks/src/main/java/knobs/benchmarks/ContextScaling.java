@@ -50,7 +50,7 @@ import org.openjdk.jmh.annotations.Warmup;
 // One fork per configuration: each gets a fresh native heap and thread pools.
 @Fork(value = 1, jvmArgsAppend = {Harness.NO_PHYSICAL_BYTES_CHECK, Harness.HEAP})
 @State(Scope.Thread)
-public class ContextScaling {
+public class ContextScaling implements KnobCheck {
     /** Image crops per sequence; each yields the vision preset's tokens per crop. */
     @Param({"1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12"})
     public int crops;
@@ -81,11 +81,18 @@ public class ContextScaling {
     private long visionTokens;
     private DeviceTimer timer;
 
+    /** Every check of this configuration that needs no natives (see {@link KnobCheck}). */
+    @Override
+    public void check() {
+        ComputeDevice.check(device);
+        VisionLanguageModel.checkWorkload(VisionPresets.get(vision), Presets.get(model), batch, crops, textTokens);
+    }
+
     @Setup(Level.Trial)
     public void setUp() {
+        check(); // before loading anything
         VisionConfig v = VisionPresets.get(vision);
         ModelConfig llm = Presets.get(model);
-        VisionLanguageModel.checkWorkload(v, llm, batch, crops, textTokens); // before loading anything
         session = Harness.setUp(device);
         Device d = session.device().torchDevice();
         vlm = VisionLanguageModel.create(v, llm, ModelStep.SEED).toDevice(d);

@@ -1,6 +1,7 @@
 package knobs.benchmarks;
 
 import java.util.concurrent.TimeUnit;
+import knobs.harness.ComputeDevice;
 import knobs.harness.DeviceTimeCounters;
 import knobs.harness.DeviceTimer;
 import knobs.harness.Harness;
@@ -50,7 +51,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @Measurement(iterations = 3, time = 1)
 @Fork(value = 1, jvmArgsAppend = {Harness.NO_PHYSICAL_BYTES_CHECK, Harness.HEAP})
 @State(Scope.Thread)
-public class ModelSize {
+public class ModelSize implements KnobCheck {
     /** tiny, small, medium, large, xl, 2.7B (see docs/knobs.md for their shapes). */
     @Param({"tiny", "small"})
     public String size;
@@ -84,22 +85,39 @@ public class ModelSize {
     private CostModel.Cost cost;
     private DeviceTimer timer;
 
-    @Setup(Level.Trial)
-    public void setUp() {
+    /** Every check of this configuration that needs no natives (see {@link KnobCheck}). */
+    @Override
+    public void check() {
+        checked();
+    }
+
+    /** {@link #check()}, returning the step's memory estimate. */
+    private MemoryEstimate checked() {
+        ComputeDevice.check(device);
         ModelConfig c = Presets.get(size);
-        kind = Pass.parse(pass);
+        Pass k = Pass.parse(pass);
         Precision p = Precision.parse(precision);
-        if (kind != Pass.FORWARD) {
+        p.requireModel(c);
+        if (k != Pass.FORWARD) {
             p.requireBackward(pass);
         }
         if (batchSize < 1 || contextLength < 1 || contextLength > c.maxSeq()) {
             throw new IllegalArgumentException("batchSize=" + batchSize + " contextLength=" + contextLength
                     + " is not allowed for size '" + size + "': need batchSize >= 1 and 1 <= contextLength <= " + c.maxSeq());
         }
-        MemoryEstimate estimate = MemoryEstimate.of(c, kind, batchSize, contextLength, p.weightBytes());
+        MemoryEstimate estimate = MemoryEstimate.of(c, k, batchSize, contextLength, p.weightBytes());
         MemoryBudget.require(estimate,
-                "ModelSize size=" + size + " pass=" + pass + " precision=" + precision + " batchSize=" + batchSize
+                "size=" + size + " pass=" + pass + " precision=" + precision + " batchSize=" + batchSize
                         + " contextLength=" + contextLength);
+        return estimate;
+    }
+
+    @Setup(Level.Trial)
+    public void setUp() {
+        MemoryEstimate estimate = checked();
+        ModelConfig c = Presets.get(size);
+        kind = Pass.parse(pass);
+        Precision p = Precision.parse(precision);
         session = Harness.setUp(device);
         model = Gpt.create(c, ModelStep.SEED).toDevice(session.device().torchDevice()).toPrecision(p);
         MemoryRegistry.register(model, estimate, session.device());

@@ -1,6 +1,7 @@
 package knobs.benchmarks;
 
 import java.util.concurrent.TimeUnit;
+import knobs.harness.ComputeDevice;
 import knobs.harness.DeviceTimeCounters;
 import knobs.harness.DeviceTimer;
 import knobs.harness.Harness;
@@ -44,7 +45,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @Measurement(iterations = 5, time = 1)
 @Fork(value = 1, jvmArgsAppend = {Harness.NO_PHYSICAL_BYTES_CHECK, Harness.HEAP})
 @State(Scope.Thread)
-public class MoeDispatch {
+public class MoeDispatch implements KnobCheck {
     @Param({"1", "2", "4", "8", "16", "32"})
     public int topK;
 
@@ -71,17 +72,22 @@ public class MoeDispatch {
     private long[] moeWork;
     private long[] denseWork;
 
-    @Setup(Level.Trial)
-    public void setUp() {
-        session = Harness.setUp(device);
-        ModelConfig base = Presets.get(model);
-        if (!base.isMoe()) {
-            throw new IllegalArgumentException("model '" + model + "' is dense; MoeDispatch needs an MoE preset (e.g. moe-cpu, olmoe-1b-7b, tiny-moe)");
-        }
+    /** Every check of this configuration that needs no natives (see {@link KnobCheck}). */
+    @Override
+    public void check() {
+        ComputeDevice.check(device);
+        Presets.getMoe(model).withTopK(topK);
         if (tokens < 1) {
             throw new IllegalArgumentException("tokens=" + tokens + " is not allowed: must be >= 1");
         }
-        ModelConfig c = base.withTopK(topK);
+        RoutingMode.parse(routing);
+    }
+
+    @Setup(Level.Trial)
+    public void setUp() {
+        check();
+        session = Harness.setUp(device);
+        ModelConfig c = Presets.getMoe(model).withTopK(topK);
         RoutingMode mode = RoutingMode.parse(routing);
         org.bytedeco.pytorch.global.torch.manual_seed(ModelStep.SEED);
         moe = new MoeFeedForward(c);

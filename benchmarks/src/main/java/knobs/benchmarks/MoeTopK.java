@@ -1,6 +1,7 @@
 package knobs.benchmarks;
 
 import java.util.concurrent.TimeUnit;
+import knobs.harness.ComputeDevice;
 import knobs.harness.DeviceTimeCounters;
 import knobs.harness.Harness;
 import knobs.harness.ModelStep;
@@ -8,6 +9,7 @@ import knobs.harness.RoutingCounters;
 import knobs.harness.WorkCounters;
 import knobs.kernels.ModelConfig;
 import knobs.kernels.Phase;
+import knobs.kernels.Precision;
 import knobs.kernels.Presets;
 import knobs.kernels.RoutingMode;
 import org.bytedeco.pytorch.Tensor;
@@ -39,7 +41,7 @@ import org.openjdk.jmh.annotations.Warmup;
 // One fork per configuration: each gets a fresh native heap and thread pools.
 @Fork(value = 1, jvmArgsAppend = {Harness.NO_PHYSICAL_BYTES_CHECK, Harness.HEAP})
 @State(Scope.Thread)
-public class MoeTopK {
+public class MoeTopK implements KnobCheck {
     @Param({"1", "2", "4", "8", "16", "32"})
     public int topK;
 
@@ -67,15 +69,22 @@ public class MoeTopK {
     private Harness.Session session;
     private ModelStep step;
 
+    /** Every check of this configuration that needs no natives (see {@link KnobCheck}). */
+    @Override
+    public void check() {
+        ComputeDevice.check(device);
+        ModelConfig c = Presets.getMoe(model).withTopK(topK);
+        RoutingMode.parse(routing);
+        ModelStep.check(c, Phase.parse(phase), Precision.FP32, "batch", batch, "promptLen", promptLen);
+    }
+
     @Setup(Level.Trial)
     public void setUp() {
+        check();
         session = Harness.setUp(device);
-        ModelConfig base = Presets.get(model);
-        if (!base.isMoe()) {
-            throw new IllegalArgumentException("model '" + model + "' is dense; MoeTopK needs an MoE preset (e.g. moe-cpu, olmoe-1b-7b, tiny-moe)");
-        }
         RoutingMode mode = RoutingMode.parse(routing);
-        step = new ModelStep(base.withTopK(topK), Phase.parse(phase), batch, promptLen, session.device(), m -> m.setRouting(mode));
+        step = new ModelStep(Presets.getMoe(model).withTopK(topK), Phase.parse(phase), batch, promptLen, session.device(),
+                m -> m.setRouting(mode));
     }
 
     @TearDown(Level.Trial)

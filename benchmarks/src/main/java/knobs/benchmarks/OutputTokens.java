@@ -1,6 +1,7 @@
 package knobs.benchmarks;
 
 import java.util.concurrent.TimeUnit;
+import knobs.harness.ComputeDevice;
 import knobs.harness.DeviceTimeCounters;
 import knobs.harness.DeviceTimer;
 import knobs.harness.GenerationCounters;
@@ -48,7 +49,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @Measurement(iterations = 3, time = 1)
 @Fork(value = 1, jvmArgsAppend = {Harness.NO_PHYSICAL_BYTES_CHECK, Harness.HEAP})
 @State(Scope.Thread)
-public class OutputTokens {
+public class OutputTokens implements KnobCheck {
     @Param({"1", "5", "10", "20", "50", "100", "200"})
     public int maxNewTokens;
 
@@ -71,13 +72,31 @@ public class OutputTokens {
     private CostModel.Cost cost;
     private DeviceTimer timer;
 
-    @Setup(Level.Trial)
-    public void setUp() {
+    /** Every check of this configuration that needs no natives (see {@link KnobCheck}). */
+    @Override
+    public void check() {
+        checked();
+    }
+
+    /** {@link #check()}, returning the generation's memory estimate. */
+    private MemoryEstimate checked() {
+        ComputeDevice.check(device);
         ModelConfig c = Presets.get(model);
         Generation.requireFits(c, promptLen, maxNewTokens);
-        session = Harness.setUp(device);
+        if (batch < 1) {
+            throw new IllegalArgumentException("batch=" + batch + " is not allowed: must be >= 1");
+        }
         MemoryEstimate estimate = MemoryEstimate.of(c, Pass.FORWARD, batch, promptLen + maxNewTokens, Float.BYTES);
-        MemoryBudget.require(estimate, "OutputTokens on model '" + model + "'");
+        MemoryBudget.require(estimate, "model '" + model + "' with batch=" + batch + " promptLen=" + promptLen
+                + " maxNewTokens=" + maxNewTokens);
+        return estimate;
+    }
+
+    @Setup(Level.Trial)
+    public void setUp() {
+        MemoryEstimate estimate = checked();
+        ModelConfig c = Presets.get(model);
+        session = Harness.setUp(device);
         gpt = Gpt.create(c, ModelStep.SEED).toDevice(session.device().torchDevice());
         MemoryRegistry.register(gpt, estimate, session.device());
         generation = new Generation(gpt, batch);

@@ -1,6 +1,7 @@
 package knobs.benchmarks;
 
 import java.util.concurrent.TimeUnit;
+import knobs.harness.ComputeDevice;
 import knobs.harness.Harness;
 import knobs.kernels.Ops;
 import org.bytedeco.javacpp.PointerScope;
@@ -40,7 +41,7 @@ import org.openjdk.jmh.infra.Blackhole;
 @Measurement(iterations = 5, time = 1)
 @Fork(value = 1, jvmArgsAppend = {Harness.NO_PHYSICAL_BYTES_CHECK, Harness.HEAP})
 @State(Scope.Thread)
-public class Overhead {
+public class Overhead implements KnobCheck {
     /** Calls per invocation, all in one pointer scope. */
     public static final int CALLS = 100;
 
@@ -58,8 +59,15 @@ public class Overhead {
     private Tensor v;
     private NoGradGuard noGrad;
 
+    /** Every check of this configuration that needs no natives (see {@link KnobCheck}). */
+    @Override
+    public void check() {
+        ComputeDevice.check(device);
+    }
+
     @Setup(Level.Trial)
     public void setUp() {
+        check();
         session = Harness.setUp(device);
         var dev = session.device().torchDevice();
         torch.manual_seed(7);

@@ -1,11 +1,13 @@
 package knobs.benchmarks;
 
 import java.util.concurrent.TimeUnit;
+import knobs.harness.ComputeDevice;
 import knobs.harness.DeviceTimeCounters;
 import knobs.harness.Harness;
 import knobs.harness.ModelStep;
 import knobs.harness.WorkCounters;
 import knobs.kernels.Phase;
+import knobs.kernels.Precision;
 import knobs.kernels.Presets;
 import org.bytedeco.pytorch.Tensor;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -34,7 +36,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @Measurement(iterations = 5, time = 1)
 @Fork(value = 1, jvmArgsAppend = {Harness.NO_PHYSICAL_BYTES_CHECK, Harness.HEAP})
 @State(Scope.Thread)
-public class SeqLenScaling {
+public class SeqLenScaling implements KnobCheck {
     /** Prompt tokens; longer values (up to the model's maxSeq, 2048 for dense-cpu) on request. */
     @Param({"64", "128", "256", "512"})
     public int seqLen;
@@ -51,8 +53,16 @@ public class SeqLenScaling {
     private Harness.Session session;
     private ModelStep step;
 
+    /** Every check of this configuration that needs no natives (see {@link KnobCheck}). */
+    @Override
+    public void check() {
+        ComputeDevice.check(device);
+        ModelStep.check(Presets.get(model), Phase.PREFILL, Precision.FP32, "batch", batch, "seqLen", seqLen);
+    }
+
     @Setup(Level.Trial)
     public void setUp() {
+        check();
         session = Harness.setUp(device);
         step = new ModelStep(Presets.get(model), Phase.PREFILL, batch, seqLen, session.device());
     }

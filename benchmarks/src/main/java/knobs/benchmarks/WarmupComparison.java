@@ -1,11 +1,13 @@
 package knobs.benchmarks;
 
 import java.util.concurrent.TimeUnit;
+import knobs.harness.ComputeDevice;
 import knobs.harness.DeviceTimeCounters;
 import knobs.harness.Harness;
 import knobs.harness.ModelStep;
 import knobs.harness.WorkCounters;
 import knobs.kernels.Phase;
+import knobs.kernels.Precision;
 import knobs.kernels.Presets;
 import org.bytedeco.pytorch.Tensor;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -36,7 +38,7 @@ import org.openjdk.jmh.annotations.Warmup;
 // Three fresh JVMs per setting: the first call is a per-process event, so forks are the replicates.
 @Fork(value = 3, jvmArgsAppend = {Harness.NO_PHYSICAL_BYTES_CHECK, Harness.HEAP})
 @State(Scope.Thread)
-public class WarmupComparison {
+public class WarmupComparison implements KnobCheck {
     @Param({"0", "1", "2", "5"})
     public int warmupSteps;
 
@@ -58,11 +60,19 @@ public class WarmupComparison {
     private Harness.Session session;
     private ModelStep step;
 
-    @Setup(Level.Trial)
-    public void setUp() {
+    /** Every check of this configuration that needs no natives (see {@link KnobCheck}). */
+    @Override
+    public void check() {
         if (warmupSteps < 0) {
             throw new IllegalArgumentException("warmupSteps=" + warmupSteps + " is not allowed: must be >= 0");
         }
+        ComputeDevice.check(device);
+        ModelStep.check(Presets.get(model), Phase.parse(phase), Precision.FP32, "batch", batch, "promptLen", promptLen);
+    }
+
+    @Setup(Level.Trial)
+    public void setUp() {
+        check();
         session = Harness.setUp(device);
         step = new ModelStep(Presets.get(model), Phase.parse(phase), batch, promptLen, session.device());
         WorkCounters untimed = new WorkCounters();

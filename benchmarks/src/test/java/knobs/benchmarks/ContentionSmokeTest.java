@@ -43,10 +43,10 @@ class ContentionSmokeTest {
         busy.setDaemon(true);
         busy.start();
         try {
-            Main.main(new String[]{"knobs.benchmarks.ModelSize.step", "-p", "size=tiny", "-p", "pass=forward",
+            assertEquals(0, Main.run(new String[]{"knobs.benchmarks.ModelSize.step", "-p", "size=tiny", "-p", "pass=forward",
                     "-p", "batchSize=1", "-p", "contextLength=16", "-wi", "0", "-i", Integer.toString(ITERATIONS), "-r", "400ms",
                     "-f", "1", "-foe", "true", "-jvmArgsAppend", "-Dknobs.env.dir=" + dir.resolve("knobs-env"),
-                    "-rf", "json", "-rff", result.toString(), "-o", dir.resolve("jmh.log").toString()});
+                    "-rf", "json", "-rff", result.toString(), "-o", dir.resolve("jmh.log").toString()}, System.err));
         } finally {
             spin = false;
             busy.join();

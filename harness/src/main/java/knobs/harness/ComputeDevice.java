@@ -1,6 +1,7 @@
 package knobs.harness;
 
 import java.util.Locale;
+import org.bytedeco.javacpp.Loader;
 import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.global.torch;
 
@@ -23,29 +24,56 @@ public final class ComputeDevice {
     }
 
     /**
+     * Checks a device name without loading any native library, so that {@code benchmarks.jar} can
+     * reject a bad {@code -p device=} before it starts a fork: the syntax, and that a CUDA device is
+     * asked of a build that has CUDA natives at all. Whether a GPU is present is known only once
+     * libtorch is loaded ({@link #parse}). {@link #parse} makes this check first.
+     *
+     * @throws IllegalArgumentException naming the value and the allowed forms
+     */
+    public static void check(String name) {
+        String s = name == null ? "" : name.trim().toLowerCase(Locale.ROOT);
+        if (s.equals("cpu") || s.equals("auto")) {
+            return;
+        }
+        if (!s.equals("cuda") && !(s.startsWith("cuda:") && s.substring(5).matches("\\d{1,3}"))) {
+            throw new IllegalArgumentException("unknown device '" + name + "'; allowed: cpu, cuda, cuda:N, auto");
+        }
+        if (!hasCudaNatives()) {
+            throw new IllegalArgumentException("device '" + name + "' requested but no CUDA device is available: this build"
+                    + " has CPU-only natives; build with -Pcuda on a GPU machine (docs/gpu.md), or use device=cpu");
+        }
+    }
+
+    /**
+     * Whether the class path holds libtorch's GPU natives (the {@code -Pcuda} build), looked up as a
+     * resource: nothing is extracted or loaded. JavaCPP keeps them under
+     * {@code org/bytedeco/pytorch/PLATFORM-gpu/}.
+     */
+    static boolean hasCudaNatives() {
+        String dir = "org/bytedeco/pytorch/" + Loader.getPlatform() + "-gpu/";
+        return ComputeDevice.class.getClassLoader().getResource(dir) != null;
+    }
+
+    /**
      * Parses a device name. Syntax errors and CUDA requests on a machine without CUDA are clear
-     * errors naming the value and the allowed forms; {@code auto} never fails.
+     * errors naming the value and the allowed forms ({@link #check} first, then the natives are
+     * asked how many CUDA devices exist); {@code auto} never fails.
      */
     public static ComputeDevice parse(String name) {
-        String s = name == null ? "" : name.trim().toLowerCase(Locale.ROOT);
+        check(name);
+        String s = name.trim().toLowerCase(Locale.ROOT);
         if (s.equals("cpu")) {
             return new ComputeDevice("cpu", false, 0);
         }
         if (s.equals("auto")) {
             return cudaCount() > 0 ? new ComputeDevice("cuda:0", true, 0) : new ComputeDevice("cpu", false, 0);
         }
-        int index;
-        if (s.equals("cuda")) {
-            index = 0;
-        } else if (s.startsWith("cuda:") && s.substring(5).matches("\\d{1,3}")) {
-            index = Integer.parseInt(s.substring(5));
-        } else {
-            throw new IllegalArgumentException("unknown device '" + name + "'; allowed: cpu, cuda, cuda:N, auto");
-        }
+        int index = s.equals("cuda") ? 0 : Integer.parseInt(s.substring(5));
         int count = cudaCount();
         if (index >= count) {
             throw new IllegalArgumentException("device '" + name + "' requested but " + (count == 0
-                    ? "no CUDA device is available (CPU-only natives or no GPU); build with -Pcuda on a GPU machine, or use device=cpu"
+                    ? "no CUDA device is available (no GPU, or its driver is not loaded); use device=cpu"
                     : "only " + count + " CUDA device(s) exist (cuda:0..cuda:" + (count - 1) + ")"));
         }
         return new ComputeDevice("cuda:" + index, true, index);

@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
@@ -203,9 +204,17 @@ public record Environment(String hostname, String os, String cpu, int cores, Str
             }
             Files.createDirectories(dir);
             Path target = dir.resolve("env-" + id + ".json");
-            Path tmp = Files.createTempFile(dir, ".env-", ".tmp");
-            Files.writeString(tmp, json.writeValueAsString(out) + "\n", StandardCharsets.UTF_8);
-            Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            // Not Files.createTempFile: it makes the file 0600, and the sidecar must be readable like
+            // the results beside it (by another user's `reports summarize`). A plain create gets
+            // 0666 less the umask; pid and nanos keep concurrent forks' temp names apart.
+            Path tmp = dir.resolve(".env-" + id + "." + ProcessHandle.current().pid() + "." + System.nanoTime() + ".tmp");
+            try {
+                Files.writeString(tmp, json.writeValueAsString(out) + "\n", StandardCharsets.UTF_8, StandardOpenOption.CREATE_NEW,
+                        StandardOpenOption.WRITE);
+                Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            } finally {
+                Files.deleteIfExists(tmp); // gone after the move; a half-written one must not stay behind
+            }
             return target;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write the environment sidecar into " + dir.toAbsolutePath()

@@ -65,19 +65,12 @@ public final class ModelStep implements AutoCloseable {
      */
     public ModelStep(ModelConfig config, Phase phase, int batch, int promptLen, ComputeDevice device, Precision precision,
                      java.util.function.Consumer<Gpt> configure) {
-        int needed = promptLen + (phase == Phase.DECODE ? 1 : 0);
-        if (batch < 1 || promptLen < 1 || needed > config.maxSeq()) {
-            throw new IllegalArgumentException("batch=" + batch + " promptLen=" + promptLen + " is not allowed for model '"
-                    + config.name() + "': need batch >= 1 and 1 <= promptLen" + (phase == Phase.DECODE ? " + 1" : "")
-                    + " <= maxSeq=" + config.maxSeq());
-        }
+        MemoryEstimate estimate = check(config, phase, precision, "batch", batch, "promptLen", promptLen);
         this.phase = phase;
         this.device = device;
         this.precision = precision;
         this.promptLen = promptLen;
         this.batch = batch;
-        MemoryEstimate estimate = MemoryEstimate.of(config, Pass.FORWARD, batch, promptLen + 1, precision.weightBytes());
-        MemoryBudget.require(estimate, "model '" + config.name() + "' with batch=" + batch + " promptLen=" + promptLen);
         this.model = Gpt.create(config, SEED).toDevice(device.torchDevice()).toPrecision(precision);
         configure.accept(model);
         MemoryRegistry.register(model, estimate, device);
@@ -96,6 +89,35 @@ public final class ModelStep implements AutoCloseable {
         this.cost = phase == Phase.PREFILL
                 ? CostModel.forward(config, batch, promptLen, 0, precision, model.activeBlocks())
                 : CostModel.forward(config, batch, 1, promptLen, precision, model.activeBlocks());
+    }
+
+    /**
+     * The checks the constructor makes before it builds anything, with no native library loaded,
+     * so that {@code benchmarks.jar} can run them on every configuration before it starts a fork:
+     * the batch and the prompt against the model's {@code maxSeq} (a decode step needs one more
+     * position), the precision against the model, and the step's memory estimate against
+     * {@link MemoryBudget}. Messages name the values by the caller's knobs ({@code batchKnob},
+     * {@code lengthKnob}, e.g. {@code seqLen}).
+     *
+     * @return the memory estimate of the step
+     * @throws IllegalArgumentException naming the bad value and what is allowed
+     */
+    public static MemoryEstimate check(ModelConfig config, Phase phase, Precision precision,
+                                       String batchKnob, int batch, String lengthKnob, int promptLen) {
+        if (batch < 1) {
+            throw new IllegalArgumentException(batchKnob + "=" + batch + " is not allowed: must be >= 1");
+        }
+        precision.requireModel(config);
+        int max = config.maxSeq() - (phase == Phase.DECODE ? 1 : 0);
+        if (promptLen < 1 || promptLen > max) {
+            throw new IllegalArgumentException(lengthKnob + "=" + promptLen + " is not allowed for model '" + config.name()
+                    + "': must be in 1.." + max + " (its maxSeq=" + config.maxSeq()
+                    + (phase == Phase.DECODE ? ", less the decoded token)" : ")"));
+        }
+        MemoryEstimate estimate = MemoryEstimate.of(config, Pass.FORWARD, batch, promptLen + 1, precision.weightBytes());
+        MemoryBudget.require(estimate, "model '" + config.name() + "' with " + batchKnob + "=" + batch + " "
+                + lengthKnob + "=" + promptLen);
+        return estimate;
     }
 
     /** Runs one step and returns its logits: (B, promptLen, V) for prefill, (B, 1, V) for decode. */

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -110,6 +111,15 @@ class HarnessTest {
         assertTrue(contention.get("present").isArray() && contention.get("absent").isObject(), contention.toString());
         assertEquals(7, contention.get("present").size() + contention.get("absent").size(), "every counter is listed: " + contention);
         assertTrue(!json.has("fork_start"), "no snapshot unless Harness.setUp took one");
+    }
+
+    @Test
+    void sidecarIsReadableLikeAnyOtherOutput(@TempDir Path dir) throws Exception {
+        assumeTrue(dir.getFileSystem().supportedFileAttributeViews().contains("posix"), "POSIX permissions only");
+        Path sidecar = Environment.capture(ComputeDevice.parse("cpu"), Threads.apply(1, 1)).writeSidecar(dir);
+        Path other = Files.writeString(dir.resolve("result.json"), "[]"); // what any writer gets under this umask
+        assertEquals(Files.getPosixFilePermissions(other), Files.getPosixFilePermissions(sidecar),
+                "the sidecar follows the umask, as the results beside it do (not createTempFile's 0600)");
     }
 
     @Test

@@ -12,7 +12,6 @@ import org.bytedeco.pytorch.global.torch;
  * <p>{@link #prefill} and {@link #decode} are separate so a benchmark can time them apart.
  */
 public final class Generation implements AutoCloseable {
-    private static final LongOptional LAST_DIM = Ops.pinned(new LongOptional(-1));
     private final Gpt model;
     private final KvCache cache;
 
@@ -64,7 +63,16 @@ public final class Generation implements AutoCloseable {
     }
 
     private static Tensor argmaxLast(Tensor logits) {            // (B, T, V) → (B, 1)
-        return torch.argmax(logits.select(1, logits.size(1) - 1), LAST_DIM, true);
+        return torch.argmax(logits.select(1, logits.size(1) - 1), LastDim.VALUE, true);
+    }
+
+    /**
+     * The native constant lives in its own class, initialised on first use: a static field of
+     * Generation itself would load libtorch as soon as {@link #requireFits} is called, and
+     * benchmarks.jar calls it before any fork, where no native library is loaded.
+     */
+    private static final class LastDim {
+        static final LongOptional VALUE = Ops.pinned(new LongOptional(-1));
     }
 
     @Override

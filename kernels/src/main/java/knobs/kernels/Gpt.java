@@ -90,10 +90,7 @@ public final class Gpt extends Module {
                     + " released; build a fresh model (Gpt.create) for " + p.label());
         }
         if (p == Precision.INT8) {
-            if (config.isMoe()) {
-                throw new IllegalArgumentException("precision int8 is supported for dense models only; '" + config.name()
-                        + "' is a mixture of experts, whose expert matmuls have no int8 path here: use fp32, bf16 or fp16");
-            }
+            p.requireModel(config);
             if (!wte.is_cpu()) {
                 throw new IllegalArgumentException("precision int8 runs on the CPU only (fbgemm); model '" + config.name()
                         + "' is on " + wte.device().str().getString());

@@ -94,6 +94,17 @@ public enum Precision {
     }
 
     /**
+     * Throws unless {@code c} can run in this precision: int8 has no path for a mixture of experts.
+     * Needs no natives, so a benchmark can check it before building anything.
+     */
+    public void requireModel(ModelConfig c) {
+        if (this == INT8 && c.isMoe()) {
+            throw new IllegalArgumentException("precision int8 is supported for dense models only; '" + c.name()
+                    + "' is a mixture of experts, whose expert matmuls have no int8 path here: use fp32, bf16 or fp16");
+        }
+    }
+
+    /**
      * Throws unless this precision can run a backward pass; call before timing a forward-backward or
      * training step so that an unsupported combination fails before any measurement.
      *

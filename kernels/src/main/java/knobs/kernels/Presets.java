@@ -51,6 +51,19 @@ public final class Presets {
         return c;
     }
 
+    /**
+     * The MoE preset called {@code name}, for knobs that vary the experts; an unknown name or a
+     * dense preset is an error listing the MoE presets.
+     */
+    public static ModelConfig getMoe(String name) {
+        ModelConfig c = get(name);
+        if (!c.isMoe()) {
+            throw new IllegalArgumentException("model '" + name + "' is dense (no experts); allowed: an MoE preset: "
+                    + String.join(", ", PRESETS.values().stream().filter(ModelConfig::isMoe).map(ModelConfig::name).toList()));
+        }
+        return c;
+    }
+
     /** All presets by name, in declaration order. */
     public static Map<String, ModelConfig> all() {
         return Collections.unmodifiableMap(PRESETS);

@@ -20,6 +20,15 @@ class PresetsTest {
     }
 
     @Test
+    void moeKnobsTakeOnlyMoePresetsAndListThem() {
+        assertEquals(64, Presets.getMoe("moe-cpu").experts());
+        IllegalArgumentException dense = assertThrows(IllegalArgumentException.class, () -> Presets.getMoe("dense-cpu"));
+        assertEquals("model 'dense-cpu' is dense (no experts); allowed: an MoE preset: tiny-moe, moe-cpu, olmoe-1b-7b",
+                dense.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> Presets.getMoe("nosuch"), "unknown names fail as in get");
+    }
+
+    @Test
     void cs336SizesFollowTheTable() {
         int[][] table = {{768, 3072, 12, 12}, {1024, 4096, 24, 16}, {1280, 5120, 36, 20}, {1600, 6400, 48, 25}, {2560, 10240, 32, 32}};
         String[] names = {"small", "medium", "large", "xl", "2.7B"};

@@ -1,0 +1,210 @@
+package knobs.benchmarks;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code java -jar benchmarks.jar ...} as a script or CI runs it: the shaded jar in a child
+ * process, with the cases of issue 15. A bad configuration is exit status 2 and one line on stderr
+ * naming the value, nothing on stdout, no stack trace, and no result file (an older one left as it
+ * was); it is found before any fork, so each case costs a JVM start, not a libtorch load. A failure
+ * only a fork can see is status 1 and one line; a good run writes its results.
+ *
+ * <p>Runs in the {@code verify} phase, after the jar is shaded (the {@code shaded-jar} execution of
+ * benchmarks/pom.xml passes its path as {@code knobs.benchmarksJar}); skipped elsewhere.
+ * {@code mvn -o -B -pl benchmarks -am -Dtest=BenchmarksJarTest -Dsurefire.failIfNoSpecifiedTests=false verify}
+ */
+class BenchmarksJarTest {
+    private static final String JAR_PROPERTY = "knobs.benchmarksJar";
+    private static final String FAST = "-f 1 -wi 0 -i 1 -r 100ms";
+
+    /** Command line (before the timing and result options), and the start of the one line on stderr. */
+    private static final String[][] INVALID = {
+        {"MoeTopK -p topK=0", "knobs: MoeTopK: topK=0 is not allowed for model 'moe-cpu': must be in 1..64 (the number of experts)"},
+        {"MoeTopK -p topK=65", "knobs: MoeTopK: topK=65 is not allowed for model 'moe-cpu': must be in 1..64"},
+        {"MoeTopK -p topK=abc", "knobs: MoeTopK: topK=abc is not an integer"},
+        {"MoeTopK -p model=nosuch", "knobs: MoeTopK: unknown model preset 'nosuch'; known presets: tiny, decode-tiny, tiny-moe"},
+        {"MoeTopK -p model=dense-cpu", "knobs: MoeTopK: model 'dense-cpu' is dense (no experts); allowed: an MoE preset: tiny-moe"},
+        {"MoeTopK -p phase=sideways", "knobs: MoeTopK: unknown phase 'sideways'; allowed: prefill, decode"},
+        {"MoeTopK -p routing=weird", "knobs: MoeTopK: unknown routing 'weird'; allowed: router, balanced, skewed"},
+        {"MoeTopK -p device=cuda", "knobs: MoeTopK: device 'cuda' requested but no CUDA device is available: this build has CPU-only natives"},
+        {"BlocksMask -p activeBlocks=99", "knobs: BlocksMask: activeBlocks=99 is not allowed for model 'dense-cpu': must be in 1..8"},
+        {"ModelSize -p size=2.7B -p pass=train_step -jvmArgsAppend -Dknobs.memory.limit=8g",
+            "knobs: ModelSize: size=2.7B pass=train_step precision=fp32 batchSize=4 contextLength=128 needs about 45.82 GB"},
+        {"ModelSize -p precision=int4", "knobs: ModelSize: unknown precision 'int4'; allowed: fp32, bf16, fp16, int8"},
+        {"ContextScaling -p crops=500", "knobs: ContextScaling: crops=500 with vision preset 'vit-cpu' (16 tokens per crop)"},
+        {"OutputTokens -p maxNewTokens=-1", "knobs: OutputTokens: maxNewTokens=-1 with promptLen=32 is not allowed for model 'dense-cpu'"},
+        {"SeqLenScaling -p seqLen=100000", "knobs: SeqLenScaling: seqLen=100000 is not allowed for model 'dense-cpu': must be in 1..2048"},
+        {"MoeTopK -p topk=1", "knobs: -p topk: no selected benchmark has this parameter; they have: batch, device, model"},
+        {"NoSuchBenchmark", "knobs: no benchmark matches NoSuchBenchmark (list them with -l)"},
+        {"MoeTopK -notAnOption", "knobs: invalid command line: "},
+    };
+
+    private static Path jar;
+
+    @TempDir
+    Path dir;
+
+    @BeforeAll
+    static void shadedJar() {
+        String path = System.getProperty(JAR_PROPERTY);
+        assumeTrue(path != null, "runs on the shaded jar in the verify phase (benchmarks/pom.xml, execution shaded-jar)");
+        jar = Paths.get(path);
+        assertTrue(Files.isRegularFile(jar), jar + " is missing");
+    }
+
+    /** What one child run left: its exit status, stdout, stderr. */
+    private record Run(int status, String out, String err) {
+        List<String> errLines() {
+            return err.lines().toList();
+        }
+    }
+
+    private Run run(String... args) throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>(List.of(Paths.get(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Djmh.ignoreLock=true", "-jar", jar.toString())); // the lock: other JMH runs may share this machine
+        cmd.addAll(List.of(args));
+        Path out = dir.resolve("stdout.txt");
+        Path err = dir.resolve("stderr.txt");
+        Process p = new ProcessBuilder(cmd).directory(dir.toFile())
+                .redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+        if (!p.waitFor(5, TimeUnit.MINUTES)) {
+            p.descendants().forEach(ProcessHandle::destroyForcibly);
+            p.destroyForcibly().waitFor();
+            throw new AssertionError("benchmarks.jar " + String.join(" ", args) + " did not end in 5 minutes");
+        }
+        return new Run(p.exitValue(), Files.readString(out, StandardCharsets.UTF_8), Files.readString(err, StandardCharsets.UTF_8));
+    }
+
+    private static String[] args(String line) {
+        return line.split(" ");
+    }
+
+    private void assertNoStackTrace(Run r, String what) {
+        assertTrue(r.errLines().stream().allMatch(l -> l.startsWith("knobs: ")) && !r.err.contains("\tat "),
+                what + ": no stack trace on stderr, only knobs' lines:\n" + r.err);
+        assertFalse(r.out.contains("\tat "), what + ": no stack trace on stdout either:\n" + r.out);
+    }
+
+    /** Temporary result files ({@code .x.json.PID.part}) left in the folder. */
+    private List<String> parts() throws IOException {
+        try (Stream<Path> s = Files.list(dir)) {
+            return s.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".part")).toList();
+        }
+    }
+
+    @Test
+    void everyInvalidConfigurationIsOneLineStatusTwoAndNoResultFile() throws Exception {
+        for (String[] c : INVALID) {
+            String what = c[0];
+            Path result = dir.resolve("x.json");
+            Files.deleteIfExists(result);
+            Run r = run(args(c[0] + " " + FAST + " -rf json -rff x.json"));
+            assertEquals(2, r.status, what + ": exit status\n" + r.err);
+            assertEquals(1, r.errLines().size(), what + ": one line on stderr:\n" + r.err);
+            assertTrue(r.errLines().get(0).startsWith(c[1]), what + ":\n  expected " + c[1] + "\n  got      " + r.err);
+            assertEquals("", r.out, what + ": nothing ran, so JMH printed nothing");
+            assertNoStackTrace(r, what);
+            assertFalse(Files.exists(result), what + ": no result file");
+            assertEquals(List.of(), parts(), what + ": no temporary result file");
+        }
+    }
+
+    @Test
+    void anOlderResultFileIsLeftAsItWas() throws Exception {
+        Path result = Files.writeString(dir.resolve("old.json"), "[ {\"kept\": true} ]");
+        Run r = run(args("MoeTopK -p topK=0 " + FAST + " -rf json -rff old.json"));
+        assertEquals(2, r.status);
+        assertEquals("[ {\"kept\": true} ]", Files.readString(result), "a failed run does not touch an earlier result");
+    }
+
+    @Test
+    void anUnwritableResultFileIsOneLineAndStatusTwo() throws Exception {
+        Files.writeString(dir.resolve("plain-file"), "");
+        Run r = run(args("MoeTopK -p topK=1 " + FAST + " -rf json -rff plain-file/x.json"));
+        assertEquals(2, r.status, r.err);
+        assertEquals(List.of("knobs: cannot write plain-file/x.json: not a directory"), r.errLines());
+        Run missing = run(args("MoeTopK -p topK=1 " + FAST + " -rf json -rff no-such-folder/x.json"));
+        assertEquals(2, missing.status, missing.err);
+        assertTrue(missing.err.startsWith("knobs: cannot write no-such-folder/x.json: folder ")
+                && missing.err.contains("no-such-folder does not exist"), missing.err);
+    }
+
+    @Test
+    void aFailureOnlyTheForkCanSeeIsOneLineStatusOneAndNoResultFile() throws Exception {
+        // -Dknobs.threads is read by the fork when it sets up its thread pools: the launcher cannot check it.
+        String bad = "MoeTopK -p model=tiny-moe -p topK=1 -p phase=prefill -p promptLen=8 " + FAST
+                + " -rf json -rff x.json -jvmArgsAppend -Dknobs.threads=zero";
+        Run r = run(args(bad));
+        assertEquals(1, r.status, r.err);
+        assertEquals(1, r.errLines().size(), r.err);
+        assertTrue(r.err.startsWith("knobs: MoeTopK.forward: -Dknobs.threads=zero is not allowed; allowed: auto, all or"), r.err);
+        assertNoStackTrace(r, bad);
+        assertTrue(r.out.contains("stack trace left out"), "JMH's output says where the trace went:\n" + r.out);
+        assertFalse(Files.exists(dir.resolve("x.json")), "no result file after a failed fork");
+        assertEquals(List.of(), parts());
+
+        Run anyway = run(args(bad + " -foe false")); // the user's own -foe false: the others would still run
+        assertEquals(1, anyway.status, anyway.err);
+        assertEquals(1, anyway.errLines().size(), anyway.err);
+        assertTrue(anyway.err.startsWith("knobs: 1 configuration failed; first MoeTopK.forward (batch=1, device=cpu, model=tiny-moe")
+                && anyway.err.contains("topK=1): -Dknobs.threads=zero is not allowed"), anyway.err);
+        assertFalse(Files.exists(dir.resolve("x.json")), "no result file holding [ ] when nothing succeeded");
+        assertEquals(List.of(), parts());
+    }
+
+    @Test
+    void aGoodRunWritesItsResultsAndJmhsOwnOptionsStillWork() throws Exception {
+        Run r = run(args("MoeTopK -p model=tiny-moe -p topK=1 -p phase=prefill -p promptLen=8 " + FAST + " -rf json -rff x.json"));
+        assertEquals(0, r.status, r.err + r.out);
+        assertEquals("", r.err);
+        JsonNode results = new ObjectMapper().readTree(dir.resolve("x.json").toFile());
+        assertEquals(1, results.size());
+        assertEquals("knobs.benchmarks.MoeTopK.forward", results.get(0).get("benchmark").asText());
+        assertTrue(r.out.contains("Benchmark result is saved to x.json"), "shown under its own name, not the temporary one:\n" + r.out);
+        assertEquals(List.of(), parts());
+
+        Run list = run("-l", "MoeTopK");
+        assertEquals(0, list.status, list.err);
+        assertTrue(list.out.contains("knobs.benchmarks.MoeTopK.forward"), list.out);
+        Run params = run("-lp", "SeqLenScaling");
+        assertEquals(0, params.status, params.err);
+        assertTrue(params.out.contains("param \"seqLen\" = {64, 128, 256, 512}"), params.out);
+        Run help = run("-h");
+        assertEquals(0, help.status, help.err);
+        assertTrue(help.out.contains("-foe <bool>"), help.out);
+    }
+
+    @Test
+    void theDebugSwitchShowsTheTraceAndTheCheckLoadsNoNatives() throws Exception {
+        List<String> cmd = List.of("-Dknobs.debug=true", "-Dorg.bytedeco.javacpp.logger.debug=true");
+        Path out = dir.resolve("debug.txt");
+        List<String> full = new ArrayList<>(List.of(Paths.get(System.getProperty("java.home"), "bin", "java").toString()));
+        full.addAll(cmd);
+        full.addAll(List.of("-jar", jar.toString(), "MoeTopK", "-p", "topK=0"));
+        Process p = new ProcessBuilder(full).directory(dir.toFile()).redirectErrorStream(true).redirectOutput(out.toFile()).start();
+        assertTrue(p.waitFor(2, TimeUnit.MINUTES));
+        String text = Files.readString(out);
+        assertEquals(2, p.exitValue(), text);
+        assertTrue(text.contains("\tat knobs.kernels.ModelConfig.<init>"), "the trace, on request:\n" + text);
+        assertTrue(text.contains("knobs: MoeTopK: topK=0 is not allowed"), text);
+        assertFalse(text.contains("Loading") || text.contains("libjnitorch"), "JavaCPP loaded natives in the launcher:\n" + text);
+    }
+}
