@@ -8,9 +8,12 @@ import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
 import knobs.reports.input.RetriesFile;
+import knobs.reports.summary.Environment;
+import knobs.reports.summary.Knob;
 import knobs.reports.summary.Report;
 import knobs.reports.summary.RowQuality;
 import knobs.reports.summary.Sample;
+import knobs.reports.summary.Summarizer;
 import knobs.reports.summary.SummaryRow;
 
 /**
@@ -26,9 +29,15 @@ import knobs.reports.summary.SummaryRow;
  * @param rows        every row of the report with its quality, in summary order
  * @param consistency the consistency check
  * @param trusted     the report restricted to trustworthy rows and their samples
+ * <p>Ceilings measured by this run's own Calibration rows are trusted only when those rows are:
+ * otherwise the trusted report carries no ceilings, and roofline, the performance model and the
+ * ceiling rules say they could not judge, rather than judge against a noisy ceiling.
+ *
  * @param retries     the re-runs of rows of this report, in summary order (empty without a retries file)
+ * @param ceilingsDropped true when the run's own ceilings were left out because a Calibration row is untrustworthy
  */
-public record DataQuality(List<Judged> rows, Consistency consistency, Report trusted, List<Rerun> retries) {
+public record DataQuality(List<Judged> rows, Consistency consistency, Report trusted, List<Rerun> retries,
+                          boolean ceilingsDropped) {
 
     /**
      * A row the sweep runner re-ran.
@@ -92,8 +101,13 @@ public record DataQuality(List<Judged> rows, Consistency consistency, Report tru
                 }
             }
         }
-        return new DataQuality(judged, consistency,
-                new Report(report.environment(), kept, samples, report.failed()), reruns);
+        Environment env = report.environment();
+        boolean dropCeilings = env != null && env.ceilings() != null && Summarizer.SAME_RUN.equals(env.ceilings().source())
+                && judged.stream().anyMatch(j -> Knob.isCalibration(j.row().benchmark()) && !j.quality().trustworthy());
+        if (dropCeilings) {
+            env = new Environment(env.fields(), env.varies(), env.sidecar(), null, env.sources());
+        }
+        return new DataQuality(judged, consistency, new Report(env, kept, samples, report.failed()), reruns, dropCeilings);
     }
 
     /** The re-run of {@code row}, or null when it was not re-run. */
@@ -140,7 +154,7 @@ public record DataQuality(List<Judged> rows, Consistency consistency, Report tru
             return "no rows";
         }
         if (bad == 0) {
-            return "all " + n + " rows trustworthy" + reruns();
+            return "all " + n + " rows trustworthy" + suffix();
         }
         StringBuilder sb = new StringBuilder();
         sb.append(n - bad).append(" of ").append(n).append(" rows trustworthy; ").append(bad)
@@ -153,15 +167,16 @@ public record DataQuality(List<Judged> rows, Consistency consistency, Report tru
                 sep = ", ";
             }
         }
-        return sb.append(reruns()).toString();
+        return sb.append(suffix()).toString();
     }
 
-    /** {@code "; 3 re-run as noisy or contended, 2 of them settled"}, or empty. */
-    private String reruns() {
+    /** {@code "; 3 re-run as noisy or contended, 2 of them settled"} (and the dropped ceilings), or empty. */
+    private String suffix() {
+        String ceilings = ceilingsDropped ? "; this run's ceilings not used: a Calibration row is untrustworthy" : "";
         if (retries.isEmpty()) {
-            return "";
+            return ceilings;
         }
         long settled = retries.stream().filter(r -> r.retry().settled()).count();
-        return "; " + retries.size() + " re-run as noisy or contended, " + settled + " of them settled";
+        return "; " + retries.size() + " re-run as noisy or contended, " + settled + " of them settled" + ceilings;
     }
 }

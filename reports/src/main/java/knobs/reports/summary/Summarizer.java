@@ -27,6 +27,9 @@ import java.util.TreeSet;
  */
 public final class Summarizer {
 
+    /** The source of ceilings measured by this run's own Calibration rows. */
+    public static final String SAME_RUN = Knob.CALIBRATION + " (same run)";
+
     /** Counter unit JMH writes for {@code @AuxCounters(EVENTS)}. */
     public static final String COUNTER_UNIT = "#";
     /** The counter holding benchmark invocations per iteration: the per-op denominator. */
@@ -276,7 +279,7 @@ public final class Summarizer {
                 bytes = max(bytes, medianRate(m, BYTES));
             }
         }
-        return flops == null && bytes == null ? null : new Ceilings(flops, bytes, Knob.CALIBRATION + " (same run)");
+        return flops == null && bytes == null ? null : new Ceilings(flops, bytes, SAME_RUN);
     }
 
     private static double medianRate(Measured m, String counter) throws ReportException {

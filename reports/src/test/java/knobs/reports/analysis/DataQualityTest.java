@@ -210,4 +210,18 @@ class DataQualityTest {
         assertTrue(cli.err().contains("retried"), cli.err());
         assertFalse(java.nio.file.Files.exists(dir.resolve("out")), "nothing written on bad input");
     }
+
+    @Test
+    void aNoisyCalibrationRowKeepsItsCeilingsOutOfTheAnalyses() {
+        JmhFixture.Run gemm = exact("Calibration.gemm", new double[] {10, 20, 30}, perOp("flops", 1e9, "bytes", 1.2e7));
+        JmhFixture.Run copy = exact("Calibration.copy", 100, perOp("flops", 0, "bytes", 1e9));
+        JsonNode findings = Analyze.json(dir, AnalysisJsonWriter.FINDINGS, Analyze.concat(seqLen(45, 90, 180), gemm, copy));
+        assertEquals("4 of 5 rows trustworthy; 1 not analysed: 1 noisy; this run's ceilings not used: a Calibration row is untrustworthy",
+                findings.at("/data_quality/headline").asText());
+        assertEquals(List.of(), Analyze.findings(findings, "overhead_bound"));
+        assertTrue(Analyze.notJudged(dir, "overhead_bound").get("reason").asText().contains("ceiling"),
+                Analyze.notJudged(dir, "overhead_bound").toString());
+        assertTrue(Analyze.read(dir, "summary.json").at("/environment/ceilings").isObject(),
+                "summary.json still records the ceilings that were measured");
+    }
 }
