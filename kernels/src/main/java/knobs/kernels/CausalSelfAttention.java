@@ -49,17 +49,27 @@ public final class CausalSelfAttention extends Module {
             throw new IllegalArgumentException("chunked prefill (T=" + t + " after " + pos
                     + " cached tokens) is not supported: prefill from position 0, then decode one token at a time");
         }
-        Tensor qkv = Ops.linear(CostModel.ATTN_PROJ, x, wQkv);                 // (B, T, 3d)
-        Tensor q = heads(qkv.narrow(2, 0, d), b, t);                           // (B, nh, T, hs)
-        Tensor k = heads(qkv.narrow(2, d, d), b, t);
-        Tensor v = heads(qkv.narrow(2, 2L * d, d), b, t);
-        if (cache != null) {
-            k = cache.append(layer, 0, pos, k);                                // (B, nh, pos+T, hs)
-            v = cache.append(layer, 1, pos, v);
+        Tensor q;
+        Tensor k;
+        Tensor v;
+        try (Components.Span s = Components.span(Components.ATTN_QKV)) {
+            Tensor qkv = Ops.linear(CostModel.ATTN_PROJ, x, wQkv);             // (B, T, 3d)
+            q = heads(qkv.narrow(2, 0, d), b, t);                              // (B, nh, T, hs)
+            k = heads(qkv.narrow(2, d, d), b, t);
+            v = heads(qkv.narrow(2, 2L * d, d), b, t);
         }
-        Tensor y = Ops.attention(CostModel.ATTN_SCORES, q, k, v, causal && t > 1); // (B, nh, T, hs)
-        y = y.transpose(1, 2).reshape(b, t, d);                                // (B, T, d)
-        return Ops.linear(CostModel.ATTN_PROJ, y, wOut);
+        Tensor y;
+        try (Components.Span s = Components.span(Components.ATTN_KERNEL)) {
+            if (cache != null) {
+                k = cache.append(layer, 0, pos, k);                            // (B, nh, pos+T, hs)
+                v = cache.append(layer, 1, pos, v);
+            }
+            y = Ops.attention(CostModel.ATTN_SCORES, q, k, v, causal && t > 1); // (B, nh, T, hs)
+            y = y.transpose(1, 2).reshape(b, t, d);                            // (B, T, d)
+        }
+        try (Components.Span s = Components.span(Components.ATTN_OUT)) {
+            return Ops.linear(CostModel.ATTN_PROJ, y, wOut);
+        }
     }
 
     /** The layer's linear weights, for {@link Gpt#toPrecision}. */

@@ -184,7 +184,9 @@ public final class Gpt extends Module {
 
     /** Token embeddings of {@code idx} (B, T) → (B, T, d), without positions. */
     public Tensor embed(Tensor idx) {
-        return torch.embedding(wte, idx);
+        try (Components.Span s = Components.span(Components.EMBEDDING)) {
+            return torch.embedding(wte, idx);
+        }
     }
 
     /**
@@ -207,13 +209,20 @@ public final class Gpt extends Module {
             throw new IllegalArgumentException("sequence of " + (pos + t) + " tokens exceeds maxSeq="
                     + config.maxSeq() + " of model '" + config.name() + "'");
         }
-        x = x.add(wpe.narrow(0, pos, t));                                   // (B, T, d)
+        try (Components.Span s = Components.span(Components.EMBEDDING)) {
+            x = x.add(wpe.narrow(0, pos, t));                               // (B, T, d)
+        }
         for (int i = 0; i < activeBlocks; i++) {
+            Components.layer(i);
             x = blocks[i].forward(x, cache, i, pos);
         }
+        Components.layer(-1);
         if (cache != null) {
             cache.advance(t);
         }
-        return Ops.linear(CostModel.LM_HEAD, lnF.forward(x), lmHead);     // (B, T, V)
+        Tensor h = lnF.forward(x);
+        try (Components.Span s = Components.span(Components.LM_HEAD)) {
+            return Ops.linear(CostModel.LM_HEAD, h, lmHead);                // (B, T, V)
+        }
     }
 }

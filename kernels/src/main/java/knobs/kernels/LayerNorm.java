@@ -20,6 +20,8 @@ public final class LayerNorm extends Module {
     }
 
     public Tensor forward(Tensor x) {
-        return torch.layer_norm(x, shape, weight, bias, EPS, false);
+        try (Components.Span s = Components.span(Components.NORM)) {
+            return torch.layer_norm(x, shape, weight, bias, EPS, false);
+        }
     }
 }

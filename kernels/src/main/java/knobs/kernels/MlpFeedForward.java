@@ -23,8 +23,10 @@ public final class MlpFeedForward extends Module implements FeedForward {
 
     @Override
     public Tensor forward(Tensor x) {
-        Tensor h = hidden(activation, dFf, Ops.linear(CostModel.MLP, x, wUp)); // (..., dFf)
-        return Ops.linear(CostModel.MLP, h, wDown);                            // (..., d)
+        try (Components.Span s = Components.span(Components.MLP)) {
+            Tensor h = hidden(activation, dFf, Ops.linear(CostModel.MLP, x, wUp)); // (..., dFf)
+            return Ops.linear(CostModel.MLP, h, wDown);                            // (..., d)
+        }
     }
 
     /** The layer's linear weights, for {@link Gpt#toPrecision}. */

@@ -132,11 +132,16 @@ public final class MoeFeedForward extends Module implements FeedForward {
     public Tensor forward(Tensor x) {
         Tensor xf = x.reshape(-1, d);                                        // (N, d)
         Routing r = route(xf);
-        Tensor flatExpert = r.experts.reshape(-1);                           // (N·k): pair p = n·k + j
-        Tensor order = flatExpert.argsort(true, 0, false);                   // pairs grouped by expert
-        Tensor tokenOfPair = order.floor_divide(topKScalar);                 // (N·k) token of each sorted pair
-        long[] counts = tokensPerExpert(flatExpert);
-        Tensor w = r.weights.reshape(-1).index_select(0, order);             // (N·k) routing weights
+        Tensor tokenOfPair;
+        long[] counts;
+        Tensor w;
+        try (Components.Span s = Components.span(Components.MOE_TOPK)) {
+            Tensor flatExpert = r.experts.reshape(-1);                       // (N·k): pair p = n·k + j
+            Tensor order = flatExpert.argsort(true, 0, false);               // pairs grouped by expert
+            tokenOfPair = order.floor_divide(topKScalar);                    // (N·k) token of each sorted pair
+            counts = tokensPerExpert(flatExpert);
+            w = r.weights.reshape(-1).index_select(0, order);                // (N·k) routing weights
+        }
         Tensor out = GradMode.is_enabled() ? forwardDifferentiable(xf, tokenOfPair, w, counts)
                 : forwardInference(xf, tokenOfPair, w, counts);              // (N, d)
         lastTokensPerExpert = counts;
@@ -149,21 +154,29 @@ public final class MoeFeedForward extends Module implements FeedForward {
      * back. Every intermediate is a new tensor, as autograd needs.
      */
     private Tensor forwardDifferentiable(Tensor xf, Tensor tokenOfPair, Tensor w, long[] counts) {
-        Tensor xfT = xf.t().contiguous();                                    // (d, N)
-        Tensor xsT = xfT.index_select(1, tokenOfPair);                       // (d, N·k) gathered tokens
-        TensorVector parts = new TensorVector();
-        long offset = 0;
-        for (int e = 0; e < experts; e++) {
-            long c = counts[e];
-            if (c == 0) {
-                continue;
-            }
-            Tensor uT = Ops.linearT(CostModel.EXPERTS, up[e], xsT.narrow(1, offset, c));   // (m·dFf, c)
-            parts.push_back(Ops.linearT(CostModel.EXPERTS, down[e], MlpFeedForward.hidden(activation, expertDFf, uT, 0)));        // (d, c)
-            offset += c;
+        Tensor xfT;
+        Tensor xsT;
+        try (Components.Span s = Components.span(Components.MOE_DISPATCH)) {
+            xfT = xf.t().contiguous();                                       // (d, N)
+            xsT = xfT.index_select(1, tokenOfPair);                          // (d, N·k) gathered tokens
         }
-        Tensor ysT = torch.cat(parts, 1).mul(w.unsqueeze(0));               // (d, N·k) weighted
-        return xfT.new_zeros(d, xf.size(0)).index_add(1, tokenOfPair, ysT).t().contiguous();
+        TensorVector parts = new TensorVector();
+        try (Components.Span s = Components.span(Components.MOE_EXPERTS)) {
+            long offset = 0;
+            for (int e = 0; e < experts; e++) {
+                long c = counts[e];
+                if (c == 0) {
+                    continue;
+                }
+                Tensor uT = Ops.linearT(CostModel.EXPERTS, up[e], xsT.narrow(1, offset, c));   // (m·dFf, c)
+                parts.push_back(Ops.linearT(CostModel.EXPERTS, down[e], MlpFeedForward.hidden(activation, expertDFf, uT, 0)));        // (d, c)
+                offset += c;
+            }
+        }
+        try (Components.Span s = Components.span(Components.MOE_COMBINE)) {
+            Tensor ysT = torch.cat(parts, 1).mul(w.unsqueeze(0));           // (d, N·k) weighted
+            return xfT.new_zeros(d, xf.size(0)).index_add(1, tokenOfPair, ysT).t().contiguous();
+        }
     }
 
     /**
@@ -179,20 +192,28 @@ public final class MoeFeedForward extends Module implements FeedForward {
      */
     private Tensor forwardInference(Tensor xf, Tensor tokenOfPair, Tensor w, long[] counts) {
         long nk = tokenOfPair.size(0);
-        Workspace ws = Workspace.get(nk, d, xf);
-        torch.index_select_out(ws.xs, xf, 0, tokenOfPair);                   // (N·k, d) gathered tokens
-        long offset = 0;
-        for (int e = 0; e < experts; e++) {
-            long c = counts[e];
-            if (c == 0) {
-                continue;
-            }
-            Tensor uT = Ops.linearT(CostModel.EXPERTS, up[e], ws.xs.narrow(0, offset, c).t());  // (m·dFf, c)
-            Tensor h = MlpFeedForward.hidden(activation, expertDFf, uT, 0).mul_(w.narrow(0, offset, c).unsqueeze(0));
-            Ops.linearTOut(CostModel.EXPERTS, down[e], h, ws.ys.narrow(0, offset, c).t());      // (d, c) view of rows
-            offset += c;
+        Workspace ws;
+        try (Components.Span s = Components.span(Components.MOE_DISPATCH)) {
+            ws = Workspace.get(nk, d, xf);
+            torch.index_select_out(ws.xs, xf, 0, tokenOfPair);               // (N·k, d) gathered tokens
         }
-        return xf.new_zeros(xf.size(0), d).index_add_(0, tokenOfPair, ws.ys);
+        try (Components.Span s = Components.span(Components.MOE_EXPERTS)) {
+            long offset = 0;
+            for (int e = 0; e < experts; e++) {
+                long c = counts[e];
+                if (c == 0) {
+                    continue;
+                }
+                Tensor uT = Ops.linearT(CostModel.EXPERTS, up[e], ws.xs.narrow(0, offset, c).t());  // (m·dFf, c)
+                // the routing weight scales the small hidden activation here, not in the combine
+                Tensor h = MlpFeedForward.hidden(activation, expertDFf, uT, 0).mul_(w.narrow(0, offset, c).unsqueeze(0));
+                Ops.linearTOut(CostModel.EXPERTS, down[e], h, ws.ys.narrow(0, offset, c).t());  // (d, c) view of rows
+                offset += c;
+            }
+        }
+        try (Components.Span s = Components.span(Components.MOE_COMBINE)) {
+            return xf.new_zeros(xf.size(0), d).index_add_(0, tokenOfPair, ws.ys);
+        }
     }
 
     /**
@@ -248,7 +269,17 @@ public final class MoeFeedForward extends Module implements FeedForward {
 
     /** Chosen experts and their renormalised weights for xf (N, d). */
     Routing route(Tensor xf) {
-        Tensor probs = Ops.linear(CostModel.ROUTER, xf, wRouter).softmax(-1); // (N, E)
+        Tensor probs;
+        try (Components.Span s = Components.span(Components.MOE_ROUTER)) {
+            probs = Ops.linear(CostModel.ROUTER, xf, wRouter).softmax(-1);    // (N, E)
+        }
+        try (Components.Span s = Components.span(Components.MOE_TOPK)) {
+            return select(probs, xf);
+        }
+    }
+
+    /** Top-k (or fixed) experts of the router's probabilities, with renormalised weights. */
+    private Routing select(Tensor probs, Tensor xf) {
         Tensor weights;
         Tensor chosen;
         if (routing == RoutingMode.ROUTER) {

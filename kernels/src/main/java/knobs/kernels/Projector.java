@@ -26,11 +26,13 @@ public final class Projector extends Module {
 
     /** Patch features (N, P, dv) → vision tokens (N, tokensPerCrop, dLlm). */
     public Tensor forward(Tensor features) {
-        long n = features.size(0);
-        long dv = features.size(2);
-        Tensor x = pool(features, n, dv);                                     // (N, tpc, dv)
-        Tensor h = torch.gelu(Ops.linear(CostModel.PROJECTOR, x, wIn));     // (N, tpc, dLlm)
-        return Ops.linear(CostModel.PROJECTOR, h, wOut);                     // (N, tpc, dLlm)
+        try (Components.Span s = Components.span(Components.PROJECTOR)) {
+            long n = features.size(0);
+            long dv = features.size(2);
+            Tensor x = pool(features, n, dv);                                 // (N, tpc, dv)
+            Tensor h = torch.gelu(Ops.linear(CostModel.PROJECTOR, x, wIn)); // (N, tpc, dLlm)
+            return Ops.linear(CostModel.PROJECTOR, h, wOut);                 // (N, tpc, dLlm)
+        }
     }
 
     /** Averages pool×pool neighbourhoods of the patch grid: (N, P, dv) → (N, (grid/pool)², dv). */

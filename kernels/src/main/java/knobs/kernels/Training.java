@@ -10,6 +10,8 @@ public final class Training {
 
     /** Mean next-token cross-entropy of logits (B, T, V) against targets (B, T). */
     public static Tensor loss(Tensor logits, Tensor targets) {
-        return torch.cross_entropy_loss(logits.reshape(-1, logits.size(2)), targets.reshape(-1));
+        try (Components.Span s = Components.span(Components.LOSS)) {
+            return torch.cross_entropy_loss(logits.reshape(-1, logits.size(2)), targets.reshape(-1));
+        }
     }
 }

@@ -44,12 +44,14 @@ public final class VisionEncoder extends Module {
             throw new IllegalArgumentException("images must be (N, 3, " + s + ", " + s + ") for vision preset '"
                     + config.name() + "', got " + Arrays.toString(images.sizes().vec().get()));
         }
-        Tensor x = Ops.linear(CostModel.PATCH_EMBED, patches(images, config.patchSize()), wPatch); // (N, P, d)
-        x = x.add(wpe);
-        for (Block b : blocks) {
-            x = b.forward(x, null, 0, 0);                                        // (N, P, d)
+        try (Components.Span span = Components.span(Components.VISION)) {
+            Tensor x = Ops.linear(CostModel.PATCH_EMBED, patches(images, config.patchSize()), wPatch); // (N, P, d)
+            x = x.add(wpe);
+            for (Block b : blocks) {
+                x = b.forward(x, null, 0, 0);                                    // (N, P, d)
+            }
+            return lnPost.forward(x);
         }
-        return lnPost.forward(x);
     }
 
     /**
