@@ -2,6 +2,7 @@ package knobs.kernels;
 
 import java.util.Collections;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 
 /**
@@ -150,11 +151,95 @@ public final class CostModel {
         return total;
     }
 
-    /** Forward plus backward: the backward costs 2× the forward's matmul FLOPs (gradients w.r.t. inputs and weights), and reads the weights again and writes their gradients (bytes ≈ 3× the forward's). */
+    /** Forward plus backward: {@code plus(forward, backward(forward))}. */
     public static Cost forwardBackward(Cost forward) {
+        return plus(forward, backward(forward));
+    }
+
+    /**
+     * The backward of a forward whose every matmul needs both gradients. See
+     * {@link #backward(Cost, Set)}.
+     */
+    public static Cost backward(Cost forward) {
+        return backward(forward, Set.of());
+    }
+
+    /**
+     * The backward of a forward of cost {@code forward}.
+     *
+     * <p>FLOPs: each matmul {@code Y = X·W} of the forward has two gradients of its own size,
+     * {@code dX = dY·Wᵀ} and {@code dW = Xᵀ·dY}, so a category costs 2× its forward FLOPs; attention's
+     * QKᵀ and AV likewise (dQ, dK, dV and dP: four matmuls of the forward's two sizes, PyTorch's flop
+     * counter's convention; a flash kernel that recomputes the scores does more, uncounted). Except
+     * in {@code weightGradientOnly}: categories whose input needs no gradient (a patch embedding
+     * applied to pixels), where autograd computes dW alone: 1× the forward. Checked against the
+     * autograd graph by {@link BackwardFlops}.
+     *
+     * <p>Bytes: 2× the forward's. The backward reads every weight the forward read once more (for dX)
+     * and writes a gradient of the same size (dW), and it reads and writes a gradient of everything
+     * the forward wrote (logits, K and V); under the forward's assumption that intermediate
+     * activations stay in cache this is twice the forward's traffic.
+     */
+    public static Cost backward(Cost forward, Set<String> weightGradientOnly) {
         Map<String, Long> f = new TreeMap<>();
-        forward.flopsByCategory().forEach((k, v) -> f.put(k, 3 * v));
-        return new Cost(3 * forward.flops(), 3 * forward.bytes(), f); // weights read twice more, gradients written
+        forward.flopsByCategory().forEach((k, v) -> f.put(k, (weightGradientOnly.contains(k) ? 1 : 2) * v));
+        return new Cost(sum(f), 2 * forward.bytes(), f);
+    }
+
+    /**
+     * AdamW FLOPs per parameter element of one step, libtorch's unfused {@code AdamW::step} counted op
+     * by op (every element-wise multiply, add, divide and square root is 1 FLOP): decoupled weight
+     * decay {@code p·(1 − lr·wd)} 1; first moment {@code m·β₁ + (1 − β₁)·g} 3; second moment
+     * {@code v·β₂ + (1 − β₂)·g·g} 4; denominator {@code sqrt(v)/sqrt(bc₂) + ε} 3; update
+     * {@code p − step·m/denom} 3. The one element-wise count of this class: an optimizer step has no
+     * matmul, and without it a train step's extra work would not show.
+     */
+    public static final long ADAMW_FLOPS_PER_PARAMETER = 14;
+
+    /**
+     * Elements AdamW must move per parameter at least (a fused kernel's traffic): parameter, gradient
+     * and both moments read, parameter and both moments written. libtorch's unfused step makes
+     * several passes and moves more; as for the forward, bytes are a lower bound.
+     */
+    public static final long ADAMW_ELEMENTS_PER_PARAMETER = 7;
+
+    /** Category of the optimizer step's FLOPs. */
+    public static final String OPTIMIZER = "optimizer";
+
+    /**
+     * One AdamW step over {@code parameters} parameter elements (those with a gradient: a masked
+     * block's parameters get none and are skipped), in precision {@code p} (parameters, gradients
+     * and moments all in its activation dtype, as libtorch's AdamW keeps them).
+     */
+    public static Cost optimizer(long parameters, Precision p) {
+        if (parameters < 1) {
+            throw new IllegalArgumentException("invalid optimizer workload: parameters=" + parameters);
+        }
+        return new Cost(ADAMW_FLOPS_PER_PARAMETER * parameters,
+                ADAMW_ELEMENTS_PER_PARAMETER * parameters * p.activationBytes(),
+                Map.of(OPTIMIZER, ADAMW_FLOPS_PER_PARAMETER * parameters));
+    }
+
+    /**
+     * One step of {@code pass} for a forward of cost {@code forward}: the forward alone; forward +
+     * backward; or forward + backward + an AdamW step over {@code trainedParameters} elements.
+     *
+     * @param weightGradientOnly forward categories whose input needs no gradient (see {@link #backward(Cost, Set)})
+     */
+    public static Cost step(Cost forward, Pass pass, long trainedParameters, Precision p, Set<String> weightGradientOnly) {
+        return switch (pass) {
+            case FORWARD -> forward;
+            case FORWARD_BACKWARD -> plus(forward, backward(forward, weightGradientOnly));
+            case TRAIN_STEP -> plus(plus(forward, backward(forward, weightGradientOnly)), optimizer(trainedParameters, p));
+        };
+    }
+
+    /**
+     * Parameter elements that get a gradient when only the first {@code activeBlocks} blocks run:
+     * embeddings, those blocks, the final norm and the LM head (every parameter when all blocks run).
+     */
+    public static long trainedParameters(ModelConfig c, int activeBlocks) {
+        return c.withLayers(activeBlocks).parameterCount();
     }
 
     /** Sum of two costs, category by category. */
@@ -232,6 +317,33 @@ public final class CostModel {
         public long bytes() {
             return vision.bytes() + projector.bytes() + prefill.bytes();
         }
+
+        /** The three stages as one cost, categories of the same name summed (what one {@link FlopCounter} sees). */
+        public Cost total() {
+            return plus(plus(vision, projector), prefill);
+        }
+
+        /**
+         * One step of {@code pass} over the whole pipeline (see {@link CostModel#step}): the backward
+         * runs through the LLM, the projector and the vision encoder, where the patch embedding
+         * computes its weight gradient only (its input, the pixels, needs none); a train step updates
+         * {@code trainedParameters} elements ({@link #multimodalParameters}).
+         */
+        public Cost step(Pass pass, long trainedParameters, Precision p) {
+            if (pass == Pass.FORWARD) {
+                return total();
+            }
+            Cost backward = plus(plus(backward(vision, Set.of(PATCH_EMBED)), backward(projector)), backward(prefill));
+            Cost both = plus(total(), backward);
+            return pass == Pass.TRAIN_STEP ? plus(both, optimizer(trainedParameters, p)) : both;
+        }
+    }
+
+    /** Parameters of a {@link VisionLanguageModel}: the encoder, the projector's two matrices and the LLM. */
+    public static long multimodalParameters(VisionConfig v, ModelConfig llm) {
+        long dv = v.dModel();
+        long d = llm.dModel();
+        return v.parameterCount() + dv * d + d * d + llm.parameterCount();
     }
 
     /** A {@link VisionLanguageModel#forward}: {@code batch} sequences of {@code crops} crops and {@code textTokens} text tokens. */

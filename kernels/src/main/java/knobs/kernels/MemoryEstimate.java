@@ -38,6 +38,24 @@ public record MemoryEstimate(long weights, long gradients, long optimizer, long 
         return new MemoryEstimate(p * weightBytes, grads, opt, activations);
     }
 
+    /**
+     * Estimate for one step of {@code pass} of a {@link VisionLanguageModel}: every parameter of the
+     * encoder, projector and LLM (weights, and for backward passes their gradients and moments as in
+     * {@link #of}), and the activations of the LLM over the vision and text tokens, of the encoder
+     * over {@code batch·crops} crops of {@code patches} each (its block config, whose one-wide
+     * "vocabulary" adds a negligible term), and of the projector.
+     */
+    public static MemoryEstimate multimodal(VisionConfig v, ModelConfig llm, Pass pass, int batch, int crops,
+                                            int textTokens, int weightBytes) {
+        long p = CostModel.multimodalParameters(v, llm);
+        MemoryEstimate text = of(llm, pass, batch, crops * v.tokensPerCrop() + textTokens, weightBytes);
+        MemoryEstimate encoder = of(v.blockConfig(), pass, batch * crops, v.patches(), weightBytes);
+        long projector = (long) batch * crops * ((long) v.patches() * v.dModel() + 3L * v.tokensPerCrop() * llm.dModel())
+                * Float.BYTES * (pass == Pass.FORWARD ? 1 : 2);
+        return new MemoryEstimate(p * weightBytes, pass == Pass.FORWARD ? 0 : p * Float.BYTES,
+                pass == Pass.TRAIN_STEP ? 2 * p * Float.BYTES : 0, text.activations + encoder.activations + projector);
+    }
+
     public long total() {
         return weights + gradients + optimizer + activations;
     }

@@ -1,6 +1,8 @@
 package knobs.kernels;
 
+import java.util.List;
 import org.bytedeco.pytorch.Device;
+import org.bytedeco.pytorch.Module;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.global.torch;
@@ -50,6 +52,11 @@ public final class VisionLanguageModel {
 
     public ModelConfig llmConfig() {
         return llm.config();
+    }
+
+    /** The modules a training step updates: the vision encoder, the projector and the LLM. */
+    public List<Module> modules() {
+        return List.of(vision, projector, llm);
     }
 
     /** The language model, e.g. to embed text or compare with a text-only prefill. */

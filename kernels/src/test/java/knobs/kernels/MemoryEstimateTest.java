@@ -31,6 +31,26 @@ class MemoryEstimateTest {
     }
 
     @Test
+    void multimodalEstimateCoversEveryModuleAndGrowsWithPassAndCrops() {
+        VisionConfig v = VisionPresets.get("vit-cpu");
+        ModelConfig llm = Presets.get("dense-cpu");
+        long params = CostModel.multimodalParameters(v, llm);
+        assertEquals(v.parameterCount() + llm.parameterCount() + (long) v.dModel() * llm.dModel()
+                + (long) llm.dModel() * llm.dModel(), params);
+        MemoryEstimate f = MemoryEstimate.multimodal(v, llm, Pass.FORWARD, 1, 4, 32, 4);
+        MemoryEstimate fb = MemoryEstimate.multimodal(v, llm, Pass.FORWARD_BACKWARD, 1, 4, 32, 4);
+        MemoryEstimate t = MemoryEstimate.multimodal(v, llm, Pass.TRAIN_STEP, 1, 4, 32, 4);
+        assertEquals(4 * params, f.weights());
+        assertEquals(0, f.gradients());
+        assertEquals(4 * params, fb.gradients());
+        assertEquals(8 * params, t.optimizer());
+        assertTrue(f.total() < fb.total() && fb.total() < t.total());
+        // at least the LLM's own estimate over the same tokens, plus the encoder's
+        assertTrue(f.activations() > MemoryEstimate.of(llm, Pass.FORWARD, 1, 4 * v.tokensPerCrop() + 32, 4).activations());
+        assertTrue(MemoryEstimate.multimodal(v, llm, Pass.FORWARD, 1, 8, 32, 4).activations() > f.activations());
+    }
+
+    @Test
     void parameterBreakdownSumsToTheTotal() {
         for (ModelConfig c : Presets.all().values()) {
             assertEquals(c.parameterCount(), c.parameterBreakdown().values().stream().mapToLong(Long::longValue).sum(), c.name());
