@@ -6,6 +6,7 @@ import knobs.harness.DeviceTimeCounters;
 import knobs.harness.Harness;
 import knobs.harness.ModelStep;
 import knobs.harness.WorkCounters;
+import knobs.kernels.Pass;
 import knobs.kernels.Phase;
 import knobs.kernels.Precision;
 import knobs.kernels.Presets;
@@ -44,6 +45,13 @@ public class BatchSize implements KnobCheck {
     @Param({"prefill", "decode"})
     public String phase;
 
+    /**
+     * forward (autograd off), forward_backward (loss over every position, then backward) or
+     * train_step (then an AdamW step); a backward runs with phase=prefill only (docs/knobs.md).
+     */
+    @Param("forward")
+    public String pass;
+
     @Param("dense-cpu")
     public String model;
 
@@ -61,14 +69,15 @@ public class BatchSize implements KnobCheck {
     @Override
     public void check() {
         ComputeDevice.check(device);
-        ModelStep.check(Presets.get(model), Phase.parse(phase), Precision.FP32, "batchSize", batchSize, "promptLen", promptLen);
+        ModelStep.check(Presets.get(model), Phase.parse(phase), Pass.parse(pass), Precision.FP32, "batchSize", batchSize, "promptLen", promptLen);
     }
 
     @Setup(Level.Trial)
     public void setUp() {
         check();
         session = Harness.setUp(device);
-        step = new ModelStep(Presets.get(model), Phase.parse(phase), batchSize, promptLen, session.device());
+        step = new ModelStep(Presets.get(model), Phase.parse(phase), Pass.parse(pass), batchSize, promptLen, session.device(),
+                Precision.FP32, m -> { });
     }
 
     @TearDown(Level.Trial)

@@ -7,6 +7,7 @@ import knobs.harness.Harness;
 import knobs.harness.ModelStep;
 import knobs.harness.WorkCounters;
 import knobs.kernels.ModelConfig;
+import knobs.kernels.Pass;
 import knobs.kernels.Phase;
 import knobs.kernels.Precision;
 import knobs.kernels.Presets;
@@ -46,6 +47,13 @@ public class BlocksMask implements KnobCheck {
     @Param({"prefill", "decode"})
     public String phase;
 
+    /**
+     * forward (autograd off), forward_backward (loss over every position, then backward) or
+     * train_step (then an AdamW step); a backward runs with phase=prefill only (docs/knobs.md).
+     */
+    @Param("forward")
+    public String pass;
+
     @Param("dense-cpu")
     public String model;
 
@@ -70,15 +78,15 @@ public class BlocksMask implements KnobCheck {
             throw new IllegalArgumentException("activeBlocks=" + activeBlocks + " is not allowed for model '" + model
                     + "': must be in 1.." + c.layers() + " (its number of blocks)");
         }
-        ModelStep.check(c, Phase.parse(phase), Precision.FP32, "batch", batch, "promptLen", promptLen);
+        ModelStep.check(c, Phase.parse(phase), Pass.parse(pass), Precision.FP32, "batch", batch, "promptLen", promptLen);
     }
 
     @Setup(Level.Trial)
     public void setUp() {
         check();
         session = Harness.setUp(device);
-        step = new ModelStep(Presets.get(model), Phase.parse(phase), batch, promptLen, session.device(),
-                m -> m.setActiveBlocks(activeBlocks));
+        step = new ModelStep(Presets.get(model), Phase.parse(phase), Pass.parse(pass), batch, promptLen, session.device(),
+                Precision.FP32, m -> m.setActiveBlocks(activeBlocks));
     }
 
     @TearDown(Level.Trial)

@@ -6,19 +6,23 @@ import knobs.harness.ComputeDevice;
 import knobs.harness.DeviceTimeCounters;
 import knobs.harness.DeviceTimer;
 import knobs.harness.Harness;
+import knobs.harness.MemoryBudget;
 import knobs.harness.ModelStep;
 import knobs.harness.WorkCounters;
 import knobs.kernels.CostModel;
 import knobs.kernels.Inputs;
+import knobs.kernels.MemoryEstimate;
 import knobs.kernels.ModelConfig;
+import knobs.kernels.Pass;
+import knobs.kernels.PassRunner;
 import knobs.kernels.Precision;
 import knobs.kernels.Presets;
+import knobs.kernels.Training;
 import knobs.kernels.VisionConfig;
 import knobs.kernels.VisionLanguageModel;
 import knobs.kernels.VisionPresets;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Device;
-import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -40,7 +44,10 @@ import org.openjdk.jmh.annotations.Warmup;
  * encoder over {@code crops} image crops (1 to 12 crops, as the 1×1 … 1×12 tilings of one image give), projects each
  * crop to a fixed number of tokens, then prefills the LLM over those vision tokens followed by the
  * text prompt. Vision encoder, projector and prefill are timed separately as secondary metrics, so
- * the growth with crops can be drawn as a stacked bar and attributed to a stage.
+ * the growth with crops can be drawn as a stacked bar and attributed to a stage. With a backward
+ * {@code pass} the whole pipeline trains: the loss covers the text positions, the backward runs
+ * through the LLM, the projector and the encoder, and the three counters keep timing the forward
+ * stages (the loss, backward and optimizer are the rest of the step).
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
@@ -70,6 +77,13 @@ public class ContextScaling implements KnobCheck {
     @Param("1")
     public int batch;
 
+    /**
+     * forward (autograd off), forward_backward (loss over the text positions, backward through the
+     * LLM, projector and encoder) or train_step (then an AdamW step over all three); docs/knobs.md.
+     */
+    @Param("forward")
+    public String pass;
+
     @Param("cpu")
     public String device;
 
@@ -77,7 +91,9 @@ public class ContextScaling implements KnobCheck {
     private VisionLanguageModel vlm;
     private Tensor images; // (B·crops, 3, H, W)
     private Tensor ids;    // (B, textTokens)
-    private CostModel.Multimodal cost;
+    private Tensor targets; // (B, textTokens), for a backward pass
+    private PassRunner runner;
+    private CostModel.Cost cost;
     private long visionTokens;
     private DeviceTimer timer;
 
@@ -85,7 +101,13 @@ public class ContextScaling implements KnobCheck {
     @Override
     public void check() {
         ComputeDevice.check(device);
-        VisionLanguageModel.checkWorkload(VisionPresets.get(vision), Presets.get(model), batch, crops, textTokens);
+        VisionConfig v = VisionPresets.get(vision);
+        ModelConfig llm = Presets.get(model);
+        Pass p = Pass.parse(pass);
+        VisionLanguageModel.checkWorkload(v, llm, batch, crops, textTokens);
+        MemoryBudget.require(MemoryEstimate.multimodal(v, llm, p, batch, crops, textTokens, Precision.FP32.weightBytes()),
+                "vision '" + vision + "' + model '" + model + "' pass=" + pass + " crops=" + crops + " textTokens="
+                        + textTokens + " batch=" + batch);
     }
 
     @Setup(Level.Trial)
@@ -93,13 +115,17 @@ public class ContextScaling implements KnobCheck {
         check(); // before loading anything
         VisionConfig v = VisionPresets.get(vision);
         ModelConfig llm = Presets.get(model);
+        Pass p = Pass.parse(pass);
         session = Harness.setUp(device);
         Device d = session.device().torchDevice();
         vlm = VisionLanguageModel.create(v, llm, ModelStep.SEED).toDevice(d);
         images = Inputs.images(ModelStep.SEED + 1, (long) batch * crops, VisionConfig.CHANNELS, v.imageSize(), v.imageSize())
                 .to(d, torch.ScalarType.Float);
         ids = Inputs.tokens(ModelStep.SEED + 2, llm.vocab(), batch, textTokens).to(d, torch.ScalarType.Long);
-        cost = CostModel.multimodal(v, llm, batch, crops, textTokens, Precision.FP32);
+        targets = p.backward() ? Inputs.tokens(ModelStep.SEED + 3, llm.vocab(), batch, textTokens).to(d, torch.ScalarType.Long) : null;
+        runner = new PassRunner(p, vlm.modules());
+        cost = CostModel.multimodal(v, llm, batch, crops, textTokens, Precision.FP32)
+                .step(p, CostModel.multimodalParameters(v, llm), Precision.FP32);
         visionTokens = (long) batch * crops * v.tokensPerCrop();
         timer = session.device().newTimer();
         session.device().sync();
@@ -110,30 +136,45 @@ public class ContextScaling implements KnobCheck {
         session.device().sync();
         images.close();
         ids.close();
+        if (targets != null) {
+            targets.close();
+        }
+        runner.close();
         timer.close();
     }
 
     @Benchmark
     public Tensor prefill(WorkCounters work, ComponentCounters parts, DeviceTimeCounters time) {
-        ComputeDevice d = session.device();
-        try (PointerScope scope = new PointerScope(); NoGradGuard noGrad = new NoGradGuard()) {
+        try (PointerScope scope = new PointerScope()) {
+            long[] stages = new long[3];
             timer.start();
-            d.sync();
-            long t0 = System.nanoTime();
-            Tensor features = vlm.encode(images);                 // (B·crops, P, dv)
-            d.sync();
-            long t1 = System.nanoTime();
-            Tensor tokens = vlm.project(features, batch);         // (B, crops·tpc, d)
-            d.sync();
-            long t2 = System.nanoTime();
-            Tensor logits = vlm.prefill(tokens, ids);             // (B, crops·tpc + textTokens, V)
+            Tensor out = runner.run(() -> forward(stages), logits -> Training.textLoss(logits, targets));
             time.deviceNs += timer.stopAndSync(); // includes the stage syncs: a whole-step device time
-            long t3 = System.nanoTime();
-            parts.addVision(t1 - t0, visionTokens);
-            parts.addProjector(t2 - t1);
-            parts.addPrefill(t3 - t2);
-            work.add(cost.flops(), cost.bytes(), visionTokens + (long) batch * textTokens);
-            return logits;
+            parts.addVision(stages[0], visionTokens);
+            parts.addProjector(stages[1]);
+            parts.addPrefill(stages[2]);
+            work.add(cost, visionTokens + (long) batch * textTokens);
+            return out;
         }
+    }
+
+    /** The forward, each stage between two device syncs; its times in ns go to {@code stages}. */
+    private Tensor forward(long[] stages) {
+        ComputeDevice d = session.device();
+        d.sync();
+        long t0 = System.nanoTime();
+        Tensor features = vlm.encode(images);                 // (B·crops, P, dv)
+        d.sync();
+        long t1 = System.nanoTime();
+        Tensor tokens = vlm.project(features, batch);         // (B, crops·tpc, d)
+        d.sync();
+        long t2 = System.nanoTime();
+        Tensor logits = vlm.prefill(tokens, ids);             // (B, crops·tpc + textTokens, V)
+        d.sync();
+        long t3 = System.nanoTime();
+        stages[0] = t1 - t0;
+        stages[1] = t2 - t1;
+        stages[2] = t3 - t2;
+        return logits;
     }
 }

@@ -3,27 +3,14 @@ package knobs.benchmarks;
 import java.util.concurrent.TimeUnit;
 import knobs.harness.ComputeDevice;
 import knobs.harness.DeviceTimeCounters;
-import knobs.harness.DeviceTimer;
 import knobs.harness.Harness;
-import knobs.harness.MemoryBudget;
-import knobs.harness.MemoryRegistry;
 import knobs.harness.ModelStep;
 import knobs.harness.WorkCounters;
-import knobs.kernels.CostModel;
-import knobs.kernels.Gpt;
-import knobs.kernels.Inputs;
-import knobs.kernels.MemoryEstimate;
-import knobs.kernels.ModelConfig;
 import knobs.kernels.Pass;
+import knobs.kernels.Phase;
 import knobs.kernels.Precision;
 import knobs.kernels.Presets;
-import knobs.kernels.Training;
-import org.bytedeco.javacpp.PointerScope;
-import org.bytedeco.pytorch.AdamW;
-import org.bytedeco.pytorch.AdamWOptions;
-import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
-import org.bytedeco.pytorch.global.torch;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -40,9 +27,10 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * The CS336 comparison: one step of each model size as a forward, a forward + backward, or a full
- * training step with AdamW. Backward should cost about 2× the forward (3× in total); a gap tells
- * where autograd or the optimizer add overhead. Sizes above {@code small} need a large machine:
- * a configuration that cannot fit fails with the estimated bytes and the limit, before building.
+ * training step with AdamW (the {@code pass} every model knob has, run by {@link ModelStep}).
+ * Backward should cost about 2× the forward (3× in total); a gap tells where autograd or the
+ * optimizer add overhead. Sizes above {@code small} need a large machine: a configuration that
+ * cannot fit fails with the estimated bytes and the limit, before building.
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
@@ -77,92 +65,31 @@ public class ModelSize implements KnobCheck {
     public String device;
 
     private Harness.Session session;
-    private Pass kind;
-    private Gpt model;
-    private Tensor inputs;
-    private Tensor targets;
-    private AdamW optimizer;
-    private CostModel.Cost cost;
-    private DeviceTimer timer;
+    private ModelStep step;
 
     /** Every check of this configuration that needs no natives (see {@link KnobCheck}). */
     @Override
     public void check() {
-        checked();
-    }
-
-    /** {@link #check()}, returning the step's memory estimate. */
-    private MemoryEstimate checked() {
         ComputeDevice.check(device);
-        ModelConfig c = Presets.get(size);
-        Pass k = Pass.parse(pass);
-        Precision p = Precision.parse(precision);
-        p.requireModel(c);
-        if (k != Pass.FORWARD) {
-            p.requireBackward(pass);
-        }
-        if (batchSize < 1 || contextLength < 1 || contextLength > c.maxSeq()) {
-            throw new IllegalArgumentException("batchSize=" + batchSize + " contextLength=" + contextLength
-                    + " is not allowed for size '" + size + "': need batchSize >= 1 and 1 <= contextLength <= " + c.maxSeq());
-        }
-        MemoryEstimate estimate = MemoryEstimate.of(c, k, batchSize, contextLength, p.weightBytes());
-        MemoryBudget.require(estimate,
-                "size=" + size + " pass=" + pass + " precision=" + precision + " batchSize=" + batchSize
-                        + " contextLength=" + contextLength);
-        return estimate;
+        ModelStep.check(Presets.get(size), Phase.PREFILL, Pass.parse(pass), Precision.parse(precision),
+                "batchSize", batchSize, "contextLength", contextLength);
     }
 
     @Setup(Level.Trial)
     public void setUp() {
-        MemoryEstimate estimate = checked();
-        ModelConfig c = Presets.get(size);
-        kind = Pass.parse(pass);
-        Precision p = Precision.parse(precision);
+        check();
         session = Harness.setUp(device);
-        model = Gpt.create(c, ModelStep.SEED).toDevice(session.device().torchDevice()).toPrecision(p);
-        MemoryRegistry.register(model, estimate, session.device());
-        inputs = Inputs.tokens(ModelStep.SEED + 1, c.vocab(), batchSize, contextLength).to(session.device().torchDevice(), torch.ScalarType.Long);
-        targets = Inputs.tokens(ModelStep.SEED + 2, c.vocab(), batchSize, contextLength).to(session.device().torchDevice(), torch.ScalarType.Long);
-        if (kind == Pass.TRAIN_STEP) {
-            optimizer = new AdamW(model.parameters(), new AdamWOptions(1e-4));
-        }
-        CostModel.Cost forward = CostModel.forward(c, batchSize, contextLength, 0, p);
-        cost = kind == Pass.FORWARD ? forward : CostModel.forwardBackward(forward);
-        timer = session.device().newTimer();
+        step = new ModelStep(Presets.get(size), Phase.PREFILL, Pass.parse(pass), batchSize, contextLength, session.device(),
+                Precision.parse(precision), m -> { });
     }
 
     @TearDown(Level.Trial)
     public void tearDown() {
-        session.device().sync();
-        timer.close();
-        inputs.close();
-        targets.close();
+        step.close();
     }
 
     @Benchmark
     public Tensor step(WorkCounters work, DeviceTimeCounters time) {
-        try (PointerScope scope = new PointerScope()) {
-            timer.start();
-            Tensor out;
-            if (kind == Pass.FORWARD) {
-                try (NoGradGuard noGrad = new NoGradGuard()) {
-                    out = model.forward(inputs, null);
-                }
-            } else {
-                if (optimizer != null) {
-                    optimizer.zero_grad(true);
-                } else {
-                    model.zero_grad(true);
-                }
-                out = Training.loss(model.forward(inputs, null), targets);
-                out.backward();
-                if (optimizer != null) {
-                    optimizer.step();
-                }
-            }
-            time.deviceNs += timer.stopAndSync();
-            work.add(cost, (long) batchSize * contextLength);
-            return out;
-        }
+        return step.measure(work, time);
     }
 }

@@ -8,6 +8,7 @@ import knobs.harness.ModelStep;
 import knobs.harness.RoutingCounters;
 import knobs.harness.WorkCounters;
 import knobs.kernels.ModelConfig;
+import knobs.kernels.Pass;
 import knobs.kernels.Phase;
 import knobs.kernels.Precision;
 import knobs.kernels.Presets;
@@ -48,6 +49,13 @@ public class MoeTopK implements KnobCheck {
     @Param({"prefill", "decode"})
     public String phase;
 
+    /**
+     * forward (autograd off), forward_backward (loss over every position, then backward) or
+     * train_step (then an AdamW step); a backward runs with phase=prefill only (docs/knobs.md).
+     */
+    @Param("forward")
+    public String pass;
+
     /** Model preset (see docs/knobs.md); must be an MoE preset. */
     @Param("moe-cpu")
     public String model;
@@ -75,7 +83,7 @@ public class MoeTopK implements KnobCheck {
         ComputeDevice.check(device);
         ModelConfig c = Presets.getMoe(model).withTopK(topK);
         RoutingMode.parse(routing);
-        ModelStep.check(c, Phase.parse(phase), Precision.FP32, "batch", batch, "promptLen", promptLen);
+        ModelStep.check(c, Phase.parse(phase), Pass.parse(pass), Precision.FP32, "batch", batch, "promptLen", promptLen);
     }
 
     @Setup(Level.Trial)
@@ -83,8 +91,8 @@ public class MoeTopK implements KnobCheck {
         check();
         session = Harness.setUp(device);
         RoutingMode mode = RoutingMode.parse(routing);
-        step = new ModelStep(Presets.getMoe(model).withTopK(topK), Phase.parse(phase), batch, promptLen, session.device(),
-                m -> m.setRouting(mode));
+        step = new ModelStep(Presets.getMoe(model).withTopK(topK), Phase.parse(phase), Pass.parse(pass), batch, promptLen,
+                session.device(), Precision.FP32, m -> m.setRouting(mode));
     }
 
     @TearDown(Level.Trial)

@@ -6,6 +6,7 @@ import knobs.harness.DeviceTimeCounters;
 import knobs.harness.Harness;
 import knobs.harness.ModelStep;
 import knobs.harness.WorkCounters;
+import knobs.kernels.Pass;
 import knobs.kernels.Phase;
 import knobs.kernels.Precision;
 import knobs.kernels.Presets;
@@ -41,6 +42,13 @@ public class SeqLenScaling implements KnobCheck {
     @Param({"64", "128", "256", "512"})
     public int seqLen;
 
+    /**
+     * forward (autograd off), forward_backward (loss over every position, then backward) or
+     * train_step (then an AdamW step); see docs/knobs.md.
+     */
+    @Param("forward")
+    public String pass;
+
     @Param("dense-cpu")
     public String model;
 
@@ -57,14 +65,15 @@ public class SeqLenScaling implements KnobCheck {
     @Override
     public void check() {
         ComputeDevice.check(device);
-        ModelStep.check(Presets.get(model), Phase.PREFILL, Precision.FP32, "batch", batch, "seqLen", seqLen);
+        ModelStep.check(Presets.get(model), Phase.PREFILL, Pass.parse(pass), Precision.FP32, "batch", batch, "seqLen", seqLen);
     }
 
     @Setup(Level.Trial)
     public void setUp() {
         check();
         session = Harness.setUp(device);
-        step = new ModelStep(Presets.get(model), Phase.PREFILL, batch, seqLen, session.device());
+        step = new ModelStep(Presets.get(model), Phase.PREFILL, Pass.parse(pass), batch, seqLen, session.device(), Precision.FP32,
+                m -> { });
     }
 
     @TearDown(Level.Trial)

@@ -6,6 +6,7 @@ import knobs.harness.DeviceTimeCounters;
 import knobs.harness.Harness;
 import knobs.harness.ModelStep;
 import knobs.harness.WorkCounters;
+import knobs.kernels.Pass;
 import knobs.kernels.Phase;
 import knobs.kernels.Precision;
 import knobs.kernels.Presets;
@@ -45,6 +46,13 @@ public class WarmupComparison implements KnobCheck {
     @Param({"prefill"})
     public String phase;
 
+    /**
+     * forward (autograd off), forward_backward (loss over every position, then backward) or
+     * train_step (then an AdamW step); a backward runs with phase=prefill only (docs/knobs.md).
+     */
+    @Param("forward")
+    public String pass;
+
     @Param("dense-cpu")
     public String model;
 
@@ -67,14 +75,15 @@ public class WarmupComparison implements KnobCheck {
             throw new IllegalArgumentException("warmupSteps=" + warmupSteps + " is not allowed: must be >= 0");
         }
         ComputeDevice.check(device);
-        ModelStep.check(Presets.get(model), Phase.parse(phase), Precision.FP32, "batch", batch, "promptLen", promptLen);
+        ModelStep.check(Presets.get(model), Phase.parse(phase), Pass.parse(pass), Precision.FP32, "batch", batch, "promptLen", promptLen);
     }
 
     @Setup(Level.Trial)
     public void setUp() {
         check();
         session = Harness.setUp(device);
-        step = new ModelStep(Presets.get(model), Phase.parse(phase), batch, promptLen, session.device());
+        step = new ModelStep(Presets.get(model), Phase.parse(phase), Pass.parse(pass), batch, promptLen, session.device(),
+                Precision.FP32, m -> { });
         WorkCounters untimed = new WorkCounters();
         for (int i = 0; i < warmupSteps; i++) {
             step.measure(untimed, new DeviceTimeCounters()); // exactly what a timed step does, outside the measurement

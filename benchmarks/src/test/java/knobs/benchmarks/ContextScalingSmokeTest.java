@@ -12,8 +12,11 @@ import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.Set;
 import knobs.kernels.CostModel;
+import knobs.kernels.ModelConfig;
+import knobs.kernels.Pass;
 import knobs.kernels.Precision;
 import knobs.kernels.Presets;
+import knobs.kernels.VisionConfig;
 import knobs.kernels.VisionPresets;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -82,6 +85,28 @@ class ContextScalingSmokeTest {
             assertTrue(stages >= nsPerOp * 0.5, "stages " + stages + " ns cover under half of " + nsPerOp + " ns per op");
         }
         assertEquals(Set.of(1, 3), seen);
+    }
+
+    @Test
+    void everyPassTrainsTheWholePipelineAndKeepsTheStageCounters() throws Exception {
+        VisionConfig v = VisionPresets.get("vit-tiny");
+        ModelConfig llm = Presets.get("tiny");
+        new Runner(options().param("crops", "2").param("pass", "forward", "forward_backward", "train_step").build()).run();
+        JsonNode runs = new ObjectMapper().readTree(dir.resolve("result.json").toFile());
+        assertEquals(3, runs.size());
+        CostModel.Multimodal forward = CostModel.multimodal(v, llm, 1, 2, TEXT, Precision.FP32);
+        for (JsonNode run : runs) {
+            Pass pass = Pass.parse(run.at("/params/pass").asText());
+            CostModel.Cost cost = forward.step(pass, CostModel.multimodalParameters(v, llm), Precision.FP32);
+            assertEquals(cost.flops(), perOp(run, "flops"), 0.0, pass.label());
+            assertEquals(cost.bytes(), perOp(run, "bytes"), 0.0, pass.label());
+            assertEquals(2 * v.tokensPerCrop() + TEXT, perOp(run, "tokens"), 0.0);
+            double stages = perOp(run, "visionNs") + perOp(run, "projectorNs") + perOp(run, "prefillNs");
+            assertTrue(perOp(run, "visionNs") > 0 && perOp(run, "projectorNs") > 0 && perOp(run, "prefillNs") > 0, pass.label());
+            // the forward stages lie inside the step, which with a backward holds more than them
+            assertTrue(stages <= run.at("/primaryMetric/rawData/0/0").asDouble() * 1e6 * 1.01, pass.label());
+        }
+        assertTrue(forward.step(Pass.TRAIN_STEP, 1, Precision.FP32).flops() > 2.9 * forward.flops());
     }
 
     @Test

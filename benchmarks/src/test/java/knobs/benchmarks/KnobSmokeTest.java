@@ -9,13 +9,16 @@ import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.Set;
 import knobs.kernels.CostModel;
+import knobs.kernels.ModelConfig;
 import knobs.kernels.Pass;
 import knobs.kernels.Phase;
 import knobs.kernels.Precision;
 import knobs.kernels.Presets;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.openjdk.jmh.runner.options.ChainedOptionsBuilder;
 
 /** Every knob benchmark runs for real on the tiny presets: one fork, one 100 ms iteration. */
 class KnobSmokeTest {
@@ -32,6 +35,80 @@ class KnobSmokeTest {
 
 
 
+
+    /**
+     * Runs one configuration of a knob at every pass (each in its own fork) and checks that each
+     * ran and counted its pass's work: the analytic {@link CostModel#step} (forward, 2× for the
+     * backward, AdamW over the {@code trained} parameters), and the forward's tokens whatever the pass.
+     */
+    private JsonNode everyPass(ChainedOptionsBuilder options, CostModel.Cost forward, long trained, long tokens) throws Exception {
+        JsonNode runs = jmh.run(options.param("pass", "forward", "forward_backward", "train_step"));
+        assertEquals(3, runs.size());
+        double forwardFlops = 0;
+        for (JsonNode r : runs) {
+            Pass p = Pass.parse(r.at("/params/pass").asText());
+            CostModel.Cost expected = CostModel.step(forward, p, trained, Precision.FP32, Set.of());
+            assertEquals(expected.flops(), JmhRuns.perOp(r, "flops"), 0.0, p.label());
+            assertEquals(expected.bytes(), JmhRuns.perOp(r, "bytes"), 0.0, p.label());
+            assertEquals(tokens, JmhRuns.perOp(r, "tokens"), 0.0, p.label());
+            assertTrue(r.at("/primaryMetric/score").asDouble() > 0, p.label());
+            forwardFlops = p == Pass.FORWARD ? JmhRuns.perOp(r, "flops") : forwardFlops;
+        }
+        assertEquals(forward.flops(), forwardFlops, 0.0);
+        return runs;
+    }
+
+    @Test
+    void moeTopKRunsEveryPass() throws Exception {
+        ModelConfig c = Presets.get("tiny-moe").withTopK(2);
+        JsonNode runs = everyPass(jmh.options("knobs.benchmarks.MoeTopK.forward").param("model", "tiny-moe").param("topK", "2")
+                .param("phase", "prefill").param("promptLen", "16"),
+                CostModel.forward(c, 1, 16, 0, Precision.FP32), CostModel.trainedParameters(c, c.layers()), 16);
+        for (JsonNode r : runs) {
+            // the backward passes take the differentiable MoE path; routing is recorded by every forward
+            double hit = JmhRuns.perOp(r, "expertsHit"); // over 2 layers of 8 experts, at least topK each
+            assertTrue(hit >= 2 * 2 && hit <= 2 * 8, r.at("/params/pass").asText() + ": " + hit);
+        }
+    }
+
+    @Test
+    void blocksMaskRunsEveryPassOverTheActiveBlocksOnly() throws Exception {
+        ModelConfig c = Presets.get("tiny");
+        everyPass(jmh.options("knobs.benchmarks.BlocksMask.forward").param("model", "tiny").param("activeBlocks", "1")
+                .param("phase", "prefill").param("promptLen", "8"),
+                CostModel.forward(c, 1, 8, 0, Precision.FP32, 1), CostModel.trainedParameters(c, 1), 8);
+    }
+
+    @Test
+    void seqLenScalingRunsEveryPass() throws Exception {
+        ModelConfig c = Presets.get("tiny");
+        everyPass(jmh.options("knobs.benchmarks.SeqLenScaling.prefill").param("model", "tiny").param("seqLen", "16"),
+                CostModel.forward(c, 1, 16, 0, Precision.FP32), c.parameterCount(), 16);
+    }
+
+    @Test
+    void batchSizeRunsEveryPass() throws Exception {
+        ModelConfig c = Presets.get("tiny");
+        everyPass(jmh.options("knobs.benchmarks.BatchSize.forward").param("model", "tiny").param("batchSize", "3")
+                .param("phase", "prefill").param("promptLen", "8"),
+                CostModel.forward(c, 3, 8, 0, Precision.FP32), c.parameterCount(), 24);
+    }
+
+    @Test
+    void warmupComparisonRunsEveryPass() throws Exception {
+        ModelConfig c = Presets.get("tiny");
+        everyPass(jmh.options("knobs.benchmarks.WarmupComparison.step").param("model", "tiny").param("warmupSteps", "1")
+                .param("promptLen", "8"),
+                CostModel.forward(c, 1, 8, 0, Precision.FP32), c.parameterCount(), 8);
+    }
+
+    @Test
+    void aBackwardOfADecodeStepFailsBeforeTimingNamingTheAllowedCombinations() throws Exception {
+        String log = jmh.failure(jmh.options("knobs.benchmarks.BlocksMask.forward").param("model", "tiny")
+                .param("activeBlocks", "1").param("phase", "decode").param("pass", "forward_backward").param("promptLen", "8"));
+        assertTrue(log.contains("pass=forward_backward is not allowed with phase=decode") && log.contains("allowed: phase=prefill"
+                + " with pass=forward, forward_backward or train_step, or phase=decode with pass=forward"), log);
+    }
 
     @Test
     void blocksMaskCountsOnlyActiveBlocks() throws Exception {
@@ -93,13 +170,15 @@ class KnobSmokeTest {
                 .param("pass", "forward", "forward_backward", "train_step").param("batchSize", "2").param("contextLength", "16"));
         assertEquals(3, runs.size());
         CostModel.Cost fwd = CostModel.forward(Presets.get("tiny"), 2, 16, 0, Precision.FP32);
+        long adamW = 14 * Presets.get("tiny").parameterCount();
         for (JsonNode r : runs) {
             Pass p = Pass.parse(r.at("/params/pass").asText());
-            assertEquals((p == Pass.FORWARD ? 1 : 3) * (double) fwd.flops(), JmhRuns.perOp(r, "flops"), 0.0, p.name());
+            assertEquals((p == Pass.FORWARD ? 1 : 3) * (double) fwd.flops() + (p == Pass.TRAIN_STEP ? adamW : 0),
+                    JmhRuns.perOp(r, "flops"), 0.0, p.name());
         }
         String log = jmh.failure(jmh.options("knobs.benchmarks.ModelSize.step").param("size", "2.7B").param("pass", "train_step")
                 .jvmArgsAppend("-Dknobs.env.dir=" + dir.resolve("knobs-env"), "-Dknobs.memory.limit=8g"));
-        assertTrue(log.contains("size=2.7B pass=train_step precision=fp32") && log.contains("more than the 8.59 GB available"), log);
+        assertTrue(log.contains("model '2.7B' pass=train_step precision=fp32") && log.contains("more than the 8.59 GB available"), log);
         String unknown = jmh.failure(jmh.options("knobs.benchmarks.ModelSize.step").param("size", "huge").param("pass", "forward"));
         assertTrue(unknown.contains("unknown model preset 'huge'"), unknown);
     }

@@ -73,7 +73,14 @@ class MainTest {
                 Map.entry("MoeTopK -p device=tpu", "MoeTopK: unknown device 'tpu'; allowed: cpu, cuda, cuda:N, auto"),
                 Map.entry("BlocksMask -p activeBlocks=99", "BlocksMask: activeBlocks=99 is not allowed for model 'dense-cpu': must be in 1..8"),
                 Map.entry("ModelSize -p size=2.7B -p pass=train_step -jvmArgsAppend -Dknobs.memory.limit=8g",
-                        "ModelSize: size=2.7B pass=train_step precision=fp32 batchSize=4 contextLength=128 needs about 45.82 GB"),
+                        "ModelSize: model '2.7B' pass=train_step precision=fp32 batchSize=4 contextLength=128 needs about 45.82 GB"),
+                Map.entry("MoeTopK -p pass=forward_backward", "MoeTopK: pass=forward_backward is not allowed with phase=decode:"
+                        + " a backward runs on a whole sequence, never on a KV-cache decode step; allowed: phase=prefill with"
+                        + " pass=forward, forward_backward or train_step, or phase=decode with pass=forward"),
+                Map.entry("BatchSize -p pass=train_step -p phase=decode", "BatchSize: pass=train_step is not allowed with phase=decode"),
+                Map.entry("ModelSize -p size=tiny -p precision=int8 -p pass=train_step", "ModelSize: precision int8 is forward-only: pass 'train_step'"),
+                Map.entry("SeqLenScaling -p pass=backward", "SeqLenScaling: unknown pass 'backward'; allowed: forward, forward_backward, train_step"),
+                Map.entry("ContextScaling -p pass=train -p crops=1", "ContextScaling: unknown pass 'train'; allowed: forward, forward_backward, train_step"),
                 Map.entry("ModelSize -p precision=int4", "ModelSize: unknown precision 'int4'; allowed: fp32, bf16, fp16, int8"),
                 Map.entry("ModelSize -p size=tiny-moe -p pass=forward -p precision=int8",
                         "ModelSize: precision int8 is supported for dense models only"),
@@ -101,6 +108,11 @@ class MainTest {
                 "-p", "promptLen=64", "-p", "routing=skewed"));
         assertEquals(List.of(), problems("ModelSize", "-p", "size=2.7B", "-p", "pass=forward", "-p", "batchSize=1",
                 "-jvmArgsAppend", "-Dknobs.memory.limit=64g"), "the fork's memory limit is the one checked");
+        for (String knob : new String[] {"MoeTopK", "BlocksMask", "BatchSize", "WarmupComparison"}) {
+            assertEquals(List.of(), problems(knob, "-p", "phase=prefill", "-p", "pass=forward,forward_backward,train_step"), knob);
+        }
+        assertEquals(List.of(), problems("SeqLenScaling", "-p", "pass=forward,forward_backward,train_step"));
+        assertEquals(List.of(), problems("ContextScaling", "-p", "pass=forward,forward_backward,train_step"));
     }
 
     @Test

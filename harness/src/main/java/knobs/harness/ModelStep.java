@@ -1,5 +1,7 @@
 package knobs.harness;
 
+import java.util.List;
+import java.util.Set;
 import knobs.kernels.CostModel;
 import knobs.kernels.Gpt;
 import knobs.kernels.Inputs;
@@ -7,8 +9,10 @@ import knobs.kernels.KvCache;
 import knobs.kernels.MemoryEstimate;
 import knobs.kernels.ModelConfig;
 import knobs.kernels.Pass;
+import knobs.kernels.PassRunner;
 import knobs.kernels.Phase;
 import knobs.kernels.Precision;
+import knobs.kernels.Training;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
@@ -16,12 +20,16 @@ import org.bytedeco.pytorch.global.torch;
 
 /**
  * A model and its inputs, ready to time one step: a prefill of the prompt, or one decode step
- * after the prompt has been prefilled into a KV cache. Plain class (no JMH annotations) so every
- * knob's benchmark can hold one.
+ * after the prompt has been prefilled into a KV cache, in one {@link Pass}: the forward alone
+ * (autograd off), forward + loss + backward, or a full AdamW training step ({@link PassRunner},
+ * the same code for every knob). Plain class (no JMH annotations) so every knob's benchmark can
+ * hold one.
  *
  * <p>A decode step appends one token at position {@code promptLen} and then rewinds the cache, so
- * every invocation decodes over exactly the same KV length. The caller owns the pointer scope and
- * the autograd mode of {@link #run()} (an int8 model needs autograd off).
+ * every invocation decodes over exactly the same KV length. A backward pass needs a loss over a
+ * whole sequence, so it runs on prefill only (the loss: cross-entropy of every position against
+ * random targets). The caller owns the pointer scope of {@link #run()} and its autograd mode (an
+ * int8 model needs autograd off); {@link #measure} does both.
  */
 public final class ModelStep implements AutoCloseable {
     /** Seed of every model's weights; inputs use the next seeds. Fixed so runs are comparable. */
@@ -29,6 +37,9 @@ public final class ModelStep implements AutoCloseable {
 
     private final Gpt model;
     private final Phase phase;
+    private final Pass pass;
+    private final PassRunner runner;
+    private final Tensor targets; // (B, promptLen) for a backward pass, else null
     private final Precision precision;
     private final int promptLen;
     private final int batch;
@@ -39,34 +50,42 @@ public final class ModelStep implements AutoCloseable {
     private final ComputeDevice device;
     private final DeviceTimer timer;
 
-    /** An fp32 step; see {@link #ModelStep(ModelConfig, Phase, int, int, ComputeDevice, Precision)}. */
+    /** An fp32 forward step; see {@link #ModelStep(ModelConfig, Phase, Pass, int, int, ComputeDevice, Precision, java.util.function.Consumer)}. */
     public ModelStep(ModelConfig config, Phase phase, int batch, int promptLen, ComputeDevice device) {
-        this(config, phase, batch, promptLen, device, Precision.FP32, m -> { });
+        this(config, phase, Pass.FORWARD, batch, promptLen, device, Precision.FP32, m -> { });
     }
 
-    /** An fp32 step with {@code configure} applied to the model (see the full constructor). */
+    /** An fp32 forward step with {@code configure} applied to the model (see the full constructor). */
     public ModelStep(ModelConfig config, Phase phase, int batch, int promptLen, ComputeDevice device,
                      java.util.function.Consumer<Gpt> configure) {
-        this(config, phase, batch, promptLen, device, Precision.FP32, configure);
+        this(config, phase, Pass.FORWARD, batch, promptLen, device, Precision.FP32, configure);
     }
 
-    /** A step in {@code precision} (see the full constructor). */
+    /** A forward step in {@code precision} (see the full constructor). */
     public ModelStep(ModelConfig config, Phase phase, int batch, int promptLen, ComputeDevice device, Precision precision) {
-        this(config, phase, batch, promptLen, device, precision, m -> { });
+        this(config, phase, Pass.FORWARD, batch, promptLen, device, precision, m -> { });
+    }
+
+    /** A forward step in {@code precision} with {@code configure} applied to the model (see the full constructor). */
+    public ModelStep(ModelConfig config, Phase phase, int batch, int promptLen, ComputeDevice device, Precision precision,
+                     java.util.function.Consumer<Gpt> configure) {
+        this(config, phase, Pass.FORWARD, batch, promptLen, device, precision, configure);
     }
 
     /**
      * Builds the model on {@code device} in {@code precision} (see {@code Gpt.toPrecision}: int8 is
-     * dense-only and CPU-only, and fails here, before any timing, otherwise), applies
-     * {@code configure} (e.g. to mask blocks or change the MoE routing), makes its inputs, and for
-     * decode a KV cache in the precision's activation dtype filled with the prompt. The cost
-     * follows the model's active blocks. The model and its memory estimate are registered with
-     * {@link MemoryRegistry} for {@link MemoryProfiler}.
+     * dense-only, CPU-only and forward-only, and fails here, before any timing, otherwise), applies
+     * {@code configure} (e.g. to mask blocks or change the MoE routing), makes its inputs, for decode
+     * a KV cache in the precision's activation dtype filled with the prompt, for a backward pass the
+     * targets of its loss, and for a train step the AdamW optimizer. The cost follows the model's
+     * active blocks and the pass ({@link CostModel#step}). The model and its memory estimate are
+     * registered with {@link MemoryRegistry} for {@link MemoryProfiler}.
      */
-    public ModelStep(ModelConfig config, Phase phase, int batch, int promptLen, ComputeDevice device, Precision precision,
-                     java.util.function.Consumer<Gpt> configure) {
-        MemoryEstimate estimate = check(config, phase, precision, "batch", batch, "promptLen", promptLen);
+    public ModelStep(ModelConfig config, Phase phase, Pass pass, int batch, int promptLen, ComputeDevice device,
+                     Precision precision, java.util.function.Consumer<Gpt> configure) {
+        MemoryEstimate estimate = check(config, phase, pass, precision, "batch", batch, "promptLen", promptLen);
         this.phase = phase;
+        this.pass = pass;
         this.device = device;
         this.precision = precision;
         this.promptLen = promptLen;
@@ -76,6 +95,9 @@ public final class ModelStep implements AutoCloseable {
         MemoryRegistry.register(model, estimate, device);
         this.prompt = Inputs.tokens(SEED + 1, config.vocab(), batch, promptLen).to(device.torchDevice(), torch.ScalarType.Long);
         this.next = Inputs.tokens(SEED + 2, config.vocab(), batch, 1).to(device.torchDevice(), torch.ScalarType.Long);
+        this.targets = pass.backward()
+                ? Inputs.tokens(SEED + 3, config.vocab(), batch, promptLen).to(device.torchDevice(), torch.ScalarType.Long)
+                : null;
         if (phase == Phase.DECODE) {
             cache = model.newKvCache(batch);
             try (PointerScope scope = new PointerScope(); NoGradGuard noGrad = new NoGradGuard()) {
@@ -85,42 +107,69 @@ public final class ModelStep implements AutoCloseable {
         } else {
             cache = null;
         }
+        this.runner = new PassRunner(pass, List.of(model));
         this.timer = device.newTimer();
-        this.cost = phase == Phase.PREFILL
+        CostModel.Cost forward = phase == Phase.PREFILL
                 ? CostModel.forward(config, batch, promptLen, 0, precision, model.activeBlocks())
                 : CostModel.forward(config, batch, 1, promptLen, precision, model.activeBlocks());
+        this.cost = CostModel.step(forward, pass, CostModel.trainedParameters(config, model.activeBlocks()), precision, Set.of());
+    }
+
+    /** {@link #check(ModelConfig, Phase, Pass, Precision, String, int, String, int)} of a forward step. */
+    public static MemoryEstimate check(ModelConfig config, Phase phase, Precision precision,
+                                       String batchKnob, int batch, String lengthKnob, int promptLen) {
+        return check(config, phase, Pass.FORWARD, precision, batchKnob, batch, lengthKnob, promptLen);
     }
 
     /**
      * The checks the constructor makes before it builds anything, with no native library loaded,
      * so that {@code benchmarks.jar} can run them on every configuration before it starts a fork:
-     * the batch and the prompt against the model's {@code maxSeq} (a decode step needs one more
-     * position), the precision against the model, and the step's memory estimate against
-     * {@link MemoryBudget}. Messages name the values by the caller's knobs ({@code batchKnob},
-     * {@code lengthKnob}, e.g. {@code seqLen}).
+     * the batch, the pass against the phase (a backward runs on prefill only) and the precision
+     * (int8 is forward-only), the prompt against the model's {@code maxSeq} (a decode step needs
+     * one more position), the precision against the model, and the step's memory estimate for its
+     * pass against {@link MemoryBudget}. Messages name the values by the caller's knobs
+     * ({@code batchKnob}, {@code lengthKnob}, e.g. {@code seqLen}).
      *
      * @return the memory estimate of the step
      * @throws IllegalArgumentException naming the bad value and what is allowed
      */
-    public static MemoryEstimate check(ModelConfig config, Phase phase, Precision precision,
+    public static MemoryEstimate check(ModelConfig config, Phase phase, Pass pass, Precision precision,
                                        String batchKnob, int batch, String lengthKnob, int promptLen) {
         if (batch < 1) {
             throw new IllegalArgumentException(batchKnob + "=" + batch + " is not allowed: must be >= 1");
         }
+        requirePass(phase, pass);
         precision.requireModel(config);
+        if (pass.backward()) {
+            precision.requireBackward(pass.label());
+        }
         int max = config.maxSeq() - (phase == Phase.DECODE ? 1 : 0);
         if (promptLen < 1 || promptLen > max) {
             throw new IllegalArgumentException(lengthKnob + "=" + promptLen + " is not allowed for model '" + config.name()
                     + "': must be in 1.." + max + " (its maxSeq=" + config.maxSeq()
                     + (phase == Phase.DECODE ? ", less the decoded token)" : ")"));
         }
-        MemoryEstimate estimate = MemoryEstimate.of(config, Pass.FORWARD, batch, promptLen + 1, precision.weightBytes());
-        MemoryBudget.require(estimate, "model '" + config.name() + "' with " + batchKnob + "=" + batch + " "
-                + lengthKnob + "=" + promptLen);
+        MemoryEstimate estimate = MemoryEstimate.of(config, pass, batch, promptLen + (phase == Phase.DECODE ? 1 : 0),
+                precision.weightBytes());
+        MemoryBudget.require(estimate, "model '" + config.name() + "' pass=" + pass.label() + " precision="
+                + precision.label() + " " + batchKnob + "=" + batch + " " + lengthKnob + "=" + promptLen);
         return estimate;
     }
 
-    /** Runs one step and returns its logits: (B, promptLen, V) for prefill, (B, 1, V) for decode. */
+    /**
+     * Rejects a backward pass of a decode step: the allowed combinations are a prefill with any
+     * pass, and a decode step with {@code pass=forward} (a training step has no KV cache to decode
+     * from, and one token's loss is not a training step).
+     */
+    public static void requirePass(Phase phase, Pass pass) {
+        if (phase == Phase.DECODE && pass.backward()) {
+            throw new IllegalArgumentException("pass=" + pass.label() + " is not allowed with phase=decode: a backward"
+                    + " runs on a whole sequence, never on a KV-cache decode step; allowed: phase=prefill with pass=forward,"
+                    + " forward_backward or train_step, or phase=decode with pass=forward");
+        }
+    }
+
+    /** Runs the forward of one step under the caller's autograd mode; returns its logits: (B, promptLen, V) for prefill, (B, 1, V) for decode. */
     public Tensor run() {
         if (phase == Phase.PREFILL) {
             return model.forward(prompt, null);
@@ -131,29 +180,42 @@ public final class ModelStep implements AutoCloseable {
     }
 
     /**
-     * The timed body every step benchmark shares: one {@link #run()} in its own pointer scope with
-     * autograd off, timed on the device's own clock (CUDA events on a GPU, see {@link DeviceTimer})
-     * into {@code time}, ending with a device sync so queued GPU work is inside the measurement, and
-     * the step's work added to {@code work}. Returns the logits for JMH to consume.
+     * One step of this step's pass, in the caller's pointer scope: the forward with autograd off
+     * (returns the logits), or forward, loss and backward (and the AdamW step) with autograd on
+     * (returns the loss). Not timed; {@link #measure} times it.
+     */
+    public Tensor runPass() {
+        return runner.run(this::run, logits -> Training.loss(logits, targets));
+    }
+
+    /**
+     * The timed body every step benchmark shares: one {@link #runPass()} in its own pointer scope,
+     * timed on the device's own clock (CUDA events on a GPU, see {@link DeviceTimer}) into
+     * {@code time}, ending with a device sync so queued GPU work is inside the measurement, and the
+     * step's work added to {@code work}. Returns the logits (forward) or the loss for JMH to consume.
      */
     public Tensor measure(WorkCounters work, DeviceTimeCounters time) {
-        try (PointerScope scope = new PointerScope(); NoGradGuard noGrad = new NoGradGuard()) {
+        try (PointerScope scope = new PointerScope()) {
             timer.start();
-            Tensor logits = run();
+            Tensor out = runPass();
             time.deviceNs += timer.stopAndSync(); // the stop is the in-region sync
             work.add(cost, tokens());
-            return logits;
+            return out;
         }
     }
 
-    /** Analytic FLOPs and bytes of one {@link #run()}. */
+    /** Analytic FLOPs and bytes of one {@link #runPass()}: the forward, its backward and the optimizer step as the pass has them. */
     public CostModel.Cost cost() {
         return cost;
     }
 
-    /** Tokens one {@link #run()} processes: B·promptLen for prefill, B for decode. */
+    /** Tokens one step processes: B·promptLen for prefill (whatever the pass), B for decode. */
     public long tokens() {
         return phase == Phase.PREFILL ? (long) batch * promptLen : batch;
+    }
+
+    public Pass pass() {
+        return pass;
     }
 
     public Precision precision() {
@@ -164,11 +226,15 @@ public final class ModelStep implements AutoCloseable {
         return model;
     }
 
-    /** Waits for queued device work, then frees the timer, the cache and the inputs. */
+    /** Waits for queued device work, then frees the timer, the optimizer, the cache and the inputs. */
     @Override
     public void close() {
         device.sync();
         timer.close();
+        runner.close();
+        if (targets != null) {
+            targets.close();
+        }
         if (cache != null) {
             cache.close();
         }

@@ -13,6 +13,16 @@ public enum Pass {
     /** As FORWARD_BACKWARD, then an AdamW step. */
     TRAIN_STEP;
 
+    /** The name as a {@code pass} param spells it: {@code forward}, {@code forward_backward}, {@code train_step}. */
+    public String label() {
+        return name().toLowerCase(Locale.ROOT);
+    }
+
+    /** True for the passes that run a backward. */
+    public boolean backward() {
+        return this != FORWARD;
+    }
+
     /** Parses {@code forward} / {@code forward_backward} / {@code train_step}, naming the allowed values on error. */
     public static Pass parse(String s) {
         for (Pass p : values()) {
@@ -21,6 +31,6 @@ public enum Pass {
             }
         }
         throw new IllegalArgumentException("unknown pass '" + s + "'; allowed: "
-                + Arrays.stream(values()).map(p -> p.name().toLowerCase(Locale.ROOT)).collect(Collectors.joining(", ")));
+                + Arrays.stream(values()).map(Pass::label).collect(Collectors.joining(", ")));
     }
 }
