@@ -17,18 +17,19 @@ import java.util.Optional;
 
 /**
  * Every analysis of one report, computed in memory before anything is written: the data quality
- * first, then roofline, scaling fits, FLOPs scaling, the performance model and the bottleneck
- * findings over the trustworthy rows only ({@link DataQuality#trusted()}).
+ * first, then roofline, scaling fits, FLOPs scaling, the performance model, forward against backward
+ * and the bottleneck findings over the trustworthy rows only ({@link DataQuality#trusted()}).
  *
  * @param quality      see {@link DataQuality}
  * @param roofline     see {@link Roofline}
  * @param scaling      see {@link Scaling}
  * @param flopsScaling see {@link FlopsScaling}
  * @param model        see {@link PerformanceModel}
+ * @param passes       see {@link Passes}
  * @param findings     see {@link Findings}
  */
 public record Analyses(DataQuality quality, Roofline roofline, Scaling scaling, FlopsScaling flopsScaling,
-                       PerformanceModel model, Findings findings) {
+                       PerformanceModel model, Passes passes, Findings findings) {
 
     /**
      * Checks the values the analyses rely on, then runs them.
@@ -52,8 +53,9 @@ public record Analyses(DataQuality quality, Roofline roofline, Scaling scaling, 
         Roofline roofline = Roofline.of(trusted);
         Scaling scaling = Scaling.of(trusted);
         PerformanceModel model = PerformanceModel.of(trusted);
-        return new Analyses(quality, roofline, scaling, FlopsScaling.of(trusted, roofline), model,
-                Bottlenecks.of(quality, roofline, scaling, model));
+        Passes passes = Passes.of(quality);
+        return new Analyses(quality, roofline, scaling, FlopsScaling.of(trusted, roofline), model, passes,
+                Bottlenecks.of(quality, roofline, scaling, model, passes));
     }
 
     /**
@@ -71,7 +73,7 @@ public record Analyses(DataQuality quality, Roofline roofline, Scaling scaling, 
                             + "'; " + knob.get().benchmarkClass() + "'s knob must be a positive number");
                 }
             }
-            if (Knob.MODEL_SIZE.runs(row.benchmark())) {
+            if (Knob.hasPass(row.benchmark())) {
                 ParamValue pass = row.params().values().get(Knob.PASS);
                 if (pass != null && !Knob.PASSES.contains(pass.text())) {
                     throw new ReportException(where + ": param '" + Knob.PASS + "' is '" + pass.text()

@@ -47,9 +47,24 @@ public record Knob(String benchmarkClass, String param, String unit, String alte
     /** Per-op nanosecond counters of a step's components, in the order a step runs them. */
     public static final List<String> COMPONENTS = List.of("visionNs", "projectorNs", "prefillNs", "decodeNs");
 
-    /** {@code ModelSize}'s second param and its allowed values. */
+    /** The {@code pass} param of every model knob, and its allowed values in the order a step grows. */
     public static final String PASS = "pass";
     public static final List<String> PASSES = List.of("forward", "forward_backward", "train_step");
+    public static final String FORWARD = "forward";
+    public static final String FORWARD_BACKWARD = "forward_backward";
+    public static final String TRAIN_STEP = "train_step";
+
+    /**
+     * The benchmark classes whose {@link #PASS} param means the pass of a model step (docs/knobs.md):
+     * the model knobs except {@code OutputTokens} (inference only), and {@code WarmupComparison}.
+     */
+    public static final List<String> PASS_CLASSES = List.of("SeqLenScaling", "ContextScaling", "BlocksMask", "BatchSize",
+            "MoeTopK", "ModelSize", "WarmupComparison");
+
+    /** Whether a benchmark's {@link #PASS} param is a model step's pass (one of {@link #PASS_CLASSES}). */
+    public static boolean hasPass(String benchmark) {
+        return PASS_CLASSES.contains(benchmarkClass(benchmark));
+    }
 
     /** The class part of a {@code ClassName.method} benchmark name. */
     public static String benchmarkClass(String benchmark) {

@@ -4,6 +4,7 @@ import knobs.reports.fixtures.Cli;
 import knobs.reports.fixtures.Golden;
 import knobs.reports.fixtures.JmhFixture;
 import knobs.reports.format.AnalysisJsonWriter;
+import knobs.reports.format.PassesJsonWriter;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -18,7 +19,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 /**
  * Seals the analysis files: summarizes the seeded analysis data set of {@link JmhFixture} (every
  * knob, built from a known roofline) and compares {@code roofline.json}, {@code scaling.json},
- * {@code flops_scaling.json}, {@code model.json} and {@code findings.json} byte for byte with
+ * {@code flops_scaling.json}, {@code model.json}, {@code findings.json} and {@code passes.json} byte for byte with
  * {@code src/test/resources/golden/analyses/}.
  *
  * <p>After an intended change, regenerate and review the diff:
@@ -28,7 +29,7 @@ class AnalysisGoldenTest {
 
     private static final Path GOLDEN = Golden.ROOT.resolve("analyses");
     static final List<String> FILES = List.of(AnalysisJsonWriter.ROOFLINE, AnalysisJsonWriter.SCALING,
-            AnalysisJsonWriter.FLOPS_SCALING, AnalysisJsonWriter.MODEL, AnalysisJsonWriter.FINDINGS);
+            AnalysisJsonWriter.FLOPS_SCALING, AnalysisJsonWriter.MODEL, AnalysisJsonWriter.FINDINGS, PassesJsonWriter.FILE);
 
     @Test
     void analysesMatchGoldenFiles(@TempDir Path dir) throws IOException {

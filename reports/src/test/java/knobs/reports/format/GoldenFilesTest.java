@@ -42,8 +42,8 @@ public class GoldenFilesTest {
             Golden.check(GOLDEN, name, dir.resolve("report").resolve(name));
         }
         // summarize also writes the analyses, the figures and the page (sealed by AnalysisGoldenTest and ReportPageTest).
-        assertEquals(List.of("findings.json", "flops_scaling.json", "index.html", "model.json", "plots", "roofline.json",
-                "samples.csv", "scaling.json", "summary.csv", "summary.json"), OutputFolder.listing(dir.resolve("report")));
+        assertEquals(List.of("findings.json", "flops_scaling.json", "index.html", "model.json", "passes.json", "plots",
+                "roofline.json", "samples.csv", "scaling.json", "summary.csv", "summary.json"), OutputFolder.listing(dir.resolve("report")));
     }
 
     @Test

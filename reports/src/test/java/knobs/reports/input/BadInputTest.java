@@ -132,6 +132,10 @@ class BadInputTest {
                 bad("unknown pass", d -> write(d.resolve("a.json"), file(JmhFixture.exact("ModelSize.step", 5,
                                 JmhFixture.perOp(), "size", "small", "pass", "backward"))),
                         List.of("a.json"), "param 'pass' is 'backward'; allowed: forward, forward_backward, train_step"),
+                bad("unknown pass of another model knob", d -> write(d.resolve("a.json"), file(JmhFixture.exact("MoeTopK.forward", 5,
+                                JmhFixture.perOp(), "topK", "2", "pass", "fwd"))),
+                        List.of("a.json"), "a.json: MoeTopK.forward {pass=fwd, topK=2} (avgt): param 'pass' is 'fwd';"
+                                + " allowed: forward, forward_backward, train_step"),
                 bad("routing imbalance below one", d -> write(d.resolve("a.json"), file(JmhFixture.exact("MoeTopK.forward", 5,
                                 JmhFixture.perOp("routingImbalance", 0.5), "topK", "2"))),
                         List.of("a.json"), "a.json: MoeTopK.forward {topK=2} (avgt): counter 'routingImbalance' is 0.5 per op;"

@@ -4,6 +4,7 @@ import knobs.reports.analysis.Findings.Finding;
 import knobs.reports.analysis.Findings.NotJudged;
 import knobs.reports.analysis.DataQuality;
 import knobs.reports.analysis.Findings;
+import knobs.reports.analysis.Passes;
 import knobs.reports.analysis.PerformanceModel;
 import knobs.reports.analysis.Roofline;
 import knobs.reports.analysis.Scaling;
@@ -22,7 +23,7 @@ public final class Bottlenecks {
     }
 
     /** Applies every rule, in the order of {@link Rule}. */
-    public static Findings of(DataQuality quality, Roofline roofline, Scaling scaling, PerformanceModel model) {
+    public static Findings of(DataQuality quality, Roofline roofline, Scaling scaling, PerformanceModel model, Passes passes) {
         List<Finding> findings = new ArrayList<>();
         List<NotJudged> notJudged = new ArrayList<>();
         Judgement j = new Judgement(quality.trusted(), roofline, scaling, model, findings, notJudged);
@@ -31,7 +32,7 @@ public final class Bottlenecks {
         MemoryBound.apply(j);
         PoorScaling.apply(j);
         RoutingImbalance.apply(j);
-        BackwardGap.apply(j);
+        BackwardGap.apply(j, passes);
         GcJitNoise.apply(j);
         MemoryEstimateGap.apply(j);
         return new Findings(findings, notJudged);

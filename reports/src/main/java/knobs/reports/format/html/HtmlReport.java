@@ -36,8 +36,8 @@ import java.util.stream.Collectors;
 /**
  * Writes {@code index.html}, in the order a person reads it: a slot for the data-quality banner, one
  * headline per knob (what turning it does, from trustworthy rows only), then the results (roofline,
- * performance model, one section per benchmark with its table, figures and readings), then the
- * findings grouped by rule, the environment last.
+ * performance model, forward against backward, one section per benchmark with its table, figures
+ * and readings), then the findings grouped by rule, the environment last.
  *
  * <p>Times are shown in ms (µs or s where that reads better), never raw nanoseconds: those stay in
  * the JSON. Input files are shown relative to their common folder, never as absolute paths.
@@ -110,7 +110,8 @@ public final class HtmlReport {
         // Links are separated by newlines: without white space between them the bar could not wrap.
         raw("<nav>\n<a href=\"#headlines\">Headlines</a>\n")
                 .raw(report.failed() == null ? "" : "<a href=\"#failed\">Failed configurations</a>\n")
-                .raw("<a href=\"#roofline\">Roofline</a>\n<a href=\"#model\">Performance model</a>\n");
+                .raw("<a href=\"#roofline\">Roofline</a>\n<a href=\"#model\">Performance model</a>\n")
+                .raw(a.passes().entries().isEmpty() ? "" : "<a href=\"#" + PassesSection.ID + "\">Forward vs backward</a>\n");
         ids.forEach((b, id) -> raw("<a href=\"#").raw(id).raw("\">").text(b).raw("</a>\n"));
         raw(a.quality().notAnalysed().isEmpty() && a.quality().retries().isEmpty() ? "" : "<a href=\"#not-analysed\">Not analysed</a>\n")
                 .raw("<a href=\"#findings\">Findings</a>\n<a href=\"#environment\">Environment</a>\n")
@@ -125,6 +126,7 @@ public final class HtmlReport {
         }
         roofline(a.roofline(), section(figures, "roofline"));
         model(a.model(), section(figures, "model"));
+        raw(PassesSection.html(a.passes(), section(figures, Plots.PASSES_SECTION)));
         benchmarks.forEach((b, rows) -> benchmark(b, ids.get(b), rows, a, section(figures, b)));
         notAnalysed(a.quality());
         findings(a.findings());

@@ -3,13 +3,13 @@ package knobs.reports.format.html;
 import knobs.reports.summary.Summarizer;
 import knobs.reports.analysis.Analyses;
 import knobs.reports.analysis.FlopsScaling;
+import knobs.reports.analysis.Passes;
 import knobs.reports.analysis.PerformanceModel;
 import knobs.reports.analysis.Roofline;
 import knobs.reports.analysis.RowGroup;
 import knobs.reports.analysis.Scaling;
 import knobs.reports.format.Format;
 import knobs.reports.summary.Knob;
-import knobs.reports.summary.Params;
 import knobs.reports.summary.Report;
 import knobs.reports.summary.SummaryRow;
 import knobs.reports.summary.Units;
@@ -40,8 +40,9 @@ import java.util.Set;
 /**
  * Draws the report's figures with XChart, each as PNG (for the page) and SVG (to zoom or reuse),
  * under {@code plots/}: the roofline, predicted against measured times, a line with its fit for
- * every scaling group, stacked component bars for the knobs with phases or components, the passes
- * of each model size, and the FLOPs-against-time ratios of {@code MoeTopK}.
+ * every scaling group, stacked component bars for the knobs with phases or components, forward
+ * against backward for every configuration measured with a backward pass, and the
+ * FLOPs-against-time ratios of {@code MoeTopK}.
  *
  * <p>Every measured time carries its interquartile range: a vertical bar from the first to the third
  * quartile on line and scatter plots, an error bar on bar charts (XChart draws those symmetric, so
@@ -116,7 +117,7 @@ public final class Plots {
             p.scaling(e, analyses.scaling().entries().stream().map(Scaling.Entry::group).toList());
         }
         p.breakdowns(analyses.scaling());
-        p.passes(report);
+        p.passes(analyses.passes());
         p.flopsScaling(analyses.flopsScaling());
         return new Result(List.copyOf(p.figures), p.files);
     }
@@ -373,58 +374,94 @@ public final class Plots {
         }
     }
 
-    /** ModelSize: forward, forward_backward and train_step side by side for each size. */
-    private void passes(Report report) throws IOException {
-        List<SummaryRow> rows = report.summary().stream()
-                .filter(r -> Knob.MODEL_SIZE.runs(r.benchmark()))
-                .filter(r -> r.params().values().containsKey("size") && r.params().values().containsKey(Knob.PASS))
-                .toList();
-        // Group by everything but size and pass: one chart per model family and precision.
-        List<RowGroup> bySize = RowGroup.of(rows, r -> Knob.PASS);
-        Map<List<Object>, List<SummaryRow>> charts = new LinkedHashMap<>();
-        for (RowGroup g : bySize) {
-            Params rest = RowGroup.without(g.fixed(), "size");
-            charts.computeIfAbsent(List.of(g.benchmark(), g.mode(), rest), k -> new ArrayList<>()).addAll(g.rows());
-        }
-        for (Map.Entry<List<Object>, List<SummaryRow>> e : charts.entrySet()) {
-            String benchmark = (String) e.getKey().get(0);
-            List<SummaryRow> members = e.getValue();
-            // Sizes ordered by their forward FLOPs when known (small < medium < ...), else by name.
-            Map<String, Double> order = new LinkedHashMap<>();
-            for (SummaryRow r : members) {
-                String size = r.params().values().get("size").text();
-                double flops = r.flops() != null && r.params().values().get(Knob.PASS).text().equals("forward")
-                        ? r.flops() : Double.NaN;
-                order.merge(size, flops, (a, b) -> Double.isNaN(a) ? b : a);
+    /** The section of the page that shows the forward-against-backward figures ({@link HtmlReport}). */
+    static final String PASSES_SECTION = "passes";
+
+    /**
+     * Forward against backward ({@link Passes}): per benchmark (and mode), one group of bars per
+     * configuration with at least two trustworthy passes, one bar per pass, from trustworthy rows
+     * only (a pass not measured or not analysed has no bar, not a 0 ms one). Configurations are ordered by their forward FLOPs, so
+     * model sizes read small to large; the axis turns logarithmic when the bars span more than two
+     * decades.
+     */
+    private void passes(Passes passes) throws IOException {
+        Map<List<String>, List<Passes.Entry>> charts = new LinkedHashMap<>();
+        passes.entries().forEach(e -> charts.computeIfAbsent(List.of(e.group().benchmark(), e.group().mode()),
+                k -> new ArrayList<>()).add(e));
+        for (Map.Entry<List<String>, List<Passes.Entry>> chartEntry : charts.entrySet()) {
+            String benchmark = chartEntry.getKey().get(0);
+            String mode = chartEntry.getKey().get(1);
+            List<Passes.Entry> entries = new ArrayList<>(chartEntry.getValue());
+            // A configuration with fewer than two trustworthy passes has nothing to compare.
+            List<Passes.Entry> trusted = entries.stream()
+                    .filter(e -> e.passes().values().stream().filter(Passes.Measured::trustworthy).count() >= 2).toList();
+            if (trusted.isEmpty()) {
+                continue;
             }
-            List<String> sizes = new ArrayList<>(order.keySet());
-            sizes.sort(Comparator.comparing((String s) -> Double.isNaN(order.get(s)) ? Double.MAX_VALUE : order.get(s))
-                    .thenComparing(Comparator.naturalOrder()));
-            CategoryChart chart = category(benchmark + ": passes by model size", "size", "ms/op");
-            chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideNW);
-            List<String> passes = Knob.PASSES.stream()
-                    .filter(pass -> members.stream().anyMatch(r -> r.params().values().get(Knob.PASS).text().equals(pass)))
+            List<RowGroup> siblings = trusted.stream().map(Passes.Entry::group).toList();
+            List<Passes.Entry> ordered = new ArrayList<>(trusted);
+            ordered.sort(Comparator.comparingDouble(Plots::forwardFlops));
+            // Among several configurations, the params that tell them apart; a lone one shows all of its own.
+            List<String> categories = ordered.stream().map(e -> siblings.size() > 1 ? e.group().label(siblings)
+                    : e.group().fixed().values().isEmpty() ? benchmark
+                    : e.group().fixed().toString().replaceAll("^\\{|}$", "")).toList();
+            List<String> names = Knob.PASSES.stream()
+                    .filter(pass -> ordered.stream().anyMatch(e -> e.passes().containsKey(pass) && e.passes().get(pass).trustworthy()))
                     .toList();
-            List<Color> shades = PlotStyle.shades(colour(benchmark), passes.size());
-            for (int i = 0; i < passes.size(); i++) {
-                String pass = passes.get(i);
-                List<Number> values = new ArrayList<>();
-                List<Number> errors = new ArrayList<>();
-                for (String size : sizes) {
-                    SummaryRow row = members.stream()
-                            .filter(r -> r.params().values().get(Knob.PASS).text().equals(pass)
-                                    && r.params().values().get("size").text().equals(size))
-                            .findFirst().orElse(null);
-                    values.add(row == null ? null : row.secondsPerOp() * 1e3); // not measured: no bar, not a 0 ms one
-                    errors.add(row == null ? 0.0 : errorBarSeconds(row) * 1e3);
+            double lo = Double.MAX_VALUE;
+            double hi = 0;
+            Map<String, List<Number>> values = new LinkedHashMap<>();
+            Map<String, List<Number>> errors = new LinkedHashMap<>();
+            for (String pass : names) {
+                List<Number> v = new ArrayList<>();
+                List<Number> err = new ArrayList<>();
+                for (Passes.Entry e : ordered) {
+                    Passes.Measured m = e.passes().get(pass);
+                    if (m == null || !m.trustworthy()) {
+                        v.add(null);
+                        err.add(0.0);
+                        continue;
+                    }
+                    double ms = m.row().secondsPerOp() * 1e3;
+                    double bar = errorBarSeconds(m.row()) * 1e3;
+                    v.add(ms);
+                    err.add(bar);
+                    lo = Math.min(lo, ms);
+                    hi = Math.max(hi, ms + bar);
                 }
-                chart.addSeries(pass, sizes, values, errors).setFillColor(shades.get(i));
+                values.put(pass, v);
+                errors.put(pass, err);
             }
-            Params rest = (Params) e.getKey().get(2);
-            save(chart, "passes-" + benchmark + "-" + rest, benchmark,
-                    "Median time per op of each pass for each model size" + (rest.values().isEmpty() ? "" : " " + rest)
-                            + "; forward_backward is expected near 3× forward. " + ERROR_BARS);
+            boolean log = hi / lo > 100;
+            boolean severalModes = charts.keySet().stream().filter(k -> k.get(0).equals(benchmark)).count() > 1;
+            CategoryChart chart = category(benchmark + (severalModes ? " (" + mode + ")" : "") + ": forward vs backward",
+                    "configuration", "ms/op" + (log ? " (log scale)" : ""));
+            chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideNW);
+            List<Color> shades = PlotStyle.shades(colour(benchmark), names.size());
+            for (int i = 0; i < names.size(); i++) {
+                chart.addSeries(names.get(i), categories, values.get(names.get(i)), errors.get(names.get(i)))
+                        .setFillColor(shades.get(i));
+            }
+            if (log) {
+                chart.getStyler().setYAxisLogarithmic(true);
+                // Bars start at zero, which a log axis has not: start it at the decade below the shortest bar.
+                chart.getStyler().setYAxisMin(StrictMath.pow(10, Math.floor(StrictMath.log10(lo))));
+            } else {
+                // XChart leaves error bars out of the axis range: make room for the tallest one.
+                chart.getStyler().setYAxisMin(0.0).setYAxisMax(hi * 1.05);
+            }
+            save(chart, "passes-" + benchmark + (severalModes ? "-" + mode : ""), PASSES_SECTION,
+                    "Median time per op of each pass for each configuration measured with a backward pass, from"
+                            + " trustworthy rows only (a missing bar: that pass was not measured or not analysed);"
+                            + " forward_backward is expected near " + Format.times(Passes.EXPECTED_FLOPS_RATIO)
+                            + " forward. " + ERROR_BARS);
         }
+    }
+
+    /** A configuration's forward FLOPs, for ordering; +∞ when unknown, so those come last. */
+    private static double forwardFlops(Passes.Entry e) {
+        Passes.Measured forward = e.passes().get(Knob.FORWARD);
+        return forward == null || forward.row().flops() == null ? Double.POSITIVE_INFINITY : forward.row().flops();
     }
 
     /** MoeTopK: time ratio and FLOPs ratio against the smallest topK, one pair of lines per group. */

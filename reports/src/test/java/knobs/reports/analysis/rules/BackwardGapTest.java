@@ -15,7 +15,7 @@ import static knobs.reports.fixtures.JmhFixture.perOp;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** Rule {@code backward_gap}: forward_backward against three times forward. */
+/** Rule {@code backward_gap}: forward_backward against three times forward, on every model knob, from trustworthy rows. */
 class BackwardGapTest {
 
     @TempDir
@@ -48,7 +48,37 @@ class BackwardGapTest {
 
     @Test
     void backwardGapNeedsBothPasses() {
+        assertEquals(List.of(), Analyze.findings(dir, "backward_gap", passes(10, 45)[1]));
+        assertEquals("needs trustworthy pass=forward and pass=forward_backward rows: no pass=forward row of this configuration",
+                Analyze.notJudged(dir, "backward_gap").get("reason").asText());
+    }
+
+    @Test
+    void aConfigurationMeasuredAtForwardAloneIsNoCandidate() {
         assertEquals(List.of(), Analyze.findings(dir, "backward_gap", passes(10, 45)[0]));
-        assertEquals("needs both pass=forward and pass=forward_backward", Analyze.notJudged(dir, "backward_gap").get("reason").asText());
+        assertEquals(0, Analyze.read(dir, "findings.json").get("not_judged").size());
+    }
+
+    @Test
+    void backwardGapJudgesEveryModelKnobNotJustModelSize() {
+        List<JsonNode> slow = Analyze.findings(dir, "backward_gap",
+                exact("MoeTopK.forward", 4, perOp("flops", 1e8), "topK", "2", "phase", "prefill", "pass", "forward"),
+                exact("MoeTopK.forward", 24, perOp("flops", 3e8), "topK", "2", "phase", "prefill", "pass", "forward_backward"),
+                exact("ContextScaling.prefill", 10, perOp("flops", 1e9), "crops", "1", "pass", "forward"),
+                exact("ContextScaling.prefill", 30, perOp("flops", 2.9e9), "crops", "1", "pass", "forward_backward"));
+        assertEquals(1, slow.size(), slow.toString());
+        assertEquals("MoeTopK.forward", slow.get(0).get("benchmark").asText());
+        assertEquals("high", slow.get(0).get("severity").asText());
+        assertEquals(6.0, slow.get(0).at("/evidence/ratio").asDouble(), 1e-12);
+    }
+
+    @Test
+    void anUntrustworthyRowIsNotJudgedButSaysWhy() {
+        assertEquals(List.of(), Analyze.findings(dir, "backward_gap",
+                exact("ModelSize.step", new double[] {10, 10, 10}, perOp("flops", 1e9), "size", "small", "pass", "forward"),
+                exact("ModelSize.step", new double[] {30, 45, 60}, perOp("flops", 3e9), "size", "small", "pass", "forward_backward")));
+        String reason = Analyze.notJudged(dir, "backward_gap").get("reason").asText();
+        assertTrue(reason.startsWith("needs trustworthy pass=forward and pass=forward_backward rows: the pass=forward_backward"
+                + " row is not trustworthy: noisy (IQR/median"), reason);
     }
 }

@@ -61,7 +61,7 @@ public class ReportPageTest {
         }
         assertEquals(new TreeSet<>(plots), new TreeSet<>(links.stream().filter(l -> l.startsWith("plots/")).toList()));
         for (String data : List.of("summary.json", "summary.csv", "samples.csv", "roofline.json", "scaling.json",
-                "flops_scaling.json", "model.json", "findings.json")) {
+                "flops_scaling.json", "model.json", "findings.json", "passes.json")) {
             assertTrue(links.contains(data), data);
         }
         for (String png : plots.stream().filter(p -> p.endsWith(".png")).toList()) {
@@ -77,7 +77,7 @@ public class ReportPageTest {
         for (String text : List.of("<h2>Findings</h2>", "<h2>Environment</h2>", "<h2>Roofline</h2>",
                 "<h2>Performance model</h2>", "<h2>SeqLenScaling.prefill</h2>", "<h2>ModelSize.step</h2>",
                 "<h3>FLOPs against time</h3>", "the slope changes at maxNewTokens = 50",
-                "forward_backward takes 4.50× the forward time")) {
+                "forward_backward takes 4.50× the forward time", "<h2>Forward vs backward</h2>")) {
             assertTrue(html.contains(text), text);
         }
         assertFalse(html.contains("<script"), "the page runs no script");
