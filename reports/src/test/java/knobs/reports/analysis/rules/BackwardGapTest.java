@@ -56,7 +56,9 @@ class BackwardGapTest {
     @Test
     void aConfigurationMeasuredAtForwardAloneIsNoCandidate() {
         assertEquals(List.of(), Analyze.findings(dir, "backward_gap", passes(10, 45)[0]));
-        assertEquals(0, Analyze.read(dir, "findings.json").get("not_judged").size());
+        for (JsonNode n : Analyze.read(dir, "findings.json").get("not_judged")) {
+            assertTrue(!n.get("rule").asText().equals("backward_gap"), "nothing to judge, so nothing not judged: " + n);
+        }
     }
 
     @Test
