@@ -6,7 +6,7 @@
 #   --baseline DIR  the previous run's folder (this script's --out of an earlier run, e.g. the downloaded
 #                   artifact), or any run `reports compare` reads; its history/ is carried over
 #   --out DIR       where everything goes (default: results/ci-bench); must not hold an earlier run
-#   --sweep FILE    the sweep (default: scripts/ci-sweep.txt, 6 forks × 3 iterations: about five minutes on 2 cores)
+#   --sweep FILE    the sweep (default: scripts/ci-sweep.txt, 6 forks × 3 iterations: about six and a half minutes on 2 cores)
 #   --normalize     compare times normalized by each run's own Calibration ceilings (runners differ)
 #   --commit ID     the code version recorded in the history (default: $GITHUB_SHA, else git HEAD)
 #   --no-build      reuse the jars already built
