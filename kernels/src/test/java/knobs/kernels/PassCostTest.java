@@ -29,7 +29,8 @@ class PassCostTest {
 
     @ParameterizedTest(name = "{0} topK={1} batch={2} prompt={3} activeBlocks={4}")
     @CsvSource({"tiny,0,2,12,2", "tiny,0,1,1,2", "tiny,0,1,9,1", "tiny-moe,2,2,12,2", "tiny-moe,1,3,5,2",
-            "tiny-moe,8,1,9,1", "tiny-moe,2,1,1,2"})
+            "tiny-moe,8,1,9,1", "tiny-moe,2,1,1,2", "tiny-llama,0,2,7,2", "tiny-olmoe,0,2,7,2", "tiny-mixtral,0,1,9,2",
+            "tiny-qwen2-moe,0,2,6,1"})
     void backwardIsTwiceTheForwardInTheGraphThatRuns(String preset, int topK, int batch, int prompt, int active) {
         ModelConfig c = topK > 0 ? Presets.get(preset).withTopK(topK) : Presets.get(preset);
         try (PointerScope s = new PointerScope()) {
