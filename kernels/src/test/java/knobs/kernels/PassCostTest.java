@@ -85,6 +85,15 @@ class PassCostTest {
             assertEquals(14 * CostModel.trainedParameters(c, 1), opt.flops());
             assertEquals(7L * 4 * CostModel.trainedParameters(c, 1), opt.bytes());
             assertEquals(Map.of(CostModel.OPTIMIZER, opt.flops()), opt.flopsByCategory());
+            // per component: the forward's spans, then one backward span and one optimizer span
+            CostModel.Cost forward = CostModel.forward(c, 2, 10, 0, Precision.FP32, 1);
+            CostModel.Cost train = CostModel.step(forward, Pass.TRAIN_STEP, CostModel.trainedParameters(c, 1),
+                    Precision.FP32, java.util.Set.of());
+            assertEquals(2 * forward.flops(), train.flopsByComponent().get(Components.BACKWARD));
+            assertEquals(2 * forward.bytes(), train.bytesByComponent().get(Components.BACKWARD));
+            assertEquals(opt.flops(), train.flopsByComponent().get(Components.OPTIMIZER));
+            assertEquals(opt.bytes(), train.bytesByComponent().get(Components.OPTIMIZER));
+            assertEquals(forward.flopsByComponent().get(Components.MOE_EXPERTS), train.flopsByComponent().get(Components.MOE_EXPERTS));
         }
     }
 
