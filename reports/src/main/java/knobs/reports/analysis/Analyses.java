@@ -4,6 +4,7 @@ import knobs.reports.summary.Summarizer;
 import knobs.reports.ReportException;
 import knobs.reports.analysis.rules.Bottlenecks;
 import knobs.reports.analysis.rules.RoutingImbalance;
+import knobs.reports.summary.ComponentMetrics;
 import knobs.reports.summary.Knob;
 import knobs.reports.summary.ParamValue;
 import knobs.reports.input.RetriesFile;
@@ -17,8 +18,8 @@ import java.util.Optional;
 
 /**
  * Every analysis of one report, computed in memory before anything is written: the data quality
- * first, then roofline, scaling fits, FLOPs scaling, the performance model and the bottleneck
- * findings over the trustworthy rows only ({@link DataQuality#trusted()}).
+ * first, then roofline, scaling fits, FLOPs scaling, the performance model, the bottleneck
+ * findings and the component breakdown over the trustworthy rows only ({@link DataQuality#trusted()}).
  *
  * @param quality      see {@link DataQuality}
  * @param roofline     see {@link Roofline}
@@ -26,9 +27,10 @@ import java.util.Optional;
  * @param flopsScaling see {@link FlopsScaling}
  * @param model        see {@link PerformanceModel}
  * @param findings     see {@link Findings}
+ * @param components   see {@link ComponentBreakdown}
  */
 public record Analyses(DataQuality quality, Roofline roofline, Scaling scaling, FlopsScaling flopsScaling,
-                       PerformanceModel model, Findings findings) {
+                       PerformanceModel model, Findings findings, ComponentBreakdown components) {
 
     /**
      * Checks the values the analyses rely on, then runs them.
@@ -53,7 +55,7 @@ public record Analyses(DataQuality quality, Roofline roofline, Scaling scaling, 
         Scaling scaling = Scaling.of(trusted);
         PerformanceModel model = PerformanceModel.of(trusted);
         return new Analyses(quality, roofline, scaling, FlopsScaling.of(trusted, roofline), model,
-                Bottlenecks.of(quality, roofline, scaling, model));
+                Bottlenecks.of(quality, roofline, scaling, model), ComponentBreakdown.of(trusted));
     }
 
     /**
@@ -90,7 +92,8 @@ public record Analyses(DataQuality quality, Roofline roofline, Scaling scaling, 
             for (Map.Entry<String, SecondaryStat> e : row.secondary().entrySet()) {
                 String name = e.getKey();
                 double v = e.getValue().median();
-                if (Knob.COMPONENTS.contains(name) || name.equals(RoutingImbalance.EXPERTS_HIT) || name.equals(Knob.CONTEXT_SCALING.alternateCounter())) {
+                if (Knob.COMPONENTS.contains(name) || name.equals(RoutingImbalance.EXPERTS_HIT) || name.equals(Knob.CONTEXT_SCALING.alternateCounter())
+                        || ComponentMetrics.isComponentMetric(name) && !name.endsWith(ComponentMetrics.PREFIX + ComponentMetrics.OTHER)) {
                     nonNegative(where, name, v);
                 }
                 // Busiest over mean load is at least 1 whenever any token was routed.

@@ -1,6 +1,7 @@
 package knobs.reports.format;
 
 import knobs.reports.analysis.Analyses;
+import knobs.reports.analysis.ComponentBreakdown;
 import knobs.reports.analysis.Findings;
 import knobs.reports.analysis.rules.Rule;
 import knobs.reports.analysis.FlopsScaling;
@@ -24,7 +25,7 @@ import java.util.Map;
 
 /**
  * Writes the analysis files: {@code roofline.json}, {@code scaling.json}, {@code flops_scaling.json},
- * {@code model.json} and {@code findings.json} (formats in docs/reports.md). Like
+ * {@code model.json}, {@code findings.json} and {@code components.json} (formats in docs/reports.md). Like
  * {@link SummaryJsonWriter}, trees are built field by field so the order is fixed here; rows are
  * identified by {@code benchmark}, {@code params} and {@code mode} as in {@code summary.json}.
  */
@@ -35,6 +36,7 @@ public final class AnalysisJsonWriter {
     public static final String FLOPS_SCALING = "flops_scaling.json";
     public static final String MODEL = "model.json";
     public static final String FINDINGS = "findings.json";
+    public static final String COMPONENTS = "components.json";
 
     private AnalysisJsonWriter() {
     }
@@ -50,7 +52,43 @@ public final class AnalysisJsonWriter {
         // What the findings were drawn from: the rows left out are listed beside them, with why.
         findings.set("data_quality", SummaryJsonWriter.dataQuality(a.quality()));
         files.put(FINDINGS, Json.write(findings));
+        files.put(COMPONENTS, Json.write(components(a.components())));
         return files;
+    }
+
+    /** Where the time goes: every profiled trustworthy row's components (docs/reports.md, "components.json"). */
+    static ObjectNode components(ComponentBreakdown b) {
+        ObjectNode root = Json.NODES.objectNode();
+        Ceilings c = b.ceilings();
+        root.set("ceilings", b.missing().isEmpty() ? ceilings(c, c.flopsPerS() / c.bytesPerS()) : ceilings(c, null));
+        root.set("missing", strings(b.missing()));
+        root.put("overhead_percent", ComponentBreakdown.OVERHEAD_PERCENT);
+        ArrayNode entries = root.putArray("entries");
+        for (ComponentBreakdown.Entry e : b.entries()) {
+            ObjectNode node = rowRef(e.row());
+            node.set("seconds_per_op", Json.number(e.row().secondsPerOp()));
+            ArrayNode parts = node.putArray("components");
+            for (ComponentBreakdown.Part p : e.parts()) {
+                ObjectNode part = parts.addObject();
+                part.put("name", p.name());
+                part.set("seconds_per_op", Json.number(p.seconds()));
+                part.set("share", Json.number(p.share()));
+                part.set("flops", Json.numberOrNull(p.flops()));
+                part.set("bytes", Json.numberOrNull(p.bytes()));
+                part.set("achieved_flops_per_s", Json.numberOrNull(p.flopsPerS()));
+                part.set("achieved_bytes_per_s", Json.numberOrNull(p.bytesPerS()));
+                part.set("percent_of_flops_ceiling", Json.numberOrNull(p.percentOfFlopsCeiling()));
+                part.set("percent_of_bytes_ceiling", Json.numberOrNull(p.percentOfBytesCeiling()));
+                part.set("arithmetic_intensity", Json.numberOrNull(p.intensity()));
+                part.put("bound", p.bound() == null ? null : p.bound().id());
+                part.set("fraction_of_bound", Json.numberOrNull(p.fractionOfBound()));
+            }
+            node.put("reading", e.reading());
+            entries.add(node);
+        }
+        ArrayNode skipped = root.putArray("skipped");
+        b.skipped().forEach(s -> skipped.add(rowRef(s.row()).put("reason", s.reason())));
+        return root;
     }
 
     static ObjectNode roofline(Roofline r) {

@@ -42,7 +42,7 @@ public class GoldenFilesTest {
             Golden.check(GOLDEN, name, dir.resolve("report").resolve(name));
         }
         // summarize also writes the analyses, the figures and the page (sealed by AnalysisGoldenTest and ReportPageTest).
-        assertEquals(List.of("findings.json", "flops_scaling.json", "index.html", "model.json", "plots", "roofline.json",
+        assertEquals(List.of("components.json", "findings.json", "flops_scaling.json", "index.html", "model.json", "plots", "roofline.json",
                 "samples.csv", "scaling.json", "summary.csv", "summary.json"), OutputFolder.listing(dir.resolve("report")));
     }
 
