@@ -34,9 +34,9 @@ import org.openjdk.jmh.runner.IterationType;
  *   <li>{@code component.other}: the step's time per op (JMH's score) outside every span —
  *       residual adds, reshapes, the pointer scope's frees, the final sync's wait, JMH's loop;
  *   <li>with {@code perLayer=true}: {@code component.L<i>.<name>} for the spans inside block i;
- *   <li>{@code componentFlops.<name>}: the component's analytic FLOPs per op ({@link ComponentWork}),
- *       unit {@code flops/op}, for benchmarks that declare their work through {@link WorkCounters#add};
- *       {@code componentBytes.<name>} likewise in {@code bytes/op} once CostModel splits bytes.
+ *   <li>{@code componentFlops.<name>} and {@code componentBytes.<name>}: the component's analytic
+ *       FLOPs ({@code flops/op}) and minimal bytes ({@code bytes/op}) per op ({@link ComponentWork}),
+ *       for benchmarks that declare their work's cost through {@link WorkCounters#add}.
  * </ul>
  *
  * <p>Timing: on the CPU, {@link System#nanoTime()} at each span boundary (libtorch's CPU ops are
@@ -150,7 +150,8 @@ public final class ComponentProfiler implements InternalProfiler {
     @Override
     public String getDescription() {
         return "Knobs (opt-in): time per model component (attention parts, norms, MLP or MoE parts, head, backward,"
-                + " optimizer, vision, projector) per op, exclusive, and their analytic FLOPs (component.*, componentFlops.*);"
+                + " optimizer, vision, projector) per op, exclusive, and their analytic FLOPs and bytes (component.*,"
+                + " componentFlops.*, componentBytes.*);"
                 + " option perLayer=true adds component.L<i>.*";
     }
 
@@ -203,7 +204,7 @@ public final class ComponentProfiler implements InternalProfiler {
         }
         // The trial's first iteration ran its setup too (no warmup before it): not a step's time.
         boolean holdsSetup = iterations == 1;
-        return results(totals, holdsSetup ? 0 : allOps, nanosPerOp(score, unit), perLayer, componentWork(costs, totals));
+        return results(totals, holdsSetup ? 0 : allOps, nanosPerOp(score, unit), perLayer, componentWork(costs));
     }
 
     /**
@@ -241,13 +242,11 @@ public final class ComponentProfiler implements InternalProfiler {
      * Per-op work by component from the costs the iteration's operations declared (their average
      * when they declared different ones), or null when they declared none.
      */
-    static PerOpWork componentWork(Map<Object, Long> costs, ComponentTimes.Totals totals) {
+    static PerOpWork componentWork(Map<Object, Long> costs) {
         long ops = costs.values().stream().mapToLong(Long::longValue).sum();
         if (ops == 0) {
             return null;
         }
-        // A step with a backward span was declared with its forward-backward cost (CostModel.forwardBackward).
-        boolean training = totals.exclusiveNs().containsKey(Components.BACKWARD);
         Map<String, Double> flops = new LinkedHashMap<>();
         Map<String, Double> bytes = new LinkedHashMap<>();
         costs.forEach((cost, n) -> {
@@ -255,7 +254,7 @@ public final class ComponentProfiler implements InternalProfiler {
             if (cost instanceof CostModel.Multimodal m) {
                 w = ComponentWork.multimodal(m);
             } else if (cost instanceof CostModel.Cost c) {
-                w = training ? ComponentWork.forwardBackward(c) : ComponentWork.forward(c);
+                w = ComponentWork.of(c);
             } else {
                 throw new IllegalArgumentException("not a CostModel cost: " + cost.getClass().getName());
             }

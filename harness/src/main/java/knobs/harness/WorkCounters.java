@@ -31,7 +31,7 @@ public class WorkCounters {
 
     /**
      * Counts one invocation that did {@code cost}'s work on {@code tokenCount} tokens. With
-     * {@link ComponentProfiler} on, the cost also gives each component its FLOPs ({@link ComponentWork}).
+     * {@link ComponentProfiler} on, the cost also gives each component its FLOPs and bytes ({@link ComponentWork}).
      */
     public void add(CostModel.Cost cost, long tokenCount) {
         add(cost.flops(), cost.bytes(), tokenCount);

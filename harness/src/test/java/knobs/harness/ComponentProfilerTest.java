@@ -83,30 +83,20 @@ class ComponentProfilerTest {
     }
 
     @Test
-    void componentFlopsOfAForwardAddUpToTheCostModelsTotal() {
+    void componentWorkIsTheCostModelsSplitAndAddsUpToTheStep() {
         for (String preset : new String[] {"tiny", "tiny-moe", "dense-cpu", "moe-cpu"}) {
             ModelConfig c = Presets.get(preset);
             CostModel.Cost cost = CostModel.of(c, Phase.PREFILL, 2, 16, Precision.FP32);
-            ComponentWork w = ComponentWork.forward(cost);
+            ComponentWork w = ComponentWork.of(cost);
             assertEquals(cost.flops(), w.totalFlops(), preset);
-            long n = 2 * 16;
-            long d = c.dModel();
-            assertEquals(c.layers() * 2 * n * d * 3 * d, w.flops().get(Components.ATTN_QKV), preset);
-            assertEquals(c.layers() * 2 * n * d * d, w.flops().get(Components.ATTN_OUT), preset);
-            assertEquals(cost.flopsByCategory().get(CostModel.ATTN_SCORES), w.flops().get(Components.ATTN_KERNEL), preset);
-            assertEquals(2 * n * d * c.vocab(), w.flops().get(Components.LM_HEAD), preset);
-            if (c.isMoe()) {
-                assertEquals(cost.flopsByCategory().get(CostModel.EXPERTS), w.flops().get(Components.MOE_EXPERTS), preset);
-                assertEquals(c.layers() * 2 * n * d * c.experts(), w.flops().get(Components.MOE_ROUTER), preset);
-            } else {
-                assertEquals(cost.flopsByCategory().get(CostModel.MLP), w.flops().get(Components.MLP), preset);
-            }
-            assertTrue(w.bytes().isEmpty(), "CostModel does not split bytes yet");
+            assertEquals(cost.bytes(), w.totalBytes(), preset);
+            assertEquals(c.isMoe(), w.flops().containsKey(Components.MOE_EXPERTS), preset);
+            assertTrue(w.flops().keySet().containsAll(List.of(Components.ATTN_QKV, Components.ATTN_KERNEL, Components.ATTN_OUT,
+                    Components.LM_HEAD)), preset + ": " + w.flops().keySet());
 
-            ComponentWork fb = ComponentWork.forwardBackward(CostModel.forwardBackward(cost));
-            assertEquals(3 * cost.flops(), fb.totalFlops(), preset);
+            ComponentWork fb = ComponentWork.of(CostModel.forwardBackward(cost));
             assertEquals(2 * cost.flops(), fb.flops().get(Components.BACKWARD), preset);
-            assertEquals(w.flops().get(Components.ATTN_QKV), fb.flops().get(Components.ATTN_QKV), preset);
+            assertEquals(w.flops().get(Components.ATTN_QKV), fb.flops().get(Components.ATTN_QKV), preset + ": forward spans keep the forward's work");
         }
     }
 
@@ -115,26 +105,19 @@ class ComponentProfilerTest {
         CostModel.Multimodal m = CostModel.multimodal(VisionPresets.get("vit-tiny"), Presets.get("tiny"), 1, 2, 8, Precision.FP32);
         ComponentWork w = ComponentWork.multimodal(m);
         assertEquals(m.flops(), w.totalFlops());
-        assertEquals(m.vision().flopsByCategory().get(CostModel.PATCH_EMBED), w.flops().get(Components.VISION));
-        assertEquals(m.projector().flops(), w.flops().get(Components.PROJECTOR));
-        assertEquals(m.vision().flopsByCategory().get(CostModel.MLP), w.flops().get("vision.mlp"));
-        assertEquals(m.prefill().flopsByCategory().get(CostModel.MLP), w.flops().get("mlp"));
-        assertTrue(w.flops().containsKey("vision.attention.qkv") && w.flops().containsKey("attention.qkv"));
+        assertEquals(m.bytes(), w.totalBytes());
+        assertEquals(m.vision().flopsByComponent().get(Components.VISION), w.flops().get(Components.VISION));
+        assertEquals(m.vision().flopsByComponent().get(Components.MLP), w.flops().get("vision.mlp"));
+        assertEquals(m.vision().bytesByComponent().get(Components.NORM), w.bytes().get("vision.norm"));
+        assertEquals(m.prefill().flopsByComponent().get(Components.MLP), w.flops().get("mlp"));
+        assertEquals(m.projector().bytes(), w.bytes().get(Components.PROJECTOR));
+        assertTrue(w.flops().keySet().stream().noneMatch(n -> n.startsWith("vision.vision")), w.flops().keySet().toString());
     }
 
     @Test
-    void anUnknownCategoryOrANonTrainingCostIsAnError() {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> ComponentWork.forward(new CostModel.Cost(10, 10, Map.of("conv", 10L))));
-        assertTrue(e.getMessage().contains("'conv'") && e.getMessage().contains("known: attention_proj"), e.getMessage());
-        assertThrows(IllegalArgumentException.class,
-                () -> ComponentWork.forwardBackward(new CostModel.Cost(10, 10, Map.of(CostModel.MLP, 10L))));
-    }
-
-    @Test
-    void declaredWorkIsAveragedOverTheOperationsAndTheBackwardSpanMarksATrainingStep() {
-        CostModel.Cost small = new CostModel.Cost(12, 0, Map.of(CostModel.MLP, 12L));
-        CostModel.Cost large = new CostModel.Cost(48, 0, Map.of(CostModel.MLP, 48L));
+    void declaredWorkIsAveragedOverTheOperations() {
+        CostModel.Cost small = new CostModel.Cost(12, 8, Map.of(CostModel.MLP, 12L), Map.of("mlp", 12L), Map.of("mlp", 8L));
+        CostModel.Cost large = new CostModel.Cost(48, 4, Map.of(CostModel.MLP, 48L), Map.of("mlp", 48L), Map.of("mlp", 4L));
         ComponentProfiler.WorkTally tally = new ComponentProfiler.WorkTally();
         tally.add(small);
         tally.add(small);
@@ -144,17 +127,22 @@ class ComponentProfilerTest {
         assertEquals(Map.of(small, 3L, large, 1L), costs);
         assertTrue(tally.take().isEmpty(), "take forgets");
 
-        ComponentTimes.Totals forward = new ComponentTimes.Totals(Map.of("mlp", 1L), Map.of(), 2);
-        assertEquals(Map.of("mlp", (3 * 12 + 48) / 4.0), ComponentProfiler.componentWork(costs, forward).flops());
-        ComponentTimes.Totals training = new ComponentTimes.Totals(Map.of("mlp", 1L, Components.BACKWARD, 1L), Map.of(), 4);
-        assertEquals(Map.of("mlp", (3 * 4 + 16) / 4.0, "backward", (3 * 8 + 32) / 4.0),
-                ComponentProfiler.componentWork(costs, training).flops());
-        assertNull(ComponentProfiler.componentWork(Map.of(), forward), "no work declared: no FLOPs metrics");
+        ComponentProfiler.PerOpWork work = ComponentProfiler.componentWork(costs);
+        assertEquals(Map.of("mlp", (3 * 12 + 48) / 4.0), work.flops());
+        assertEquals(Map.of("mlp", (3 * 8 + 4) / 4.0), work.bytes());
+        assertNull(ComponentProfiler.componentWork(Map.of()), "no work declared: no FLOPs metrics");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> ComponentProfiler.componentWork(Map.of("a string", 1L)));
+        assertTrue(e.getMessage().contains("not a CostModel cost"), e.getMessage());
 
-        List<ScalarResult> r = ComponentProfiler.results(forward, 1, 5, false, ComponentProfiler.componentWork(costs, forward));
-        ScalarResult flops = r.stream().filter(s -> s.getLabel().equals("componentFlops.mlp")).findFirst().orElseThrow();
+        ComponentTimes.Totals totals = new ComponentTimes.Totals(Map.of("mlp", 1L), Map.of(), 2);
+        List<ScalarResult> r = ComponentProfiler.results(totals, 1, 5, false, work);
+        ScalarResult flops = r.stream().filter(x -> x.getLabel().equals("componentFlops.mlp")).findFirst().orElseThrow();
         assertEquals("flops/op", flops.getScoreUnit());
         assertEquals(21.0, flops.getScore());
+        ScalarResult bytes = r.stream().filter(x -> x.getLabel().equals("componentBytes.mlp")).findFirst().orElseThrow();
+        assertEquals("bytes/op", bytes.getScoreUnit());
+        assertEquals(7.0, bytes.getScore());
     }
 
     @Test

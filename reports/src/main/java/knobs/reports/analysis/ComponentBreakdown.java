@@ -25,9 +25,8 @@ import java.util.Map;
  *       launch, many small ops, synchronisation (the same threshold as the {@code overhead_bound} rule);</li>
  *   <li>otherwise {@code compute} when its intensity f/b is at or above the ridge F/B, {@code memory}
  *       below, with its fraction of that bound (achieved FLOP/s over min(F, I·B));</li>
- *   <li>null when a ceiling is missing, when the component's bytes are unknown (the profiler's
- *       benchmarks declare FLOPs per component; bytes only where CostModel splits them), or for
- *       {@code other}.</li>
+ *   <li>null when a ceiling is missing, when the component's FLOPs or bytes are unknown (a benchmark
+ *       that declares no cost object), when it did no counted work, or for {@code other}.</li>
  * </ul>
  *
  * <p>A row is left out (with the reason) when its components add up to more than its step time
