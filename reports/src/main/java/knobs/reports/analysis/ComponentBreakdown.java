@@ -26,7 +26,8 @@ import java.util.Map;
  *   <li>otherwise {@code compute} when its intensity f/b is at or above the ridge F/B, {@code memory}
  *       below, with its fraction of that bound (achieved FLOP/s over min(F, I·B));</li>
  *   <li>null when a ceiling is missing, when the component's FLOPs or bytes are unknown (a benchmark
- *       that declares no cost object), when it did no counted work, or for {@code other}.</li>
+ *       that declares no cost object), or for {@code other}. A component whose counted work is 0 FLOPs
+ *       and 0 bytes (top-k: its data stays in cache) is overhead-bound by this rule.</li>
  * </ul>
  *
  * <p>A row is left out (with the reason) when its components add up to more than its step time
@@ -142,7 +143,7 @@ public record ComponentBreakdown(Ceilings ceilings, List<String> missing, List<E
         Double intensity = flops == null || bytes == null || bytes == 0 ? null : flops / bytes;
         Bound bound = null;
         Double fraction = null;
-        if (pctF != null && pctB != null && (flops > 0 || bytes > 0)) {
+        if (pctF != null && pctB != null) { // work 0 and 0 in a measurable time: overhead by definition
             if (pctF < OVERHEAD_PERCENT && pctB < OVERHEAD_PERCENT) {
                 bound = Bound.OVERHEAD;
             }

@@ -43,7 +43,8 @@ class ComponentBreakdownTest {
     /**
      * A 10 ms MoE step: experts 6 ms (3.6e8 FLOPs, 1.2e7 bytes: 60 % of the FLOP/s ceiling, compute),
      * dispatch 2 ms (no FLOPs, 1e7 bytes: 50 % of the bytes/s ceiling, memory), router 1 ms (1e6
-     * FLOPs, 1e5 bytes: 1 % of both, overhead), top-k 0.6 ms (no bytes declared), other 0.4 ms.
+     * FLOPs, 1e5 bytes: 1 % of both, overhead), top-k 0.6 ms (no bytes declared), combine 0.2 ms (no
+     * counted work at all: overhead), other 0.2 ms.
      */
     private static JmhFixture.Run moeStep(String topK, double otherMs) {
         JmhFixture.Run run = exact("MoeTopK.forward", 10, perOp("flops", 3.61e8, "bytes", 2.21e7), "topK", topK, "phase", "prefill");
@@ -51,6 +52,7 @@ class ComponentBreakdownTest {
         component(run, "moe.dispatch", 2, 0.0, 1e7);
         component(run, "moe.router", 1, 1e6, 1e5);
         component(run, "moe.topk", 0.6, 0.0, null);
+        component(run, "moe.combine", 0.2, 0.0, 0.0);
         run.metric("component.other", "ns/op", same(otherMs * 1e6));
         run.metric("component.L0.moe.experts", "ns/op", same(3e6)); // per-layer: not a row of the table
         return run;
@@ -77,7 +79,7 @@ class ComponentBreakdownTest {
 
     @Test
     void eachComponentGetsItsShareRatesAndBound() {
-        JsonNode c = Analyze.json(dir, AnalysisJsonWriter.COMPONENTS, Analyze.concat(CEILINGS, moeStep("8", 0.4)));
+        JsonNode c = Analyze.json(dir, AnalysisJsonWriter.COMPONENTS, Analyze.concat(CEILINGS, moeStep("8", 0.2)));
         assertEquals(0, c.get("missing").size());
         assertEquals(10, c.at("/ceilings/ridge_flops_per_byte").asDouble(), 1e-9);
         assertEquals(1, c.get("entries").size());
@@ -85,7 +87,8 @@ class ComponentBreakdownTest {
         assertEquals("MoeTopK.forward", e.get("benchmark").asText());
         List<String> names = new ArrayList<>();
         e.get("components").forEach(p -> names.add(p.get("name").asText()));
-        assertEquals(List.of("moe.router", "moe.topk", "moe.dispatch", "moe.experts", "other"), names, "step order, other last");
+        assertEquals(List.of("moe.router", "moe.topk", "moe.dispatch", "moe.experts", "moe.combine", "other"), names,
+                "step order, other last");
 
         JsonNode experts = part(e, "moe.experts");
         assertEquals(0.006, experts.get("seconds_per_op").asDouble(), 1e-12);
@@ -110,8 +113,12 @@ class ComponentBreakdownTest {
 
         JsonNode topk = part(e, "moe.topk");
         assertTrue(topk.get("bytes").isNull() && topk.get("bound").isNull(), "no bytes declared: no bound guessed: " + topk);
+        JsonNode combine = part(e, "moe.combine");
+        assertEquals("overhead", combine.get("bound").asText(), "no counted work in 0.2 ms: " + combine);
+        assertEquals(0, combine.get("fraction_of_bound").asDouble(), 0);
+        assertTrue(combine.get("arithmetic_intensity").isNull());
         JsonNode other = part(e, "other");
-        assertEquals(0.04, other.get("share").asDouble(), 1e-9);
+        assertEquals(0.02, other.get("share").asDouble(), 1e-9);
         assertTrue(other.get("flops").isNull() && other.get("bound").isNull());
 
         assertEquals("moe.experts 60% (compute-bound, 60% of its roof), moe.dispatch 20% (memory-bound, 50% of its roof),"
@@ -121,7 +128,7 @@ class ComponentBreakdownTest {
 
     @Test
     void withoutCeilingsTheSharesStayAndNoBoundIsGuessed() {
-        JsonNode c = Analyze.json(dir, AnalysisJsonWriter.COMPONENTS, moeStep("8", 0.4));
+        JsonNode c = Analyze.json(dir, AnalysisJsonWriter.COMPONENTS, moeStep("8", 0.2));
         assertEquals(2, c.get("missing").size());
         JsonNode experts = part(c.at("/entries/0"), "moe.experts");
         assertEquals(0.6, experts.get("share").asDouble(), 1e-9);
@@ -137,7 +144,7 @@ class ComponentBreakdownTest {
         noisy.metric("component.other", "ns/op", same(1e6));
         // components of 11 ms in a 10 ms step: work outside the operations was counted
         JmhFixture.Run over = moeStep("2", -1);
-        JsonNode c = Analyze.json(dir, AnalysisJsonWriter.COMPONENTS, Analyze.concat(CEILINGS, moeStep("8", 0.4), noisy, over));
+        JsonNode c = Analyze.json(dir, AnalysisJsonWriter.COMPONENTS, Analyze.concat(CEILINGS, moeStep("8", 0.2), noisy, over));
         assertEquals(1, c.get("entries").size(), c.toString());
         assertEquals("8", c.at("/entries/0/params/topK").asText());
         assertEquals(1, c.get("skipped").size(), "the noisy row is not analysed at all (listed under data quality)");
@@ -167,7 +174,7 @@ class ComponentBreakdownTest {
 
     @Test
     void thePageShowsTheTableInsteadOfDozensOfColumns() {
-        Cli cli = Analyze.run(dir, Analyze.concat(CEILINGS, moeStep("8", 0.4)));
+        Cli cli = Analyze.run(dir, Analyze.concat(CEILINGS, moeStep("8", 0.2)));
         assertEquals(0, cli.exit(), cli.err());
         String html = Analyze.readText(dir, HtmlReport.FILE);
         assertTrue(html.contains("<h3>Where the time goes</h3>"), "section missing");
