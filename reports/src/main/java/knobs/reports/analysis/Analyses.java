@@ -19,7 +19,7 @@ import java.util.Optional;
 /**
  * Every analysis of one report, computed in memory before anything is written: the data quality
  * first, then roofline, scaling fits, FLOPs scaling, the performance model, the bottleneck
- * findings and the component breakdown over the trustworthy rows only ({@link DataQuality#trusted()}).
+ * findings and the component roofline over the trustworthy rows only ({@link DataQuality#trusted()}).
  *
  * @param quality      see {@link DataQuality}
  * @param roofline     see {@link Roofline}
@@ -27,10 +27,10 @@ import java.util.Optional;
  * @param flopsScaling see {@link FlopsScaling}
  * @param model        see {@link PerformanceModel}
  * @param findings     see {@link Findings}
- * @param components   see {@link ComponentBreakdown}
+ * @param componentRoofline see {@link ComponentRoofline}
  */
 public record Analyses(DataQuality quality, Roofline roofline, Scaling scaling, FlopsScaling flopsScaling,
-                       PerformanceModel model, Findings findings, ComponentBreakdown components) {
+                       PerformanceModel model, Findings findings, ComponentRoofline componentRoofline) {
 
     /**
      * Checks the values the analyses rely on, then runs them.
@@ -55,7 +55,7 @@ public record Analyses(DataQuality quality, Roofline roofline, Scaling scaling, 
         Scaling scaling = Scaling.of(trusted);
         PerformanceModel model = PerformanceModel.of(trusted);
         return new Analyses(quality, roofline, scaling, FlopsScaling.of(trusted, roofline), model,
-                Bottlenecks.of(quality, roofline, scaling, model), ComponentBreakdown.of(trusted));
+                Bottlenecks.of(quality, roofline, scaling, model), ComponentRoofline.of(trusted));
     }
 
     /**

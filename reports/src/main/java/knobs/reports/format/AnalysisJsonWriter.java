@@ -1,7 +1,7 @@
 package knobs.reports.format;
 
 import knobs.reports.analysis.Analyses;
-import knobs.reports.analysis.ComponentBreakdown;
+import knobs.reports.analysis.ComponentRoofline;
 import knobs.reports.analysis.Findings;
 import knobs.reports.analysis.rules.Rule;
 import knobs.reports.analysis.FlopsScaling;
@@ -52,23 +52,23 @@ public final class AnalysisJsonWriter {
         // What the findings were drawn from: the rows left out are listed beside them, with why.
         findings.set("data_quality", SummaryJsonWriter.dataQuality(a.quality()));
         files.put(FINDINGS, Json.write(findings));
-        files.put(COMPONENTS, Json.write(components(a.components())));
+        files.put(COMPONENTS, Json.write(components(a.componentRoofline())));
         return files;
     }
 
     /** Where the time goes: every profiled trustworthy row's components (docs/reports.md, "components.json"). */
-    static ObjectNode components(ComponentBreakdown b) {
+    static ObjectNode components(ComponentRoofline b) {
         ObjectNode root = Json.NODES.objectNode();
         Ceilings c = b.ceilings();
         root.set("ceilings", b.missing().isEmpty() ? ceilings(c, c.flopsPerS() / c.bytesPerS()) : ceilings(c, null));
         root.set("missing", strings(b.missing()));
-        root.put("overhead_percent", ComponentBreakdown.OVERHEAD_PERCENT);
+        root.put("overhead_percent", ComponentRoofline.OVERHEAD_PERCENT);
         ArrayNode entries = root.putArray("entries");
-        for (ComponentBreakdown.Entry e : b.entries()) {
+        for (ComponentRoofline.Entry e : b.entries()) {
             ObjectNode node = rowRef(e.row());
             node.set("seconds_per_op", Json.number(e.row().secondsPerOp()));
             ArrayNode parts = node.putArray("components");
-            for (ComponentBreakdown.Part p : e.parts()) {
+            for (ComponentRoofline.Part p : e.parts()) {
                 ObjectNode part = parts.addObject();
                 part.put("name", p.name());
                 part.set("seconds_per_op", Json.number(p.seconds()));

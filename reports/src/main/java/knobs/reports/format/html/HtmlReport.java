@@ -1,7 +1,7 @@
 package knobs.reports.format.html;
 
 import knobs.reports.analysis.Analyses;
-import knobs.reports.analysis.ComponentBreakdown;
+import knobs.reports.analysis.ComponentRoofline;
 import knobs.reports.analysis.Findings;
 import knobs.reports.analysis.FlopsScaling;
 import knobs.reports.analysis.DataQuality;
@@ -447,7 +447,7 @@ public final class HtmlReport {
         }
         raw("</table>\n");
         figures(figures);
-        components(benchmark, a.components());
+        componentRoofline(benchmark, a.componentRoofline());
 
         List<Scaling.Entry> scaling = a.scaling().entries().stream().filter(e -> e.group().benchmark().equals(benchmark)).toList();
         if (!scaling.isEmpty()) {
@@ -486,24 +486,24 @@ public final class HtmlReport {
      * Where the time goes, per profiled trustworthy configuration of the benchmark: one table each
      * (open when there is only one), headed by its reading; rows left out are named with why.
      */
-    private void components(String benchmark, ComponentBreakdown b) {
-        List<ComponentBreakdown.Entry> entries = b.of(benchmark);
+    private void componentRoofline(String benchmark, ComponentRoofline b) {
+        List<ComponentRoofline.Entry> entries = b.of(benchmark);
         List<Roofline.Skipped> skipped = b.skipped().stream().filter(x -> x.row().benchmark().equals(benchmark)).toList();
         if (entries.isEmpty() && skipped.isEmpty()) {
             return;
         }
         raw("<h3>Where the time goes</h3>\n<p class=\"meta\">Exclusive time per component (<code>-prof knobs.harness.ComponentProfiler</code>),")
                 .raw(" its share of the step, and where it sits against the ceilings: <i>overhead</i> below ")
-                .text(Format.plain(ComponentBreakdown.OVERHEAD_PERCENT))
+                .text(Format.plain(ComponentRoofline.OVERHEAD_PERCENT))
                 .raw(" % of both, else <i>compute</i> or <i>memory</i> by the ridge, with the fraction of that roof reached.")
                 .raw(" Trustworthy configurations only.</p>\n");
         missing(b.missing());
-        for (ComponentBreakdown.Entry e : entries) {
+        for (ComponentRoofline.Entry e : entries) {
             raw(entries.size() == 1 ? "<details open>" : "<details>").raw("<summary><b>").text(params(e.row().params()))
                     .raw("</b> (").text(Format.seconds(e.row().secondsPerOp())).raw("): ").text(e.reading()).raw("</summary>\n");
             raw("<table>\n<tr><th>component</th><th>time</th><th>share</th><th>FLOPs</th><th>bytes</th><th>FLOP/s</th>")
                     .raw("<th>% FLOP/s ceiling</th><th>bytes/s</th><th>% bytes/s ceiling</th><th>bound</th></tr>\n");
-            for (ComponentBreakdown.Part p : e.parts()) {
+            for (ComponentRoofline.Part p : e.parts()) {
                 raw("<tr><td>").text(p.name())
                         .raw("</td><td class=\"n\">").text(Format.seconds(p.seconds()))
                         .raw("</td><td class=\"n\">").text(Format.percent(100 * p.share()))
@@ -514,7 +514,7 @@ public final class HtmlReport {
                         .raw("</td><td class=\"n\">").text(opt(p.bytesPerS(), "B/s"))
                         .raw("</td><td class=\"n\">").text(pct(p.percentOfBytesCeiling()))
                         .raw("</td><td>").text(p.bound() == null ? "—" : p.bound().id()
-                                + (p.bound() == ComponentBreakdown.Bound.OVERHEAD ? "" : ", " + Format.percent(100 * p.fractionOfBound()) + " of roof"))
+                                + (p.bound() == ComponentRoofline.Bound.OVERHEAD ? "" : ", " + Format.percent(100 * p.fractionOfBound()) + " of roof"))
                         .raw("</td></tr>\n");
             }
             raw("</table>\n</details>\n");

@@ -39,7 +39,7 @@ import java.util.Map;
  * @param entries  one per profiled trustworthy row, in summary order
  * @param skipped  profiled trustworthy rows left out, with the reason
  */
-public record ComponentBreakdown(Ceilings ceilings, List<String> missing, List<Entry> entries, List<Roofline.Skipped> skipped) {
+public record ComponentRoofline(Ceilings ceilings, List<String> missing, List<Entry> entries, List<Roofline.Skipped> skipped) {
 
     /** Below this percentage of both ceilings a component is overhead-bound. */
     public static final double OVERHEAD_PERCENT = 20;
@@ -94,7 +94,7 @@ public record ComponentBreakdown(Ceilings ceilings, List<String> missing, List<E
     public record Entry(SummaryRow row, List<Part> parts, String reading) {
     }
 
-    public ComponentBreakdown {
+    public ComponentRoofline {
         missing = List.copyOf(missing);
         entries = List.copyOf(entries);
         skipped = List.copyOf(skipped);
@@ -106,7 +106,7 @@ public record ComponentBreakdown(Ceilings ceilings, List<String> missing, List<E
     }
 
     /** Splits every profiled row of {@code trusted} (the trustworthy rows only). */
-    static ComponentBreakdown of(Report trusted) {
+    static ComponentRoofline of(Report trusted) {
         Ceilings c = trusted.environment().ceilings();
         List<String> missing = Roofline.missingCeilings(c);
         List<Entry> entries = new ArrayList<>();
@@ -127,7 +127,7 @@ public record ComponentBreakdown(Ceilings ceilings, List<String> missing, List<E
             seconds.forEach((name, s) -> parts.add(part(row, name, s, missing.isEmpty() ? c : null)));
             entries.add(new Entry(row, parts, reading(parts)));
         }
-        return new ComponentBreakdown(c, missing, entries, skipped);
+        return new ComponentRoofline(c, missing, entries, skipped);
     }
 
     private static Part part(SummaryRow row, String name, double seconds, Ceilings c) {

@@ -27,7 +27,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * against the ceilings, compute/memory/overhead bounds, trustworthy rows only, and the rows whose
  * split cannot be trusted left out with the reason.
  */
-class ComponentBreakdownTest {
+class ComponentRooflineTest {
 
     @TempDir
     Path dir;
