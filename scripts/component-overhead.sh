@@ -7,7 +7,8 @@
 # does not favour one side. Per round and case the ratio B/A of the median time per op is
 # printed, then per case the median ratio over the rounds and its range. Cases: dense-cpu
 # prefill of 128 tokens (SeqLenScaling) and moe-cpu top-8 prefill of 128 tokens (MoeTopK).
-# About 2-3 minutes with the defaults on a 2-core machine; the numbers belong in docs/metrics.md
+# 12 JVMs of about 5 s of iterations plus start-up each: an estimated 2-3 minutes on an idle 2-core
+# machine (not timed there yet; a smoke run on a loaded one took 8 min). The numbers belong in docs/metrics.md
 # ("Component profiler", overhead).
 #
 #   scripts/component-overhead.sh [--rounds N] [--out DIR] [--jmh "JMH TIMING OPTIONS"]
@@ -85,10 +86,10 @@ echo "time with the profiler / without, per round (median of each run's iteratio
 for c in "${CASES[@]}"; do
   name="${c%%|*}"
   awk -F'\t' -v n="$name" '
-    $2 == n { t[$1, $3] = $4; rounds[$1] = 1 }
+    $2 == n { t[$1, $3] = $4; if ($1 > last) last = $1 }
     END {
       k = 0
-      for (r in rounds) { ratio[++k] = t[r, "on"] / t[r, "off"]; line = line sprintf(" r%s=%.3f", r, ratio[k]) }
+      for (r = 1; r <= last; r++) { ratio[++k] = t[r, "on"] / t[r, "off"]; line = line sprintf(" r%d=%.3f", r, ratio[k]) }
       # sort the ratios (insertion sort: a handful of rounds)
       for (i = 2; i <= k; i++) { x = ratio[i]; j = i - 1; while (j > 0 && ratio[j] > x) { ratio[j + 1] = ratio[j]; j-- } ratio[j + 1] = x }
       med = (k % 2) ? ratio[(k + 1) / 2] : (ratio[k / 2] + ratio[k / 2 + 1]) / 2
