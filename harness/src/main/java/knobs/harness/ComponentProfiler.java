@@ -240,12 +240,13 @@ public final class ComponentProfiler implements InternalProfiler {
 
     /**
      * Per-op work by component from the costs the iteration's operations declared (their average
-     * when they declared different ones), or null when they declared none.
+     * when they declared different ones), or null when they declared none or one without a
+     * per-component split ({@link CostModel.Cost#hasComponentSplit()}).
      */
     static PerOpWork componentWork(Map<Object, Long> costs) {
         long ops = costs.values().stream().mapToLong(Long::longValue).sum();
-        if (ops == 0) {
-            return null;
+        if (ops == 0 || costs.keySet().stream().anyMatch(c -> !hasSplit(c))) {
+            return null; // an operation whose work has no per-component split: no average over all of them
         }
         Map<String, Double> flops = new LinkedHashMap<>();
         Map<String, Double> bytes = new LinkedHashMap<>();
@@ -262,6 +263,13 @@ public final class ComponentProfiler implements InternalProfiler {
             w.bytes().forEach((name, b) -> bytes.merge(name, (double) b * n / ops, Double::sum));
         });
         return new PerOpWork(flops, bytes);
+    }
+
+    private static boolean hasSplit(Object cost) {
+        if (cost instanceof CostModel.Multimodal m) {
+            return m.vision().hasComponentSplit() && m.projector().hasComponentSplit() && m.prefill().hasComponentSplit();
+        }
+        return !(cost instanceof CostModel.Cost c) || c.hasComponentSplit();
     }
 
     /**

@@ -131,6 +131,9 @@ class ComponentProfilerTest {
         assertEquals(Map.of("mlp", (3 * 12 + 48) / 4.0), work.flops());
         assertEquals(Map.of("mlp", (3 * 8 + 4) / 4.0), work.bytes());
         assertNull(ComponentProfiler.componentWork(Map.of()), "no work declared: no FLOPs metrics");
+        CostModel.Cost unsplit = new CostModel.Cost(12, 8, Map.of(CostModel.MLP, 12L));
+        assertNull(ComponentProfiler.componentWork(Map.of(small, 3L, unsplit, 1L)),
+                "one operation without a component split: no average pretends to cover it");
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> ComponentProfiler.componentWork(Map.of("a string", 1L)));
         assertTrue(e.getMessage().contains("not a CostModel cost"), e.getMessage());
