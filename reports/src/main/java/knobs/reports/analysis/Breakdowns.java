@@ -38,7 +38,8 @@ import java.util.Set;
  * trustworthy rows are used (the caller passes {@link DataQuality#trusted()}), and a group needs two
  * of them.
  *
- * @param entries one per group and source, sorted like the summary
+ * @param entries one per group and source: knob by knob ({@link Knob#ALL}), groups sorted like the summary,
+ *                stages before the profiler
  */
 public record Breakdowns(List<Entry> entries) {
 

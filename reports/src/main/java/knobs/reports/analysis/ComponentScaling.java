@@ -8,7 +8,6 @@ import knobs.reports.summary.Sample;
 import knobs.reports.summary.SecondaryStat;
 import knobs.reports.summary.Statistics;
 import knobs.reports.summary.SummaryRow;
-import knobs.reports.summary.Units;
 
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -233,9 +232,9 @@ public record ComponentScaling(List<Entry> entries) {
     }
 
     /**
-     * E.g. "phase=prefill, topK 1 → 8 (step time 2.41×): moe.experts' FLOPs grow 8× and its time 3.05×
-     * (slower than its FLOPs); attention.qkv grows 1.3× (FLOPs not counted); flat: moe.dispatch (1.02×),
-     * moe.router (0.98×); most of the added time is moe.experts (71%)".
+     * E.g. "phase=prefill, topK 1 → 8 (step time 2.41×): moe.experts: FLOPs 8× (k/k₀), time 3.05× (grows
+     * slower than its FLOPs); moe.combine grows 8×; flat: moe.dispatch (1.02×), moe.router (0.98×); most
+     * of the added time is moe.experts (71%)".
      */
     static String reading(Breakdowns.Entry b, SummaryRow first, SummaryRow last, List<Component> components) {
         String param = b.knob().param();
@@ -243,13 +242,15 @@ public record ComponentScaling(List<Entry> entries) {
         sb.append(b.label().equals(b.group().benchmark()) ? "" : b.label() + ", ")
                 .append(param).append(' ').append(first.params().values().get(param).text()).append(" → ")
                 .append(last.params().values().get(param).text()).append(" (step time ")
-                .append(Format.times(last.secondsPerOp() / first.secondsPerOp())).append(')');
+                .append(Format.times(last.secondsPerOp() / first.secondsPerOp()))
+                .append(first.flops() != null && last.flops() != null && first.flops() > 0
+                        ? ", step FLOPs " + Format.times(last.flops() / first.flops()) : "").append(')');
         List<String> parts = new ArrayList<>();
         for (Component c : components) {
             switch (c.verdict()) {
-                case SLOWER, WITH, FASTER -> parts.add(c.name() + "'s FLOPs grow " + Format.times(c.flopsRatio())
-                        + (c.flopsFrom() == FlopsFrom.TOP_K ? " (k/k₀)" : "") + " and its time " + Format.times(c.timeRatio())
-                        + " (" + c.verdict().text() + ")");
+                case SLOWER, WITH, FASTER -> parts.add(c.name() + ": FLOPs " + Format.times(c.flopsRatio())
+                        + (c.flopsFrom() == FlopsFrom.TOP_K ? " (k/k₀)" : "") + ", time " + Format.times(c.timeRatio())
+                        + " (grows " + c.verdict().text() + ")");
                 case GROWS, SHRINKS -> parts.add(c.name() + (c.timeRatio() == null ? " appears"
                         : " " + (c.verdict() == Verdict.GROWS ? "grows " : "shrinks to ") + Format.times(c.timeRatio()))
                         + (c.flopsRatio() == null ? "" : " with " + Format.times(c.flopsRatio()) + " the FLOPs"));
@@ -278,8 +279,4 @@ public record ComponentScaling(List<Entry> entries) {
         return sb.append(": ").append(parts.stream().collect(Collectors.joining("; "))).toString();
     }
 
-    /** Seconds for tables. */
-    static double seconds(SecondaryStat s) {
-        return Units.secondsPerOp(s.median(), s.unit());
-    }
 }

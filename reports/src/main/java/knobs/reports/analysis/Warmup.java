@@ -179,8 +179,8 @@ public record Warmup(List<Entry> entries) {
 
     /**
      * E.g. "pass=forward: after 0 warmup steps the first timed step takes 3.2× the steady state (45 ms
-     * against 14 ms, +31 ms), after 1 1.15× (+2.1 ms), after 2 1.02×; warmed up (first step within 10%)
-     * from 2 warmup steps on".
+     * against 14 ms, +31 ms), after 1: 1.15× (+2.1 ms), after 2: 1.02× (+0.3 ms); the first timed step is
+     * within 10% of the steady state from 2 warmup steps on".
      */
     static String reading(String label, String benchmark, List<Setting> settings) {
         String head = label.equals(benchmark) ? "" : label + ": ";
@@ -194,7 +194,7 @@ public record Warmup(List<Entry> entries) {
         for (int i = 0; i < read.size(); i++) {
             Setting s = read.get(i);
             sb.append(i == 0 ? "after " + s.warmupSteps() + " warmup " + (s.warmupSteps() == 1 ? "step" : "steps")
-                    + " the first timed step takes " : ", after " + s.warmupSteps() + " ")
+                    + " the first timed step takes " : ", after " + s.warmupSteps() + ": ")
                     .append(Format.times(s.ratio())).append(i == 0 ? " the steady state (" : " (")
                     .append(i == 0 ? Format.seconds(s.firstSeconds()) + " against " + Format.seconds(s.steadySeconds()) + ", " : "")
                     .append(s.excessSeconds() >= 0 ? "+" : "").append(Format.seconds(s.excessSeconds())).append(')');
