@@ -106,7 +106,7 @@ public record Analyses(DataQuality quality, Roofline roofline, Scaling scaling, 
                 double v = e.getValue().median();
                 if (Knob.COMPONENTS.contains(name) || name.equals(RoutingImbalance.EXPERTS_HIT)
                         || name.equals(Knob.CONTEXT_SCALING.alternateCounter())
-                        || ComponentMetrics.profiled(name, e.getValue().unit()) != null) {
+                        || isComponentTime(name, e.getValue().unit())) {
                     nonNegative(where, name, v);
                 }
                 // Busiest over mean load is at least 1 whenever any token was routed.
@@ -116,6 +116,15 @@ public record Analyses(DataQuality quality, Roofline roofline, Scaling scaling, 
                 }
             }
         }
+    }
+
+    /**
+     * A profiler component's time, which cannot be negative; {@code component.other} can, by noise,
+     * being the step time less the components.
+     */
+    private static boolean isComponentTime(String metric, String unit) {
+        String c = ComponentMetrics.profiled(metric, unit);
+        return c != null && !c.equals(ComponentMetrics.OTHER);
     }
 
     private static void nonNegative(String where, String counter, Double perOp) throws ReportException {

@@ -213,14 +213,16 @@ public record Breakdowns(List<Entry> entries) {
 
     /**
      * A row's profiler times in seconds per op, by component (per-layer ones left out), {@code other}
-     * included; empty when the profiler did not run.
+     * included (at least 0); empty when the profiler did not run.
      */
     static Map<String, Double> profiled(SummaryRow r) {
         Map<String, Double> out = new LinkedHashMap<>();
         for (Map.Entry<String, SecondaryStat> e : r.secondary().entrySet()) {
             String c = ComponentMetrics.profiled(e.getKey(), e.getValue().unit());
             if (c != null && !ComponentMetrics.perLayer(c)) {
-                out.put(c, Units.secondsPerOp(e.getValue().median(), e.getValue().unit()));
+                double seconds = Units.secondsPerOp(e.getValue().median(), e.getValue().unit());
+                // The profiler's 'other' is JMH's time per op less the components' means: noise can push it below 0.
+                out.put(c, c.equals(ComponentMetrics.OTHER) ? Math.max(0, seconds) : seconds);
             }
         }
         return out;

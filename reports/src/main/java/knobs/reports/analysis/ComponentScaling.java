@@ -23,7 +23,8 @@ import java.util.stream.Collectors;
  *
  * <p>Times are the component profiler's ({@code component.<name>}); a group without them has no
  * entry. A component's FLOPs ratio comes from a per-component FLOPs metric when the run carries one
- * ({@code component.<name>.flops}, any unit that is not a time: its median per op); otherwise, for
+ * ({@code componentFlops.<name>}, unit {@code flops/op}, from the work the benchmark declares: its median
+ * per op); otherwise, for
  * MoeTopK only, the experts' FLOPs ratio is k/k₀, exact because only the active experts are
  * counted (as {@link FlopsScaling} derives it); otherwise it is unknown and the component is read
  * by its time alone.
@@ -44,8 +45,6 @@ public record ComponentScaling(List<Entry> entries) {
     static final double FASTER_ABOVE = 1.25;
     static final double FLAT = 0.10;
     static final double NEGLIGIBLE = 0.02;
-    /** Suffix of a per-component FLOPs metric. */
-    public static final String FLOPS_SUFFIX = ".flops";
 
     /** Where a component's FLOPs ratio came from. */
     public enum FlopsFrom {
@@ -183,7 +182,7 @@ public record ComponentScaling(List<Entry> entries) {
 
     /** A per-component FLOPs metric's median per op, or null. */
     private static Double flops(SummaryRow r, String component) {
-        SecondaryStat s = r.secondary().get(ComponentMetrics.PREFIX + component + FLOPS_SUFFIX);
+        SecondaryStat s = r.secondary().get(ComponentMetrics.FLOPS_PREFIX + component);
         return s == null || ComponentMetrics.isTimePerOp(s.unit()) ? null : s.median();
     }
 

@@ -15,8 +15,11 @@ import java.util.regex.Pattern;
  * benchmarks ({@code visionNs}, {@code projectorNs}, {@code prefillNs}, {@code decodeNs}: aux
  * counters, nanoseconds per op once divided by {@code ops}) and the opt-in component profiler's
  * metrics ({@code component.<name>}: mean nanoseconds per op spent exclusively in that component,
- * unit {@code ns/op}; {@code component.other} is the step time outside every span, and with
- * {@code :perLayer=true} {@code component.L<i>.<name>} splits each component by layer). The names
+ * unit {@code ns/op}; spans inside the vision encoder are {@code component.vision.<name>};
+ * {@code component.other} is the step time outside every span, JMH's time per op less the
+ * components, so noise can make it slightly negative; with {@code :perLayer=true}
+ * {@code component.L<i>.<name>} splits each component by layer; {@code componentFlops.<name>} holds
+ * a component's analytic FLOPs per op). The names
  * live here only, so that the harness' naming can change in one place.
  *
  * <p>Each has a name in the per-sample fields of {@code all_samples} ({@link #sampleField}), as the
@@ -29,6 +32,10 @@ public final class ComponentMetrics {
 
     /** Prefix of the component profiler's metrics. */
     public static final String PREFIX = "component.";
+    /** Prefix the profiler gives the spans nested in the vision encoder. */
+    public static final String VISION_PREFIX = "vision.";
+    /** Prefix of the profiler's per-component analytic FLOPs per op (unit {@code flops/op}). */
+    public static final String FLOPS_PREFIX = "componentFlops.";
     /** The profiler's step time outside every component span. */
     public static final String OTHER = "other";
     /** How to get the profiler's split, for notes where a knob has none. */
@@ -104,7 +111,7 @@ public final class ComponentMetrics {
      */
     public static List<String> ordered(Collection<String> components) {
         List<String> out = new ArrayList<>(components);
-        out.sort(Comparator.comparingInt(ComponentMetrics::rank).thenComparing(Comparator.naturalOrder()));
+        out.sort(ORDER);
         return out;
     }
 
@@ -140,8 +147,7 @@ public final class ComponentMetrics {
         List<String> whole = ordered(profiled.keySet().stream().filter(c -> !perLayer(c)).toList());
         List<String> layers = new ArrayList<>(profiled.keySet().stream().filter(ComponentMetrics::perLayer).toList());
         layers.sort(Comparator.comparingInt(ComponentMetrics::layerOf)
-                .thenComparingInt(c -> rank(c.substring(c.indexOf('.') + 1)))
-                .thenComparing(Comparator.naturalOrder()));
+                .thenComparing(c -> c.substring(c.indexOf('.') + 1), ORDER));
         whole.forEach(c -> times.put(sampleField(c), profiled.get(c)));
         layers.forEach(c -> times.put(sampleField(c), profiled.get(c)));
         return times;
@@ -150,6 +156,19 @@ public final class ComponentMetrics {
     /** The layer of a per-layer name ({@code L3.mlp} → 3). */
     public static int layerOf(String component) {
         return Integer.parseInt(component.substring(1, component.indexOf('.')));
+    }
+
+    /**
+     * Stacking order of components: the known ones as a step runs them, the vision encoder's inner
+     * spans ({@code vision.<name>}, as the profiler names the spans nested in the vision span) right
+     * after {@code vision} in the same order, then names this version does not know, {@link #OTHER} last.
+     */
+    public static final Comparator<String> ORDER = Comparator.comparingInt((String c) -> rank(outer(c)))
+            .thenComparingInt(c -> c.startsWith(VISION_PREFIX) ? 1 + rank(c.substring(VISION_PREFIX.length())) : 0)
+            .thenComparing(Comparator.naturalOrder());
+
+    private static String outer(String component) {
+        return component.startsWith(VISION_PREFIX) ? "vision" : component;
     }
 
     /** Stacking rank of a component: known ones as a step runs them, then unknown ones, {@link #OTHER} last. */
@@ -168,10 +187,12 @@ public final class ComponentMetrics {
                 if (stage >= 0) {
                     return stage;
                 }
-                String c = component(f);
-                return rank(perLayer(c) ? c.substring(c.indexOf('.') + 1) : c);
+                return 0;
             })
-            .thenComparing(Comparator.naturalOrder());
+            .thenComparing(f -> {
+                String c = component(f);
+                return perLayer(c) ? c.substring(c.indexOf('.') + 1) : c;
+            }, ORDER);
 
     private static int fieldGroup(String field) {
         if (field.equals(TOTAL_FIELD)) {

@@ -83,6 +83,10 @@ final class PlotStyle {
 
     /** The colour of a component (a profiler name or a stage), the same in every figure. */
     static Color component(String name) {
+        if (name.startsWith("vision.")) {
+            // The vision encoder's inner spans: their component's colour pulled towards the encoder's brown.
+            return mix(component(name.substring("vision.".length())), COMPONENTS.get("vision"), 0.45);
+        }
         Color c = COMPONENTS.get(name);
         return c != null ? c : UNKNOWN_COMPONENTS[Math.floorMod(stableHash(name), UNKNOWN_COMPONENTS.length)];
     }
