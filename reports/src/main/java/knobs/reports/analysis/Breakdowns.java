@@ -1,6 +1,5 @@
 package knobs.reports.analysis;
 
-import knobs.reports.format.Format;
 import knobs.reports.summary.ComponentMetrics;
 import knobs.reports.summary.Knob;
 import knobs.reports.summary.Report;
@@ -9,6 +8,7 @@ import knobs.reports.summary.SummaryRow;
 import knobs.reports.summary.Units;
 
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -90,7 +90,7 @@ public record Breakdowns(List<Entry> entries) {
     public record Bar(SummaryRow row, String category, double seconds, double q1Seconds, double q3Seconds,
                       Map<String, Double> components) {
         public Bar {
-            components = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(components));
+            components = Collections.unmodifiableMap(new LinkedHashMap<>(components));
         }
     }
 
@@ -237,11 +237,5 @@ public record Breakdowns(List<Entry> entries) {
                     + (e.components().contains(ComponentMetrics.OTHER) ? "; 'other' is the time outside every component" : "") + ")";
             case TOTAL -> "not split: " + e.note();
         };
-    }
-
-    /** The largest component of a bar, for tables: {@code moe.experts 61%}. */
-    public static String largest(Bar b) {
-        return b.components().entrySet().stream().max(Map.Entry.comparingByValue())
-                .map(x -> x.getKey() + " " + Format.percent(100 * x.getValue() / b.seconds())).orElse("—");
     }
 }

@@ -11,9 +11,12 @@ import knobs.reports.summary.SummaryRow;
 
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
 /**
  * FLOPs against latency per component (profiling Exp 5, one level down): as the knob goes from its
@@ -73,7 +76,7 @@ public record ComponentScaling(List<Entry> entries) {
         }
 
         public String id() {
-            return name().toLowerCase(java.util.Locale.ROOT);
+            return name().toLowerCase(Locale.ROOT);
         }
 
         public String text() {
@@ -142,8 +145,8 @@ public record ComponentScaling(List<Entry> entries) {
             SummaryRow last = b.bars().get(b.bars().size() - 1).row();
             Map<String, Double> t0 = Breakdowns.profiled(first);
             Map<String, Double> t1 = Breakdowns.profiled(last);
-            List<String> names = ComponentMetrics.ordered(new java.util.LinkedHashSet<>(
-                    java.util.stream.Stream.concat(t0.keySet().stream(), t1.keySet().stream()).toList()));
+            List<String> names = ComponentMetrics.ordered(new LinkedHashSet<>(
+                    Stream.concat(t0.keySet().stream(), t1.keySet().stream()).toList()));
             double stepGrowth = last.secondsPerOp() - first.secondsPerOp();
             List<Component> components = new ArrayList<>();
             for (String name : names) {
