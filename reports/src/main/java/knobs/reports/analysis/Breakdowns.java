@@ -235,7 +235,7 @@ public record Breakdowns(List<Entry> entries) {
                     + (e.components().contains(ComponentMetrics.OTHER) ? "; 'other' is the rest of the step" : "") + ")";
             case PROFILER -> "split by the component profiler (exclusive time per component"
                     + (e.components().contains(ComponentMetrics.OTHER) ? "; 'other' is the time outside every component" : "") + ")";
-            case TOTAL -> "not split: " + e.note();
+            case TOTAL -> "one total bar each. " + e.note();
         };
     }
 }

@@ -327,7 +327,8 @@ public final class Plots {
                 highest = Math.max(highest, Math.max(stack, totals.get(i).doubleValue()) + errors.get(i).doubleValue());
             }
             chart.getStyler().setYAxisMin(0.0).setYAxisMax(highest * 1.05);
-            String caption = "Median time per op for each " + e.knob().param() + ", " + Breakdowns.describe(e) + ". " + ERROR_BARS;
+            String caption = "Median time per op for each " + e.knob().param() + (e.source() == Breakdowns.Source.TOTAL ? ": " : ", ")
+                    + Breakdowns.describe(e) + ". " + ERROR_BARS;
             save(chart, "breakdown-" + benchmark + "-" + e.source().id() + (label.equals(benchmark) ? "" : "-" + label),
                     benchmark, caption);
         }
