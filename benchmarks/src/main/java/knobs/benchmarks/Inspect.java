@@ -73,6 +73,7 @@ public final class Inspect {
         RoutingMode routing = RoutingMode.parse(opt.getOrDefault("routing", "router"));
 
         out.println("model " + c);
+        out.println("architecture " + c.architecture());
         out.println();
         out.println("parameters by component (analytic):");
         c.parameterBreakdown().forEach((k, v) -> out.printf(Locale.ROOT, "  %-14s %,16d%n", k, v));
@@ -84,6 +85,9 @@ public final class Inspect {
         cost.flopsByCategory().forEach((k, v) -> out.printf(Locale.ROOT, "  %-18s %,22d FLOPs%n", k, v));
         out.printf(Locale.ROOT, "  %-18s %,22d FLOPs, %,d bytes, intensity %.2f FLOP/byte%n", "total", cost.flops(),
                 cost.bytes(), (double) cost.flops() / cost.bytes());
+        out.println("by component (the spans of the component profiler):");
+        cost.flopsByComponent().forEach((k, v) -> out.printf(Locale.ROOT, "  %-18s %,22d FLOPs %,16d bytes%n", k, v,
+                cost.bytesByComponent().get(k)));
         if (opt.containsKey("no-run")) {
             return;
         }
