@@ -27,10 +27,14 @@ import java.util.Optional;
  * @param flopsScaling see {@link FlopsScaling}
  * @param model        see {@link PerformanceModel}
  * @param findings     see {@link Findings}
+ * @param breakdowns   see {@link Breakdowns}
+ * @param components   see {@link ComponentScaling}
+ * @param warmup       see {@link Warmup} (which reads every WarmupComparison row, judging them itself)
  * @param componentRoofline see {@link ComponentRoofline}
  */
 public record Analyses(DataQuality quality, Roofline roofline, Scaling scaling, FlopsScaling flopsScaling,
-                       PerformanceModel model, Findings findings, ComponentRoofline componentRoofline) {
+                       PerformanceModel model, Findings findings, Breakdowns breakdowns, ComponentScaling components,
+                       Warmup warmup, ComponentRoofline componentRoofline) {
 
     /**
      * Checks the values the analyses rely on, then runs them.
@@ -54,8 +58,10 @@ public record Analyses(DataQuality quality, Roofline roofline, Scaling scaling, 
         Roofline roofline = Roofline.of(trusted);
         Scaling scaling = Scaling.of(trusted);
         PerformanceModel model = PerformanceModel.of(trusted);
+        Breakdowns breakdowns = Breakdowns.of(trusted);
         return new Analyses(quality, roofline, scaling, FlopsScaling.of(trusted, roofline), model,
-                Bottlenecks.of(quality, roofline, scaling, model), ComponentRoofline.of(trusted));
+                Bottlenecks.of(quality, roofline, scaling, model), breakdowns, ComponentScaling.of(breakdowns, trusted),
+                Warmup.of(report, quality), ComponentRoofline.of(trusted));
     }
 
     /**
@@ -80,6 +86,13 @@ public record Analyses(DataQuality quality, Roofline roofline, Scaling scaling, 
                             + "'; allowed: " + String.join(", ", Knob.PASSES));
                 }
             }
+            if (Knob.benchmarkClass(row.benchmark()).equals(Knob.WARMUP_COMPARISON)) {
+                ParamValue steps = row.params().values().get(Knob.WARMUP_STEPS);
+                if (steps != null && (steps.kind() != ParamValue.Kind.INTEGER || steps.asLong() < 0)) {
+                    throw new ReportException(where + ": param '" + Knob.WARMUP_STEPS + "' is '" + steps.text()
+                            + "'; expected a whole number of untimed steps, 0 or more");
+                }
+            }
             ParamValue experts = row.params().values().get(RoutingImbalance.EXPERTS_PARAM);
             if (experts != null && row.secondary().containsKey(RoutingImbalance.COUNTER)
                     && (experts.kind() != ParamValue.Kind.INTEGER || experts.asLong() < 1)) {
@@ -92,8 +105,10 @@ public record Analyses(DataQuality quality, Roofline roofline, Scaling scaling, 
             for (Map.Entry<String, SecondaryStat> e : row.secondary().entrySet()) {
                 String name = e.getKey();
                 double v = e.getValue().median();
-                if (Knob.COMPONENTS.contains(name) || name.equals(RoutingImbalance.EXPERTS_HIT) || name.equals(Knob.CONTEXT_SCALING.alternateCounter())
-                        || ComponentMetrics.isComponentMetric(name) && !name.endsWith(ComponentMetrics.PREFIX + ComponentMetrics.OTHER)) {
+                if (Knob.COMPONENTS.contains(name) || name.equals(RoutingImbalance.EXPERTS_HIT)
+                        || name.equals(Knob.CONTEXT_SCALING.alternateCounter())
+                        || isComponentTime(name, e.getValue().unit())
+                        || name.startsWith(ComponentMetrics.FLOPS_PREFIX) || name.startsWith(ComponentMetrics.BYTES_PREFIX)) {
                     nonNegative(where, name, v);
                 }
                 // Busiest over mean load is at least 1 whenever any token was routed.
@@ -103,6 +118,15 @@ public record Analyses(DataQuality quality, Roofline roofline, Scaling scaling, 
                 }
             }
         }
+    }
+
+    /**
+     * A profiler component's time, which cannot be negative; {@code component.other} can, by noise,
+     * being the step time less the components.
+     */
+    private static boolean isComponentTime(String metric, String unit) {
+        String c = ComponentMetrics.profiled(metric, unit);
+        return c != null && !c.equals(ComponentMetrics.OTHER);
     }
 
     private static void nonNegative(String where, String counter, Double perOp) throws ReportException {

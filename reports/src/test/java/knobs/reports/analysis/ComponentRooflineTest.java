@@ -79,7 +79,7 @@ class ComponentRooflineTest {
 
     @Test
     void eachComponentGetsItsShareRatesAndBound() {
-        JsonNode c = Analyze.json(dir, AnalysisJsonWriter.COMPONENTS, Analyze.concat(CEILINGS, moeStep("8", 0.2)));
+        JsonNode c = Analyze.json(dir, AnalysisJsonWriter.COMPONENT_ROOFLINE, Analyze.concat(CEILINGS, moeStep("8", 0.2)));
         assertEquals(0, c.get("missing").size());
         assertEquals(10, c.at("/ceilings/ridge_flops_per_byte").asDouble(), 1e-9);
         assertEquals(1, c.get("entries").size());
@@ -128,7 +128,7 @@ class ComponentRooflineTest {
 
     @Test
     void withoutCeilingsTheSharesStayAndNoBoundIsGuessed() {
-        JsonNode c = Analyze.json(dir, AnalysisJsonWriter.COMPONENTS, moeStep("8", 0.2));
+        JsonNode c = Analyze.json(dir, AnalysisJsonWriter.COMPONENT_ROOFLINE, moeStep("8", 0.2));
         assertEquals(2, c.get("missing").size());
         JsonNode experts = part(c.at("/entries/0"), "moe.experts");
         assertEquals(0.6, experts.get("share").asDouble(), 1e-9);
@@ -144,7 +144,7 @@ class ComponentRooflineTest {
         noisy.metric("component.other", "ns/op", same(1e6));
         // components of 11 ms in a 10 ms step: work outside the operations was counted
         JmhFixture.Run over = moeStep("2", -1);
-        JsonNode c = Analyze.json(dir, AnalysisJsonWriter.COMPONENTS, Analyze.concat(CEILINGS, moeStep("8", 0.2), noisy, over));
+        JsonNode c = Analyze.json(dir, AnalysisJsonWriter.COMPONENT_ROOFLINE, Analyze.concat(CEILINGS, moeStep("8", 0.2), noisy, over));
         assertEquals(1, c.get("entries").size(), c.toString());
         assertEquals("8", c.at("/entries/0/params/topK").asText());
         assertEquals(1, c.get("skipped").size(), "the noisy row is not analysed at all (listed under data quality)");
