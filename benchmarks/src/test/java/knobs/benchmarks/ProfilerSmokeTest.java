@@ -120,8 +120,10 @@ class ProfilerSmokeTest {
         double sum = components.entrySet().stream().filter(e -> !e.getKey().startsWith("L"))
                 .mapToDouble(Map.Entry::getValue).sum();
         assertEquals(stepNs, sum, stepNs * 1e-9, "the components and other add up to JMH's time per op: " + components);
+        // A loose bound: this is one short iteration on a shared machine (ComponentSumTest bounds the rest
+        // on the median of real steps); it catches a wrong divisor (per iteration instead of per op, ns as ms).
         double spans = sum - components.get("other");
-        assertTrue(spans > 0.5 * stepNs && spans < 1.5 * stepNs, "spans " + spans + " ns of a " + stepNs + " ns step");
+        assertTrue(spans > 0.1 * stepNs && spans < 1.5 * stepNs, "spans " + spans + " ns of a " + stepNs + " ns step");
         double layers = components.entrySet().stream().filter(e -> e.getKey().startsWith("L"))
                 .mapToDouble(Map.Entry::getValue).sum();
         double inBlocks = components.get("norm") + components.get("attention.qkv") + components.get("attention.kernel")
