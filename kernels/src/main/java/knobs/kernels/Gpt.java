@@ -68,11 +68,12 @@ import org.bytedeco.pytorch.global.torch;
 public final class Gpt extends Module {
     private final ModelConfig config;
     private final Tensor wte;   // (V, d)
-    private final Tensor wpe;   // (maxSeq, d)
+    private final Tensor wpe;   // (maxSeq, d), null with RoPE
+    private final Rotary rope;  // null with learned positions
     private final Block[] blocks;
     private final List<MoeFeedForward> moeLayers; // fixed at construction: read after every MoE step
-    private final LayerNorm lnF;
-    private final Linear lmHead; // (V, d)
+    private final Norm lnF;
+    private final Linear lmHead; // (V, d): its own parameter, or wte when tied
     private int activeBlocks;
     private Precision precision = Precision.FP32;
 
@@ -80,10 +81,12 @@ public final class Gpt extends Module {
         super("Gpt");
         this.config = c;
         this.wte = Init.param(this, "wte", Init.normal(Init.STD, c.vocab(), c.dModel()));
-        this.wpe = Init.param(this, "wpe", Init.normal(Init.STD, c.maxSeq(), c.dModel()));
+        boolean learned = c.positions() == ModelConfig.Positions.LEARNED;
+        this.wpe = learned ? Init.param(this, "wpe", Init.normal(Init.STD, c.maxSeq(), c.dModel())) : null;
+        this.rope = learned ? null : register_module("rope", new Rotary(c));
         this.blocks = new Block[c.layers()];
         for (int i = 0; i < blocks.length; i++) {
-            blocks[i] = register_module("h" + i, new Block(c));
+            blocks[i] = register_module("h" + i, new Block(c, true, rope));
         }
         List<MoeFeedForward> moe = new ArrayList<>();
         for (Block b : blocks) {
@@ -92,8 +95,9 @@ public final class Gpt extends Module {
             }
         }
         this.moeLayers = List.copyOf(moe);
-        this.lnF = register_module("ln_f", new LayerNorm(c.dModel()));
-        this.lmHead = Linear.param(this, "lm_head", Init.normal(Init.STD, c.vocab(), c.dModel()));
+        this.lnF = register_module("ln_f", Norm.of(c, c.dModel()));
+        this.lmHead = c.tiedEmbeddings() ? Linear.shared(wte)
+                : Linear.param(this, "lm_head", Init.normal(Init.STD, c.vocab(), c.dModel()));
         this.activeBlocks = c.layers();
     }
 
@@ -121,9 +125,11 @@ public final class Gpt extends Module {
      *   <li>{@code fp32}, {@code bf16}, {@code fp16}: every parameter is converted to
      *       {@link Precision#activationType()}; activations, KV cache and logits follow.
      *   <li>{@code int8}: every linear weight (attention QKV and output, MLP up and down, LM head) is
-     *       quantized and packed for fbgemm and its float storage released; embeddings and
-     *       LayerNorms stay fp32, as do activations, KV cache and logits. Dense models on the CPU
-     *       only. Forward only: a forward with autograd on throws {@link IllegalStateException}.
+     *       quantized and packed for fbgemm and its float storage released (a tied LM head keeps
+     *       the float embedding, which the lookup still reads, beside its int8 copy); embeddings,
+     *       norms, biases and RoPE tables stay fp32, as do activations, KV cache and logits. Dense
+     *       models on the CPU only. Forward only: a forward with autograd on throws
+     *       {@link IllegalStateException}.
      * </ul>
      *
      * A bf16 or fp16 model can change precision again (rounding already done stays); an int8 model
@@ -241,7 +247,7 @@ public final class Gpt extends Module {
     /**
      * Logits for input embeddings instead of ids: the entry point of a multimodal prefill, whose
      * sequence is projected vision tokens followed by text-token embeddings ({@link #embed}).
-     * Position embeddings are added here, as for ids.
+     * Learned position embeddings are added here, as for ids; rotary ones in the blocks.
      *
      * @param x     (B, T, d) input embeddings
      * @param cache as in {@link #forward}
@@ -258,8 +264,10 @@ public final class Gpt extends Module {
             throw new IllegalArgumentException("sequence of " + (pos + t) + " tokens exceeds maxSeq="
                     + config.maxSeq() + " of model '" + config.name() + "'");
         }
-        try (Components.Span s = Components.span(Components.EMBEDDING)) {
-            x = x.add(wpe.narrow(0, pos, t));                               // (B, T, d)
+        if (wpe != null) {
+            try (Components.Span s = Components.span(Components.EMBEDDING)) {
+                x = x.add(wpe.narrow(0, pos, t));                           // (B, T, d)
+            }
         }
         for (int i = 0; i < activeBlocks; i++) {
             Components.layer(i);
