@@ -14,7 +14,7 @@ public final class ParameterShapes {
     private ParameterShapes() {
     }
 
-    /** Every parameter of the model built from {@code c}, in the model's registration order. */
+    /** Every parameter of the model built from {@code c} (iteration order: the table's, not necessarily the model's). */
     public static Map<String, long[]> of(ModelConfig c) {
         long d = c.dModel();
         long m = c.activation().matrices - 1; // up-projection matrices: gate and up for SwiGLU, up for GELU
