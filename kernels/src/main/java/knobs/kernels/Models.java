@@ -38,8 +38,9 @@ public final class Models {
             Path dir = Path.of(spec.startsWith("~/") ? System.getProperty("user.home") + spec.substring(1) : spec);
             return ModelSource.of(LoadPlan.open(dir, spec));
         }
-        throw new IllegalArgumentException("unknown model '" + spec + "': not a preset and not a directory; allowed: a preset ("
-                + String.join(", ", Presets.all().keySet()) + ") or " + FOLDER);
+        throw new IllegalArgumentException("unknown model preset '" + spec + "'; known presets: "
+                + String.join(", ", Presets.all().keySet()) + "; or " + FOLDER + " (write ./" + spec
+                + " for a folder in the current directory)");
     }
 
     /**
@@ -49,10 +50,10 @@ public final class Models {
     public static ModelSource resolveMoe(String spec) {
         ModelSource s = resolve(spec);
         if (!s.config().isMoe()) {
-            throw new IllegalArgumentException("model '" + spec + "' is dense (no experts); allowed: an MoE preset ("
+            throw new IllegalArgumentException("model '" + spec + "' is dense (no experts); allowed: an MoE preset: "
                     + Presets.all().values().stream().filter(ModelConfig::isMoe).map(ModelConfig::name).collect(Collectors.joining(", "))
-                    + ") or a checkpoint of an MoE family (" + Family.OLMOE.modelTypes().get(0) + ", "
-                    + Family.MIXTRAL.modelTypes().get(0) + ", " + Family.QWEN2_MOE.modelTypes().get(0) + ")");
+                    + "; or a Hugging Face folder of an MoE family (model_type " + Family.OLMOE.modelTypes().get(0) + ", "
+                    + Family.MIXTRAL.modelTypes().get(0) + " or " + Family.QWEN2_MOE.modelTypes().get(0) + ")");
         }
         return s;
     }

@@ -26,9 +26,9 @@ import java.util.SplittableRandom;
  * initialise them), so the first norm's epsilon is not negligible and a wrong epsilon changes the
  * logits measurably.
  */
-final class TinyCheckpoints {
+public final class TinyCheckpoints {
     /** The families, in the order the golden files list them. */
-    static final List<String> NAMES = List.of("llama", "qwen2", "olmoe", "mixtral", "qwen2_moe");
+    public static final List<String> NAMES = List.of("llama", "qwen2", "olmoe", "mixtral", "qwen2_moe");
 
     static final int VOCAB = 96;
     static final int D = 32;
@@ -39,7 +39,7 @@ final class TinyCheckpoints {
     }
 
     /** Writes every family under {@code root/<name>}; returns the folders by name. */
-    static Map<String, Path> writeAll(Path root) {
+    public static Map<String, Path> writeAll(Path root) {
         Map<String, Path> out = new LinkedHashMap<>();
         for (String n : NAMES) {
             out.put(n, write(root.resolve(n), n));
@@ -55,7 +55,8 @@ final class TinyCheckpoints {
         writeAll(Path.of(args[0])).forEach((k, v) -> System.out.println(k + " -> " + v));
     }
 
-    static Path write(Path dir, String name) {
+    /** Writes the tiny checkpoint {@code name} (one of {@link #NAMES}) into {@code dir}. */
+    public static Path write(Path dir, String name) {
         try {
             Files.createDirectories(dir);
             switch (name) {
