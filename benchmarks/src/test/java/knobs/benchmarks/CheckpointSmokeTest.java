@@ -114,4 +114,23 @@ class CheckpointSmokeTest {
         assertEquals(model("llama"), r.at("/params/model").asText());
         assertTrue(JmhRuns.perOp(r, "flops") > 0);
     }
+
+    @Test
+    void inspectPrintsTheLoadedConfigParametersAndMemory() {
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        Inspect.run(new String[] {"--model", model("qwen2_moe"), "--tokens", "8", "--topk", "2"},
+                new java.io.PrintStream(bytes, true, java.nio.charset.StandardCharsets.UTF_8));
+        String out = bytes.toString(java.nio.charset.StandardCharsets.UTF_8);
+        ModelConfig c = config("qwen2_moe");
+        assertTrue(out.contains("source: checkpoint " + model("qwen2_moe") + " (model_type qwen2_moe, 2 files"), out);
+        assertTrue(out.contains("architecture: " + c.architecture()), out);
+        assertTrue(out.contains(String.format(java.util.Locale.ROOT, "%,d", c.parameterCount())), out);
+        assertTrue(out.contains("checkpoint: 2 file(s), ") && out.contains("F32 "), out);
+        assertTrue(out.contains("memory of one prefill step"), out);
+        assertTrue(out.contains("executed matmul FLOPs") && out.contains(": match"), out);
+        assertTrue(out.contains("2.00 experts per token (expected 2)"), out);
+        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> Inspect.run(new String[] {"--model", checkpoints.resolve("nowhere").toString(), "--no-run"}, System.out));
+        assertTrue(e.getMessage().contains("no such directory"), e.getMessage());
+    }
 }
