@@ -101,7 +101,7 @@ public class OutputTokens implements KnobCheck {
         session = Harness.setUp(device);
         gpt = source.build(session.device().torchDevice(), Precision.FP32, ModelStep.SEED);
         MemoryRegistry.register(gpt, estimate, session.device());
-        generation = new Generation(gpt, batch);
+        generation = new Generation(gpt, batch, promptLen + maxNewTokens); // the cache holds what is generated, not maxSeq
         prompt = Inputs.tokens(ModelStep.SEED + 1, c.vocab(), batch, promptLen).to(session.device().torchDevice(), torch.ScalarType.Long);
         cost = CostModel.generation(c, batch, promptLen, maxNewTokens, Precision.FP32);
         timer = session.device().newTimer();

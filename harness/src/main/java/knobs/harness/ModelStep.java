@@ -101,7 +101,7 @@ public final class ModelStep implements AutoCloseable {
         this.prompt = Inputs.tokens(SEED + 1, config.vocab(), batch, promptLen).to(device.torchDevice(), torch.ScalarType.Long);
         this.next = Inputs.tokens(SEED + 2, config.vocab(), batch, 1).to(device.torchDevice(), torch.ScalarType.Long);
         if (phase == Phase.DECODE) {
-            cache = model.newKvCache(batch);
+            cache = model.newKvCache(batch, promptLen + 1); // not maxSeq: a checkpoint's can be 131072
             try (PointerScope scope = new PointerScope(); NoGradGuard noGrad = new NoGradGuard()) {
                 model.forward(prompt, cache);
                 device.sync();

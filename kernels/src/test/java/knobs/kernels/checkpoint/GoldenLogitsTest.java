@@ -132,7 +132,7 @@ class GoldenLogitsTest {
                 prefill[t] = toFloats(p.select(0, t));
             }
             float[] decode;
-            try (KvCache cache = model.newKvCache(1)) {
+            try (KvCache cache = model.newKvCache(1, g.prompt().length + 1)) { // as ModelStep sizes it, not maxSeq
                 model.forward(prompt, cache);
                 decode = toFloats(model.forward(next, cache).view(-1));         // (V)
             }
@@ -243,5 +243,21 @@ class GoldenLogitsTest {
             }
             assertEquals(0.0, w.narrow(0, 0, 32).to(torch.ScalarType.Float).sub(q).abs().max().item_double());
         }
+    }
+
+    /** A cache sized to the step (as ModelStep and Generation size it) refuses to grow past its capacity. */
+    @org.junit.jupiter.api.Test
+    void aCacheSizedToTheStepIsBoundedByItsCapacity() {
+        Gpt model = LoadPlan.open(dirs.get("llama"), "llama").load(new Device(torch.DeviceType.CPU), Precision.FP32);
+        try (PointerScope scope = new PointerScope(); NoGradGuard noGrad = new NoGradGuard(); KvCache cache = model.newKvCache(1, 4)) {
+            assertEquals(4, cache.capacity());
+            model.forward(torch.tensor(new long[] {1, 2, 3, 4}).view(1, -1), cache);
+            IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                    () -> model.forward(torch.tensor(new long[] {5}).view(1, 1), cache));
+            assertTrue(e.getMessage().contains("exceeds the KV cache capacity 4"), e.getMessage());
+        }
+        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> model.newKvCache(1, 65));
+        assertTrue(e.getMessage().contains("KV cache capacity 65 is not allowed for model 'llama': must be in 1..64"), e.getMessage());
     }
 }
