@@ -119,10 +119,12 @@ public final class LoadPlan {
     /**
      * Builds the model of {@link #config()} on {@code device} in {@code precision} and fills every
      * parameter from the checkpoint. Float precisions convert the parameters first and copy each
-     * tensor straight into them (one conversion from the checkpoint's dtype, no fp32 copy of a bf16
-     * model); int8 loads fp32 weights, then quantizes them. The model is built from
-     * {@code Gpt.create}, whose random values are all overwritten (the plan covers every element
-     * of every parameter, see {@link NameTables#slots}).
+     * tensor straight into them, so every value is rounded once, from the checkpoint's dtype to the
+     * precision's (a bf16 checkpoint loads bit-exact in bf16); int8 loads fp32 weights, then
+     * quantizes them. The model is built by {@code Gpt.create}, whose random values are all
+     * overwritten (the plan covers every element of every parameter, see {@link NameTables#slots}).
+     * Known cost: that build draws random fp32 weights first, so a bf16/fp16 load briefly holds the
+     * model in fp32 (twice the 2-byte weights the memory check counts) and pays the random fill.
      *
      * @param variant {@link #config()} or the same model with another {@code topK} (a knob); any other
      *                difference is an error
