@@ -100,6 +100,9 @@ public final class Inspect {
         cost.flopsByCategory().forEach((k, v) -> out.printf(Locale.ROOT, "  %-18s %,22d FLOPs%n", k, v));
         out.printf(Locale.ROOT, "  %-18s %,22d FLOPs, %,d bytes, intensity %.2f FLOP/byte%n", "total", cost.flops(),
                 cost.bytes(), (double) cost.flops() / cost.bytes());
+        out.println("by component (the spans of the component profiler):");
+        cost.flopsByComponent().forEach((k, v) -> out.printf(Locale.ROOT, "  %-18s %,22d FLOPs %,16d bytes%n", k, v,
+                cost.bytesByComponent().get(k)));
         if (opt.containsKey("no-run")) {
             return;
         }
