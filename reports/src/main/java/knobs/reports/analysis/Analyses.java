@@ -4,6 +4,7 @@ import knobs.reports.summary.Summarizer;
 import knobs.reports.ReportException;
 import knobs.reports.analysis.rules.Bottlenecks;
 import knobs.reports.analysis.rules.RoutingImbalance;
+import knobs.reports.summary.ComponentMetrics;
 import knobs.reports.summary.Knob;
 import knobs.reports.summary.ParamValue;
 import knobs.reports.input.RetriesFile;
@@ -26,9 +27,13 @@ import java.util.Optional;
  * @param flopsScaling see {@link FlopsScaling}
  * @param model        see {@link PerformanceModel}
  * @param findings     see {@link Findings}
+ * @param breakdowns   see {@link Breakdowns}
+ * @param components   see {@link ComponentScaling}
+ * @param warmup       see {@link Warmup} (which reads every WarmupComparison row, judging them itself)
  */
 public record Analyses(DataQuality quality, Roofline roofline, Scaling scaling, FlopsScaling flopsScaling,
-                       PerformanceModel model, Findings findings) {
+                       PerformanceModel model, Findings findings, Breakdowns breakdowns, ComponentScaling components,
+                       Warmup warmup) {
 
     /**
      * Checks the values the analyses rely on, then runs them.
@@ -52,8 +57,10 @@ public record Analyses(DataQuality quality, Roofline roofline, Scaling scaling, 
         Roofline roofline = Roofline.of(trusted);
         Scaling scaling = Scaling.of(trusted);
         PerformanceModel model = PerformanceModel.of(trusted);
+        Breakdowns breakdowns = Breakdowns.of(trusted);
         return new Analyses(quality, roofline, scaling, FlopsScaling.of(trusted, roofline), model,
-                Bottlenecks.of(quality, roofline, scaling, model));
+                Bottlenecks.of(quality, roofline, scaling, model), breakdowns, ComponentScaling.of(breakdowns, trusted),
+                Warmup.of(report, quality));
     }
 
     /**
@@ -78,6 +85,13 @@ public record Analyses(DataQuality quality, Roofline roofline, Scaling scaling, 
                             + "'; allowed: " + String.join(", ", Knob.PASSES));
                 }
             }
+            if (Knob.benchmarkClass(row.benchmark()).equals(Knob.WARMUP_COMPARISON)) {
+                ParamValue steps = row.params().values().get(Knob.WARMUP_STEPS);
+                if (steps != null && (steps.kind() != ParamValue.Kind.INTEGER || steps.asLong() < 0)) {
+                    throw new ReportException(where + ": param '" + Knob.WARMUP_STEPS + "' is '" + steps.text()
+                            + "'; expected a whole number of untimed steps, 0 or more");
+                }
+            }
             ParamValue experts = row.params().values().get(RoutingImbalance.EXPERTS_PARAM);
             if (experts != null && row.secondary().containsKey(RoutingImbalance.COUNTER)
                     && (experts.kind() != ParamValue.Kind.INTEGER || experts.asLong() < 1)) {
@@ -90,7 +104,9 @@ public record Analyses(DataQuality quality, Roofline roofline, Scaling scaling, 
             for (Map.Entry<String, SecondaryStat> e : row.secondary().entrySet()) {
                 String name = e.getKey();
                 double v = e.getValue().median();
-                if (Knob.COMPONENTS.contains(name) || name.equals(RoutingImbalance.EXPERTS_HIT) || name.equals(Knob.CONTEXT_SCALING.alternateCounter())) {
+                if (Knob.COMPONENTS.contains(name) || name.equals(RoutingImbalance.EXPERTS_HIT)
+                        || name.equals(Knob.CONTEXT_SCALING.alternateCounter())
+                        || isComponentTime(name, e.getValue().unit())) {
                     nonNegative(where, name, v);
                 }
                 // Busiest over mean load is at least 1 whenever any token was routed.
@@ -100,6 +116,15 @@ public record Analyses(DataQuality quality, Roofline roofline, Scaling scaling, 
                 }
             }
         }
+    }
+
+    /**
+     * A profiler component's time, which cannot be negative; {@code component.other} can, by noise,
+     * being the step time less the components.
+     */
+    private static boolean isComponentTime(String metric, String unit) {
+        String c = ComponentMetrics.profiled(metric, unit);
+        return c != null && !c.equals(ComponentMetrics.OTHER);
     }
 
     private static void nonNegative(String where, String counter, Double perOp) throws ReportException {
