@@ -14,9 +14,10 @@ import knobs.kernels.Gpt;
 import knobs.kernels.Inputs;
 import knobs.kernels.MemoryEstimate;
 import knobs.kernels.ModelConfig;
+import knobs.kernels.ModelSource;
+import knobs.kernels.Models;
 import knobs.kernels.Pass;
 import knobs.kernels.Precision;
-import knobs.kernels.Presets;
 import knobs.kernels.Training;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.AdamW;
@@ -52,7 +53,10 @@ import org.openjdk.jmh.annotations.Warmup;
 @Fork(value = 1, jvmArgsAppend = {Harness.NO_PHYSICAL_BYTES_CHECK, Harness.HEAP})
 @State(Scope.Thread)
 public class ModelSize implements KnobCheck {
-    /** tiny, small, medium, large, xl, 2.7B (see docs/knobs.md for their shapes). */
+    /**
+     * tiny, small, medium, large, xl, 2.7B (see docs/knobs.md for their shapes), any other preset, or
+     * a Hugging Face model folder (its weights are loaded, then converted to {@code precision}).
+     */
     @Param({"tiny", "small"})
     public String size;
 
@@ -94,7 +98,7 @@ public class ModelSize implements KnobCheck {
     /** {@link #check()}, returning the step's memory estimate. */
     private MemoryEstimate checked() {
         ComputeDevice.check(device);
-        ModelConfig c = Presets.get(size);
+        ModelConfig c = Models.resolve(size).config();
         Pass k = Pass.parse(pass);
         Precision p = Precision.parse(precision);
         p.requireModel(c);
@@ -115,11 +119,12 @@ public class ModelSize implements KnobCheck {
     @Setup(Level.Trial)
     public void setUp() {
         MemoryEstimate estimate = checked();
-        ModelConfig c = Presets.get(size);
+        ModelSource source = Models.resolve(size);
+        ModelConfig c = source.config();
         kind = Pass.parse(pass);
         Precision p = Precision.parse(precision);
         session = Harness.setUp(device);
-        model = Gpt.create(c, ModelStep.SEED).toDevice(session.device().torchDevice()).toPrecision(p);
+        model = source.build(session.device().torchDevice(), p, ModelStep.SEED);
         MemoryRegistry.register(model, estimate, session.device());
         inputs = Inputs.tokens(ModelStep.SEED + 1, c.vocab(), batchSize, contextLength).to(session.device().torchDevice(), torch.ScalarType.Long);
         targets = Inputs.tokens(ModelStep.SEED + 2, c.vocab(), batchSize, contextLength).to(session.device().torchDevice(), torch.ScalarType.Long);

@@ -10,7 +10,7 @@ import knobs.harness.WorkCounters;
 import knobs.kernels.ModelConfig;
 import knobs.kernels.Phase;
 import knobs.kernels.Precision;
-import knobs.kernels.Presets;
+import knobs.kernels.Models;
 import knobs.kernels.RoutingMode;
 import org.bytedeco.pytorch.Tensor;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -48,7 +48,7 @@ public class MoeTopK implements KnobCheck {
     @Param({"prefill", "decode"})
     public String phase;
 
-    /** Model preset (see docs/knobs.md); must be an MoE preset. */
+    /** Model preset or Hugging Face folder (see docs/knobs.md); must be a mixture of experts. */
     @Param("moe-cpu")
     public String model;
 
@@ -73,7 +73,7 @@ public class MoeTopK implements KnobCheck {
     @Override
     public void check() {
         ComputeDevice.check(device);
-        ModelConfig c = Presets.getMoe(model).withTopK(topK);
+        ModelConfig c = Models.resolveMoe(model).withTopK(topK).config();
         RoutingMode.parse(routing);
         ModelStep.check(c, Phase.parse(phase), Precision.FP32, "batch", batch, "promptLen", promptLen);
     }
@@ -83,7 +83,7 @@ public class MoeTopK implements KnobCheck {
         check();
         session = Harness.setUp(device);
         RoutingMode mode = RoutingMode.parse(routing);
-        step = new ModelStep(Presets.getMoe(model).withTopK(topK), Phase.parse(phase), batch, promptLen, session.device(),
+        step = new ModelStep(Models.resolveMoe(model).withTopK(topK), Phase.parse(phase), batch, promptLen, session.device(),
                 m -> m.setRouting(mode));
     }
 

@@ -8,7 +8,7 @@ import knobs.harness.ModelStep;
 import knobs.harness.WorkCounters;
 import knobs.kernels.Phase;
 import knobs.kernels.Precision;
-import knobs.kernels.Presets;
+import knobs.kernels.Models;
 import org.bytedeco.pytorch.Tensor;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -67,14 +67,14 @@ public class WarmupComparison implements KnobCheck {
             throw new IllegalArgumentException("warmupSteps=" + warmupSteps + " is not allowed: must be >= 0");
         }
         ComputeDevice.check(device);
-        ModelStep.check(Presets.get(model), Phase.parse(phase), Precision.FP32, "batch", batch, "promptLen", promptLen);
+        ModelStep.check(Models.resolve(model).config(), Phase.parse(phase), Precision.FP32, "batch", batch, "promptLen", promptLen);
     }
 
     @Setup(Level.Trial)
     public void setUp() {
         check();
         session = Harness.setUp(device);
-        step = new ModelStep(Presets.get(model), Phase.parse(phase), batch, promptLen, session.device());
+        step = new ModelStep(Models.resolve(model), Phase.parse(phase), batch, promptLen, session.device());
         WorkCounters untimed = new WorkCounters();
         for (int i = 0; i < warmupSteps; i++) {
             step.measure(untimed, new DeviceTimeCounters()); // exactly what a timed step does, outside the measurement
