@@ -10,7 +10,7 @@ import knobs.kernels.ModelConfig;
 import knobs.kernels.Pass;
 import knobs.kernels.Phase;
 import knobs.kernels.Precision;
-import knobs.kernels.Presets;
+import knobs.kernels.Models;
 import org.bytedeco.pytorch.Tensor;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -73,7 +73,7 @@ public class BlocksMask implements KnobCheck {
     @Override
     public void check() {
         ComputeDevice.check(device);
-        ModelConfig c = Presets.get(model);
+        ModelConfig c = Models.resolve(model).config();
         if (activeBlocks < 1 || activeBlocks > c.layers()) {
             throw new IllegalArgumentException("activeBlocks=" + activeBlocks + " is not allowed for model '" + model
                     + "': must be in 1.." + c.layers() + " (its number of blocks)");
@@ -85,7 +85,7 @@ public class BlocksMask implements KnobCheck {
     public void setUp() {
         check();
         session = Harness.setUp(device);
-        step = new ModelStep(Presets.get(model), Phase.parse(phase), Pass.parse(pass), batch, promptLen, session.device(),
+        step = new ModelStep(Models.resolve(model), Phase.parse(phase), Pass.parse(pass), batch, promptLen, session.device(),
                 Precision.FP32, m -> m.setActiveBlocks(activeBlocks));
     }
 

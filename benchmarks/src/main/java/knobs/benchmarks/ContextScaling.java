@@ -13,10 +13,11 @@ import knobs.kernels.CostModel;
 import knobs.kernels.Inputs;
 import knobs.kernels.MemoryEstimate;
 import knobs.kernels.ModelConfig;
+import knobs.kernels.ModelSource;
+import knobs.kernels.Models;
 import knobs.kernels.Pass;
 import knobs.kernels.PassRunner;
 import knobs.kernels.Precision;
-import knobs.kernels.Presets;
 import knobs.kernels.Training;
 import knobs.kernels.VisionConfig;
 import knobs.kernels.VisionLanguageModel;
@@ -66,7 +67,7 @@ public class ContextScaling implements KnobCheck {
     @Param("vit-cpu")
     public String vision;
 
-    /** LLM preset (any dense or MoE preset whose maxSeq holds the vision and text tokens). */
+    /** LLM preset or Hugging Face folder (any dense or MoE model whose maxSeq holds the vision and text tokens). */
     @Param("dense-cpu")
     public String model;
 
@@ -93,7 +94,7 @@ public class ContextScaling implements KnobCheck {
     private Tensor ids;    // (B, textTokens)
     private Tensor targets; // (B, textTokens), for a backward pass
     private PassRunner runner;
-    private CostModel.Cost cost;
+    private CostModel.Multimodal cost; // the three forward stages and, for a backward pass, its training part
     private long visionTokens;
     private DeviceTimer timer;
 
@@ -102,7 +103,7 @@ public class ContextScaling implements KnobCheck {
     public void check() {
         ComputeDevice.check(device);
         VisionConfig v = VisionPresets.get(vision);
-        ModelConfig llm = Presets.get(model);
+        ModelConfig llm = Models.resolve(model).config();
         Pass p = Pass.parse(pass);
         VisionLanguageModel.checkWorkload(v, llm, batch, crops, textTokens);
         MemoryBudget.require(MemoryEstimate.multimodal(v, llm, p, batch, crops, textTokens, Precision.FP32.weightBytes()),
@@ -114,11 +115,12 @@ public class ContextScaling implements KnobCheck {
     public void setUp() {
         check(); // before loading anything
         VisionConfig v = VisionPresets.get(vision);
-        ModelConfig llm = Presets.get(model);
+        ModelSource source = Models.resolve(model);
+        ModelConfig llm = source.config();
         Pass p = Pass.parse(pass);
         session = Harness.setUp(device);
         Device d = session.device().torchDevice();
-        vlm = VisionLanguageModel.create(v, llm, ModelStep.SEED).toDevice(d);
+        vlm = VisionLanguageModel.create(v, source, ModelStep.SEED).toDevice(d);
         images = Inputs.images(ModelStep.SEED + 1, (long) batch * crops, VisionConfig.CHANNELS, v.imageSize(), v.imageSize())
                 .to(d, torch.ScalarType.Float);
         ids = Inputs.tokens(ModelStep.SEED + 2, llm.vocab(), batch, textTokens).to(d, torch.ScalarType.Long);

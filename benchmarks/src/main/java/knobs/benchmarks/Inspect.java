@@ -17,12 +17,18 @@ import knobs.kernels.Gpt;
 import knobs.kernels.Inputs;
 import knobs.kernels.MemoryEstimate;
 import knobs.kernels.ModelConfig;
+import knobs.kernels.ModelSource;
+import knobs.kernels.Models;
 import knobs.kernels.MoeFeedForward;
 import knobs.kernels.Pass;
 import knobs.kernels.Phase;
 import knobs.kernels.Precision;
 import knobs.kernels.Presets;
 import knobs.kernels.RoutingMode;
+import knobs.kernels.checkpoint.DType;
+import knobs.kernels.checkpoint.Family;
+import knobs.kernels.checkpoint.LoadPlan;
+import knobs.kernels.checkpoint.TensorInfo;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.StringTensorDictItem;
@@ -35,8 +41,9 @@ import org.bytedeco.pytorch.StringTensorDictItemVector;
  */
 public final class Inspect {
     private static final String USAGE = String.join("\n",
-            "usage: java -cp benchmarks.jar knobs.benchmarks.Inspect --model NAME [options]",
-            "  --model NAME        a preset: " + String.join(", ", Presets.all().keySet()),
+            "usage: java -cp benchmarks.jar knobs.benchmarks.Inspect --model NAME|DIR [options]",
+            "  --model NAME|DIR    a preset (" + String.join(", ", Presets.all().keySet()) + ")",
+            "                      or a Hugging Face model folder (config.json + safetensors; " + Family.supportedModelTypes() + ")",
             "  --tokens N          prompt tokens per sequence (default 128)",
             "  --phase P           prefill | decode (default prefill)",
             "  --batch B           sequences (default 1)",
@@ -63,21 +70,29 @@ public final class Inspect {
         if (!opt.containsKey("model")) {
             throw new IllegalArgumentException("--model is required");
         }
-        ModelConfig c = Presets.get(opt.get("model"));
+        ModelSource source = Models.resolve(opt.get("model"));
         if (opt.containsKey("topk")) {
-            c = c.withTopK(intOption(opt, "topk", 0));
+            source = source.withTopK(intOption(opt, "topk", 0));
         }
+        ModelConfig c = source.config();
         int tokens = intOption(opt, "tokens", 128);
         int batch = intOption(opt, "batch", 1);
         Phase phase = Phase.parse(opt.getOrDefault("phase", "prefill"));
         RoutingMode routing = RoutingMode.parse(opt.getOrDefault("routing", "router"));
 
         out.println("model " + c);
-        out.println("architecture " + c.architecture());
+        out.println("source: " + source.describe());
+        out.println("architecture: " + c.architecture());
+        if (source.isCheckpoint()) {
+            printCheckpoint(source.checkpoint(), out);
+        }
         out.println();
         out.println("parameters by component (analytic):");
         c.parameterBreakdown().forEach((k, v) -> out.printf(Locale.ROOT, "  %-14s %,16d%n", k, v));
-        out.printf(Locale.ROOT, "  %-14s %,16d  (%s in fp32)%n", "total", c.parameterCount(), MemoryEstimate.gb(4 * c.parameterCount()));
+        out.printf(Locale.ROOT, "  %-14s %,16d  (%s in fp32, %s in bf16/fp16)%n", "total", c.parameterCount(),
+                MemoryEstimate.gb(4 * c.parameterCount()), MemoryEstimate.gb(2 * c.parameterCount()));
+        out.printf(Locale.ROOT, "memory of one %s step, batch %d, %d tokens (fp32): %s%n", phase.name().toLowerCase(Locale.ROOT),
+                batch, tokens, MemoryEstimate.of(c, Pass.FORWARD, batch, tokens + 1, Float.BYTES).describe());
         CostModel.Cost cost = CostModel.of(c, phase, batch, tokens, Precision.FP32);
         out.println();
         out.printf(Locale.ROOT, "one %s step, batch %d, %d prompt tokens: analytic FLOPs and bytes (fp32)%n",
@@ -92,7 +107,7 @@ public final class Inspect {
             return;
         }
         Harness.Session session = Harness.setUp("cpu");
-        runChecks(c, phase, batch, tokens, routing, session.device(), cost, out);
+        runChecks(source, phase, batch, tokens, routing, session.device(), cost, out);
         if (opt.containsKey("fit-batch")) {
             long budget = parseBudget(opt.get("fit-batch"));
             BatchFit.Result r = BatchFit.fit(c, phase, tokens, budget, session.device());
@@ -104,10 +119,11 @@ public final class Inspect {
     }
 
     /** Builds the model, prints its structure, runs one step and checks the counts against the analytic ones. */
-    private static void runChecks(ModelConfig c, Phase phase, int batch, int tokens, RoutingMode routing,
+    private static void runChecks(ModelSource source, Phase phase, int batch, int tokens, RoutingMode routing,
                                   ComputeDevice device, CostModel.Cost cost, PrintStream out) {
+        ModelConfig c = source.config();
         MemoryBudget.require(MemoryEstimate.of(c, Pass.FORWARD, batch, tokens + 1, Float.BYTES), "inspecting model '" + c.name() + "'");
-        try (ModelStep step = new ModelStep(c, phase, batch, tokens, device, m -> m.setRouting(routing));
+        try (ModelStep step = new ModelStep(source, phase, batch, tokens, device, m -> m.setRouting(routing));
              PointerScope scope = new PointerScope(); NoGradGuard noGrad = new NoGradGuard()) {
             Gpt model = step.model();
             out.println();
@@ -139,6 +155,19 @@ public final class Inspect {
                 }
             }
         }
+    }
+
+    /** The checkpoint's files and its tensors' bytes on disk by dtype. */
+    private static void printCheckpoint(LoadPlan plan, PrintStream out) {
+        Map<DType, long[]> byDtype = new TreeMap<>();
+        for (TensorInfo t : plan.checkpoint().tensors().values()) {
+            long[] n = byDtype.computeIfAbsent(t.dtype(), k -> new long[2]);
+            n[0]++;
+            n[1] += t.bytes();
+        }
+        out.println("checkpoint: " + plan.checkpoint().files().size() + " file(s), " + plan.checkpoint().tensors().size()
+                + " tensors, " + MemoryEstimate.gb(plan.checkpoint().dataBytes()) + " on disk (memory-mapped while loading)");
+        byDtype.forEach((k, v) -> out.printf(Locale.ROOT, "  %-5s %6d tensors %s%n", k, v[0], MemoryEstimate.gb(v[1])));
     }
 
     private static Map<String, String> parse(String[] args) {

@@ -6,10 +6,10 @@ import knobs.harness.DeviceTimeCounters;
 import knobs.harness.Harness;
 import knobs.harness.ModelStep;
 import knobs.harness.WorkCounters;
+import knobs.kernels.Models;
 import knobs.kernels.Pass;
 import knobs.kernels.Phase;
 import knobs.kernels.Precision;
-import knobs.kernels.Presets;
 import org.bytedeco.pytorch.Tensor;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -40,7 +40,10 @@ import org.openjdk.jmh.annotations.Warmup;
 @Fork(value = 1, jvmArgsAppend = {Harness.NO_PHYSICAL_BYTES_CHECK, Harness.HEAP})
 @State(Scope.Thread)
 public class ModelSize implements KnobCheck {
-    /** tiny, small, medium, large, xl, 2.7B (see docs/knobs.md for their shapes). */
+    /**
+     * tiny, small, medium, large, xl, 2.7B (see docs/knobs.md for their shapes), any other preset, or
+     * a Hugging Face model folder (its weights are loaded, then converted to {@code precision}).
+     */
     @Param({"tiny", "small"})
     public String size;
 
@@ -71,7 +74,7 @@ public class ModelSize implements KnobCheck {
     @Override
     public void check() {
         ComputeDevice.check(device);
-        ModelStep.check(Presets.get(size), Phase.PREFILL, Pass.parse(pass), Precision.parse(precision),
+        ModelStep.check(Models.resolve(size).config(), Phase.PREFILL, Pass.parse(pass), Precision.parse(precision),
                 "batchSize", batchSize, "contextLength", contextLength);
     }
 
@@ -79,7 +82,7 @@ public class ModelSize implements KnobCheck {
     public void setUp() {
         check();
         session = Harness.setUp(device);
-        step = new ModelStep(Presets.get(size), Phase.PREFILL, Pass.parse(pass), batchSize, contextLength, session.device(),
+        step = new ModelStep(Models.resolve(size), Phase.PREFILL, Pass.parse(pass), batchSize, contextLength, session.device(),
                 Precision.parse(precision), m -> { });
     }
 

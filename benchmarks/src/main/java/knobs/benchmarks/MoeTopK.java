@@ -11,7 +11,7 @@ import knobs.kernels.ModelConfig;
 import knobs.kernels.Pass;
 import knobs.kernels.Phase;
 import knobs.kernels.Precision;
-import knobs.kernels.Presets;
+import knobs.kernels.Models;
 import knobs.kernels.RoutingMode;
 import org.bytedeco.pytorch.Tensor;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -56,7 +56,7 @@ public class MoeTopK implements KnobCheck {
     @Param("forward")
     public String pass;
 
-    /** Model preset (see docs/knobs.md); must be an MoE preset. */
+    /** Model preset or Hugging Face folder (see docs/knobs.md); must be a mixture of experts. */
     @Param("moe-cpu")
     public String model;
 
@@ -81,7 +81,7 @@ public class MoeTopK implements KnobCheck {
     @Override
     public void check() {
         ComputeDevice.check(device);
-        ModelConfig c = Presets.getMoe(model).withTopK(topK);
+        ModelConfig c = Models.resolveMoe(model).withTopK(topK).config();
         RoutingMode.parse(routing);
         ModelStep.check(c, Phase.parse(phase), Pass.parse(pass), Precision.FP32, "batch", batch, "promptLen", promptLen);
     }
@@ -91,7 +91,7 @@ public class MoeTopK implements KnobCheck {
         check();
         session = Harness.setUp(device);
         RoutingMode mode = RoutingMode.parse(routing);
-        step = new ModelStep(Presets.getMoe(model).withTopK(topK), Phase.parse(phase), Pass.parse(pass), batch, promptLen,
+        step = new ModelStep(Models.resolveMoe(model).withTopK(topK), Phase.parse(phase), Pass.parse(pass), batch, promptLen,
                 session.device(), Precision.FP32, m -> m.setRouting(mode));
     }
 

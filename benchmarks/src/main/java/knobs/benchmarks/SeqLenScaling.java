@@ -9,7 +9,7 @@ import knobs.harness.WorkCounters;
 import knobs.kernels.Pass;
 import knobs.kernels.Phase;
 import knobs.kernels.Precision;
-import knobs.kernels.Presets;
+import knobs.kernels.Models;
 import org.bytedeco.pytorch.Tensor;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -65,14 +65,14 @@ public class SeqLenScaling implements KnobCheck {
     @Override
     public void check() {
         ComputeDevice.check(device);
-        ModelStep.check(Presets.get(model), Phase.PREFILL, Pass.parse(pass), Precision.FP32, "batch", batch, "seqLen", seqLen);
+        ModelStep.check(Models.resolve(model).config(), Phase.PREFILL, Pass.parse(pass), Precision.FP32, "batch", batch, "seqLen", seqLen);
     }
 
     @Setup(Level.Trial)
     public void setUp() {
         check();
         session = Harness.setUp(device);
-        step = new ModelStep(Presets.get(model), Phase.PREFILL, Pass.parse(pass), batch, seqLen, session.device(), Precision.FP32,
+        step = new ModelStep(Models.resolve(model), Phase.PREFILL, Pass.parse(pass), batch, seqLen, session.device(), Precision.FP32,
                 m -> { });
     }
 

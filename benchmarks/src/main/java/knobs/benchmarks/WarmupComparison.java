@@ -9,7 +9,7 @@ import knobs.harness.WorkCounters;
 import knobs.kernels.Pass;
 import knobs.kernels.Phase;
 import knobs.kernels.Precision;
-import knobs.kernels.Presets;
+import knobs.kernels.Models;
 import org.bytedeco.pytorch.Tensor;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -75,14 +75,15 @@ public class WarmupComparison implements KnobCheck {
             throw new IllegalArgumentException("warmupSteps=" + warmupSteps + " is not allowed: must be >= 0");
         }
         ComputeDevice.check(device);
-        ModelStep.check(Presets.get(model), Phase.parse(phase), Pass.parse(pass), Precision.FP32, "batch", batch, "promptLen", promptLen);
+        ModelStep.check(Models.resolve(model).config(), Phase.parse(phase), Pass.parse(pass), Precision.FP32, "batch", batch,
+                "promptLen", promptLen);
     }
 
     @Setup(Level.Trial)
     public void setUp() {
         check();
         session = Harness.setUp(device);
-        step = new ModelStep(Presets.get(model), Phase.parse(phase), Pass.parse(pass), batch, promptLen, session.device(),
+        step = new ModelStep(Models.resolve(model), Phase.parse(phase), Pass.parse(pass), batch, promptLen, session.device(),
                 Precision.FP32, m -> { });
         WorkCounters untimed = new WorkCounters();
         for (int i = 0; i < warmupSteps; i++) {

@@ -42,6 +42,8 @@ class BenchmarksJarTest {
         {"MoeTopK -p topK=abc", "knobs: MoeTopK: topK=abc is not an integer"},
         {"MoeTopK -p model=nosuch", "knobs: MoeTopK: unknown model preset 'nosuch'; known presets: tiny, decode-tiny, tiny-moe"},
         {"MoeTopK -p model=dense-cpu", "knobs: MoeTopK: model 'dense-cpu' is dense (no experts); allowed: an MoE preset: tiny-moe"},
+        {"MoeTopK -p model=/nonexistent/knobs-model", "knobs: MoeTopK: /nonexistent/knobs-model: no such directory"},
+        {"ModelSize -p size=./no-such-folder", "knobs: ModelSize: ./no-such-folder: no such directory"},
         {"MoeTopK -p phase=sideways", "knobs: MoeTopK: unknown phase 'sideways'; allowed: prefill, decode"},
         {"MoeTopK -p routing=weird", "knobs: MoeTopK: unknown routing 'weird'; allowed: router, balanced, skewed"},
         {"MoeTopK -p device=cuda", "knobs: MoeTopK: device 'cuda' requested but no CUDA device is available: this build has CPU-only natives"},
@@ -193,6 +195,24 @@ class BenchmarksJarTest {
         Run help = run("-h");
         assertEquals(0, help.status, help.err);
         assertTrue(help.out.contains("-foe <bool>"), help.out);
+    }
+
+    @Test
+    void theComponentProfilerRunsFromTheJarAndItsBadOptionIsOneLine() throws Exception {
+        Run r = run(args("ModelSize -p size=tiny -p pass=forward -p batchSize=1 -p contextLength=16 -f 1 -wi 1 -w 100ms -i 1 -r 100ms"
+                + " -prof knobs.harness.ComponentProfiler:perLayer=true -rf json -rff x.json"));
+        assertEquals(0, r.status, r.err + r.out);
+        JsonNode metrics = new ObjectMapper().readTree(dir.resolve("x.json").toFile()).get(0).get("secondaryMetrics");
+        for (String name : new String[] {"component.mlp", "component.other", "component.L1.mlp", "componentFlops.mlp"}) {
+            assertTrue(metrics.has(name), name + " missing: " + metrics.fieldNames().next() + " ...");
+        }
+        assertTrue(metrics.has("contention.wallMs"), "the default contention profiler still runs beside it");
+
+        Run bad = run(args("ModelSize -p size=tiny " + FAST + " -prof knobs.harness.ComponentProfiler:perLayer=maybe -rf json -rff y.json"));
+        assertEquals(2, bad.status, bad.err);
+        assertTrue(bad.err.contains("knobs: ComponentProfiler: bad option 'perLayer=maybe'; allowed: perLayer=true"), bad.err);
+        assertNoStackTrace(bad, "bad profiler option");
+        assertFalse(Files.exists(dir.resolve("y.json")));
     }
 
     @Test

@@ -11,6 +11,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.Set;
+import knobs.harness.ComponentProfiler;
+import knobs.kernels.Components;
 import knobs.kernels.CostModel;
 import knobs.kernels.ModelConfig;
 import knobs.kernels.Pass;
@@ -91,13 +93,14 @@ class ContextScalingSmokeTest {
     void everyPassTrainsTheWholePipelineAndKeepsTheStageCounters() throws Exception {
         VisionConfig v = VisionPresets.get("vit-tiny");
         ModelConfig llm = Presets.get("tiny");
-        new Runner(options().param("crops", "2").param("pass", "forward", "forward_backward", "train_step").build()).run();
+        new Runner(options().param("crops", "2").param("pass", "forward", "forward_backward", "train_step")
+                .addProfiler(ComponentProfiler.class).build()).run();
         JsonNode runs = new ObjectMapper().readTree(dir.resolve("result.json").toFile());
         assertEquals(3, runs.size());
         CostModel.Multimodal forward = CostModel.multimodal(v, llm, 1, 2, TEXT, Precision.FP32);
         for (JsonNode run : runs) {
             Pass pass = Pass.parse(run.at("/params/pass").asText());
-            CostModel.Cost cost = forward.step(pass, CostModel.multimodalParameters(v, llm), Precision.FP32);
+            CostModel.Multimodal cost = forward.step(pass, CostModel.multimodalParameters(v, llm), Precision.FP32);
             assertEquals(cost.flops(), perOp(run, "flops"), 0.0, pass.label());
             assertEquals(cost.bytes(), perOp(run, "bytes"), 0.0, pass.label());
             assertEquals(2 * v.tokensPerCrop() + TEXT, perOp(run, "tokens"), 0.0);
@@ -105,8 +108,41 @@ class ContextScalingSmokeTest {
             assertTrue(perOp(run, "visionNs") > 0 && perOp(run, "projectorNs") > 0 && perOp(run, "prefillNs") > 0, pass.label());
             // the forward stages lie inside the step, which with a backward holds more than them
             assertTrue(stages <= run.at("/primaryMetric/rawData/0/0").asDouble() * 1e6 * 1.01, pass.label());
+            // the backward and the optimizer step are components of their own, with their analytic work
+            JsonNode metrics = run.get("secondaryMetrics");
+            assertEquals(pass.backward(), metrics.has("component.backward"), pass.label());
+            assertEquals(pass == Pass.TRAIN_STEP, metrics.has("component.optimizer"), pass.label());
+            if (pass.backward()) {
+                assertEquals(cost.training().flopsByComponent().get(Components.BACKWARD),
+                        metrics.at("/componentFlops.backward/rawData/0/0").asDouble(), 0.0, pass.label());
+                assertTrue(metrics.has("component.loss"), pass.label());
+            }
         }
         assertTrue(forward.step(Pass.TRAIN_STEP, 1, Precision.FP32).flops() > 2.9 * forward.flops());
+    }
+
+    @Test
+    void theComponentProfilerKeepsTheVisionEncodersComponentsApartInsideItsStage() throws Exception {
+        new Runner(options().param("crops", "2").addProfiler(ComponentProfiler.class).build()).run();
+        JsonNode run = new ObjectMapper().readTree(dir.resolve("result.json").toFile()).get(0);
+        JsonNode metrics = run.get("secondaryMetrics");
+        double encoder = 0;
+        for (String name : new String[] {"vision", "vision.norm", "vision.attention.qkv", "vision.attention.kernel",
+                "vision.attention.out", "vision.mlp"}) {
+            JsonNode m = metrics.get("component." + name);
+            assertTrue(m != null, "component." + name + " missing");
+            encoder += m.at("/rawData/0/0").asDouble();
+        }
+        // The encoder's spans lie between the stage's two syncs, on the same clock, over the same operations.
+        double visionNs = perOp(run, "visionNs");
+        assertTrue(encoder <= visionNs * 1.001 && encoder >= 0.5 * visionNs, "encoder spans " + encoder + " ns, stage " + visionNs + " ns");
+        assertTrue(metrics.has("component.projector") && metrics.has("component.attention.qkv"), "LLM and projector too");
+
+        CostModel.Multimodal cost = CostModel.multimodal(VisionPresets.get("vit-tiny"), Presets.get("tiny"), 1, 2, TEXT, Precision.FP32);
+        assertEquals(cost.vision().flopsByCategory().get(CostModel.PATCH_EMBED),
+                metrics.at("/componentFlops.vision/rawData/0/0").asDouble(), 0.0);
+        assertEquals(cost.projector().flops(), metrics.at("/componentFlops.projector/rawData/0/0").asDouble(), 0.0);
+        assertEquals(cost.vision().flopsByCategory().get(CostModel.MLP), metrics.at("/componentFlops.vision.mlp/rawData/0/0").asDouble(), 0.0);
     }
 
     @Test

@@ -8,6 +8,8 @@ import knobs.kernels.Inputs;
 import knobs.kernels.KvCache;
 import knobs.kernels.MemoryEstimate;
 import knobs.kernels.ModelConfig;
+import knobs.kernels.ModelSource;
+import knobs.kernels.Models;
 import knobs.kernels.Pass;
 import knobs.kernels.PassRunner;
 import knobs.kernels.Phase;
@@ -69,20 +71,46 @@ public final class ModelStep implements AutoCloseable {
     /** A forward step in {@code precision} with {@code configure} applied to the model (see the full constructor). */
     public ModelStep(ModelConfig config, Phase phase, int batch, int promptLen, ComputeDevice device, Precision precision,
                      java.util.function.Consumer<Gpt> configure) {
-        this(config, phase, Pass.FORWARD, batch, promptLen, device, precision, configure);
+        this(ModelSource.of(config), phase, Pass.FORWARD, batch, promptLen, device, precision, configure);
+    }
+
+    /** A step of {@code pass} of a preset's config (random weights from {@link #SEED}; see the full constructor). */
+    public ModelStep(ModelConfig config, Phase phase, Pass pass, int batch, int promptLen, ComputeDevice device,
+                     Precision precision, java.util.function.Consumer<Gpt> configure) {
+        this(ModelSource.of(config), phase, pass, batch, promptLen, device, precision, configure);
+    }
+
+    /** An fp32 forward step of a resolved {@code model} knob (a preset or a checkpoint, see {@link Models#resolve}). */
+    public ModelStep(ModelSource source, Phase phase, int batch, int promptLen, ComputeDevice device) {
+        this(source, phase, Pass.FORWARD, batch, promptLen, device, Precision.FP32, m -> { });
+    }
+
+    /** An fp32 forward step of a resolved {@code model} knob with {@code configure} applied to the model. */
+    public ModelStep(ModelSource source, Phase phase, int batch, int promptLen, ComputeDevice device,
+                     java.util.function.Consumer<Gpt> configure) {
+        this(source, phase, Pass.FORWARD, batch, promptLen, device, Precision.FP32, configure);
+    }
+
+    /** A forward step in {@code precision} of a resolved {@code model} knob (see the full constructor). */
+    public ModelStep(ModelSource source, Phase phase, int batch, int promptLen, ComputeDevice device, Precision precision,
+                     java.util.function.Consumer<Gpt> configure) {
+        this(source, phase, Pass.FORWARD, batch, promptLen, device, precision, configure);
     }
 
     /**
-     * Builds the model on {@code device} in {@code precision} (see {@code Gpt.toPrecision}: int8 is
-     * dense-only, CPU-only and forward-only, and fails here, before any timing, otherwise), applies
-     * {@code configure} (e.g. to mask blocks or change the MoE routing), makes its inputs, for decode
-     * a KV cache in the precision's activation dtype filled with the prompt, for a backward pass the
-     * targets of its loss, and for a train step the AdamW optimizer. The cost follows the model's
-     * active blocks and the pass ({@link CostModel#step}). The model and its memory estimate are
-     * registered with {@link MemoryRegistry} for {@link MemoryProfiler}.
+     * Builds the model of a resolved {@code model} knob on {@code device} in {@code precision} — a
+     * preset's weights random from {@link #SEED}, a checkpoint's read from its files after the memory
+     * check (see {@code Gpt.toPrecision}: int8 is dense-only, CPU-only and forward-only, and fails
+     * here, before any timing, otherwise) — applies {@code configure} (e.g. to mask blocks or change
+     * the MoE routing), makes its inputs, for decode a KV cache in the precision's activation dtype
+     * filled with the prompt, for a backward pass the targets of its loss, and for a train step the
+     * AdamW optimizer. The cost follows the model's active blocks and the pass ({@link CostModel#step}).
+     * The model and its memory estimate are registered with {@link MemoryRegistry} for
+     * {@link MemoryProfiler}.
      */
-    public ModelStep(ModelConfig config, Phase phase, Pass pass, int batch, int promptLen, ComputeDevice device,
+    public ModelStep(ModelSource source, Phase phase, Pass pass, int batch, int promptLen, ComputeDevice device,
                      Precision precision, java.util.function.Consumer<Gpt> configure) {
+        ModelConfig config = source.config();
         MemoryEstimate estimate = check(config, phase, pass, precision, "batch", batch, "promptLen", promptLen);
         this.phase = phase;
         this.pass = pass;
@@ -90,7 +118,7 @@ public final class ModelStep implements AutoCloseable {
         this.precision = precision;
         this.promptLen = promptLen;
         this.batch = batch;
-        this.model = Gpt.create(config, SEED).toDevice(device.torchDevice()).toPrecision(precision);
+        this.model = source.build(device.torchDevice(), precision, SEED);
         configure.accept(model);
         MemoryRegistry.register(model, estimate, device);
         this.prompt = Inputs.tokens(SEED + 1, config.vocab(), batch, promptLen).to(device.torchDevice(), torch.ScalarType.Long);
@@ -99,7 +127,7 @@ public final class ModelStep implements AutoCloseable {
                 ? Inputs.tokens(SEED + 3, config.vocab(), batch, promptLen).to(device.torchDevice(), torch.ScalarType.Long)
                 : null;
         if (phase == Phase.DECODE) {
-            cache = model.newKvCache(batch);
+            cache = model.newKvCache(batch, promptLen + 1); // not maxSeq: a checkpoint's can be 131072
             try (PointerScope scope = new PointerScope(); NoGradGuard noGrad = new NoGradGuard()) {
                 model.forward(prompt, cache);
                 device.sync();

@@ -442,36 +442,51 @@ public final class CostModel {
         return Cost.of(all.flopsByCategory(), all.flopsByComponent(), bc);
     }
 
-    /** The three stages of one multimodal prefill, each with its own FLOPs and bytes. */
-    public record Multimodal(Cost vision, Cost projector, Cost prefill) {
-        /** FLOPs of all three stages. */
+    /**
+     * One multimodal step: the three forward stages, each with its own FLOPs and bytes, and for a
+     * backward pass its {@code training} part — the backward through all three stages and, for a
+     * train step, the AdamW step (components {@link Components#BACKWARD} and
+     * {@link Components#OPTIMIZER}); null for a forward.
+     */
+    public record Multimodal(Cost vision, Cost projector, Cost prefill, Cost training) {
+
+        /** The forward of the three stages. */
+        public Multimodal(Cost vision, Cost projector, Cost prefill) {
+            this(vision, projector, prefill, null);
+        }
+
+        /** FLOPs of the whole step. */
         public long flops() {
-            return vision.flops() + projector.flops() + prefill.flops();
+            return vision.flops() + projector.flops() + prefill.flops() + (training == null ? 0 : training.flops());
         }
 
-        /** Bytes of all three stages. */
+        /** Bytes of the whole step. */
         public long bytes() {
-            return vision.bytes() + projector.bytes() + prefill.bytes();
+            return vision.bytes() + projector.bytes() + prefill.bytes() + (training == null ? 0 : training.bytes());
         }
 
-        /** The three stages as one cost, categories of the same name summed (what one {@link FlopCounter} sees). */
+        /** The whole step as one cost, categories and components of the same name summed (what one {@link FlopCounter} sees). */
         public Cost total() {
-            return plus(plus(vision, projector), prefill);
+            Cost forward = plus(plus(vision, projector), prefill);
+            return training == null ? forward : plus(forward, training);
         }
 
         /**
-         * One step of {@code pass} over the whole pipeline (see {@link CostModel#step}): the backward
-         * runs through the LLM, the projector and the vision encoder, where the patch embedding
-         * computes its weight gradient only (its input, the pixels, needs none); a train step updates
+         * This forward as one step of {@code pass} (see {@link CostModel#step}): the backward runs
+         * through the LLM, the projector and the vision encoder, where the patch embedding computes
+         * its weight gradient only (its input, the pixels, needs none); a train step updates
          * {@code trainedParameters} elements ({@link #multimodalParameters}).
          */
-        public Cost step(Pass pass, long trainedParameters, Precision p) {
+        public Multimodal step(Pass pass, long trainedParameters, Precision p) {
+            if (training != null) {
+                throw new IllegalStateException("already a step with a backward: " + this);
+            }
             if (pass == Pass.FORWARD) {
-                return total();
+                return this;
             }
             Cost backward = plus(plus(backward(vision, Set.of(PATCH_EMBED)), backward(projector)), backward(prefill));
-            Cost both = plus(total(), backward);
-            return pass == Pass.TRAIN_STEP ? plus(both, optimizer(trainedParameters, p)) : both;
+            return new Multimodal(vision, projector, prefill,
+                    pass == Pass.TRAIN_STEP ? plus(backward, optimizer(trainedParameters, p)) : backward);
         }
     }
 

@@ -4,6 +4,7 @@ import knobs.reports.summary.Summarizer;
 import knobs.reports.ReportException;
 import knobs.reports.analysis.rules.Bottlenecks;
 import knobs.reports.analysis.rules.RoutingImbalance;
+import knobs.reports.summary.ComponentMetrics;
 import knobs.reports.summary.Knob;
 import knobs.reports.summary.ParamValue;
 import knobs.reports.input.RetriesFile;
@@ -17,19 +18,25 @@ import java.util.Optional;
 
 /**
  * Every analysis of one report, computed in memory before anything is written: the data quality
- * first, then roofline, scaling fits, FLOPs scaling, the performance model, forward against backward
- * and the bottleneck findings over the trustworthy rows only ({@link DataQuality#trusted()}).
+ * first, then roofline, scaling fits, FLOPs scaling, the performance model, the bottleneck
+ * findings, the component roofline and forward against backward over the trustworthy rows only
+ * ({@link DataQuality#trusted()}).
  *
  * @param quality      see {@link DataQuality}
  * @param roofline     see {@link Roofline}
  * @param scaling      see {@link Scaling}
  * @param flopsScaling see {@link FlopsScaling}
  * @param model        see {@link PerformanceModel}
- * @param passes       see {@link Passes}
  * @param findings     see {@link Findings}
+ * @param breakdowns   see {@link Breakdowns}
+ * @param components   see {@link ComponentScaling}
+ * @param warmup       see {@link Warmup} (which reads every WarmupComparison row, judging them itself)
+ * @param componentRoofline see {@link ComponentRoofline}
+ * @param passes       see {@link Passes} (which reads every row with a {@code pass}, judged by {@code quality})
  */
 public record Analyses(DataQuality quality, Roofline roofline, Scaling scaling, FlopsScaling flopsScaling,
-                       PerformanceModel model, Passes passes, Findings findings) {
+                       PerformanceModel model, Findings findings, Breakdowns breakdowns, ComponentScaling components,
+                       Warmup warmup, ComponentRoofline componentRoofline, Passes passes) {
 
     /**
      * Checks the values the analyses rely on, then runs them.
@@ -53,9 +60,11 @@ public record Analyses(DataQuality quality, Roofline roofline, Scaling scaling, 
         Roofline roofline = Roofline.of(trusted);
         Scaling scaling = Scaling.of(trusted);
         PerformanceModel model = PerformanceModel.of(trusted);
+        Breakdowns breakdowns = Breakdowns.of(trusted);
         Passes passes = Passes.of(quality);
-        return new Analyses(quality, roofline, scaling, FlopsScaling.of(trusted, roofline), model, passes,
-                Bottlenecks.of(quality, roofline, scaling, model, passes));
+        return new Analyses(quality, roofline, scaling, FlopsScaling.of(trusted, roofline), model,
+                Bottlenecks.of(quality, roofline, scaling, model, passes), breakdowns, ComponentScaling.of(breakdowns, trusted),
+                Warmup.of(report, quality), ComponentRoofline.of(trusted), passes);
     }
 
     /**
@@ -80,6 +89,13 @@ public record Analyses(DataQuality quality, Roofline roofline, Scaling scaling, 
                             + "'; allowed: " + String.join(", ", Knob.PASSES));
                 }
             }
+            if (Knob.benchmarkClass(row.benchmark()).equals(Knob.WARMUP_COMPARISON)) {
+                ParamValue steps = row.params().values().get(Knob.WARMUP_STEPS);
+                if (steps != null && (steps.kind() != ParamValue.Kind.INTEGER || steps.asLong() < 0)) {
+                    throw new ReportException(where + ": param '" + Knob.WARMUP_STEPS + "' is '" + steps.text()
+                            + "'; expected a whole number of untimed steps, 0 or more");
+                }
+            }
             ParamValue experts = row.params().values().get(RoutingImbalance.EXPERTS_PARAM);
             if (experts != null && row.secondary().containsKey(RoutingImbalance.COUNTER)
                     && (experts.kind() != ParamValue.Kind.INTEGER || experts.asLong() < 1)) {
@@ -92,7 +108,10 @@ public record Analyses(DataQuality quality, Roofline roofline, Scaling scaling, 
             for (Map.Entry<String, SecondaryStat> e : row.secondary().entrySet()) {
                 String name = e.getKey();
                 double v = e.getValue().median();
-                if (Knob.COMPONENTS.contains(name) || name.equals(RoutingImbalance.EXPERTS_HIT) || name.equals(Knob.CONTEXT_SCALING.alternateCounter())) {
+                if (Knob.COMPONENTS.contains(name) || name.equals(RoutingImbalance.EXPERTS_HIT)
+                        || name.equals(Knob.CONTEXT_SCALING.alternateCounter())
+                        || isComponentTime(name, e.getValue().unit())
+                        || name.startsWith(ComponentMetrics.FLOPS_PREFIX) || name.startsWith(ComponentMetrics.BYTES_PREFIX)) {
                     nonNegative(where, name, v);
                 }
                 // Busiest over mean load is at least 1 whenever any token was routed.
@@ -102,6 +121,15 @@ public record Analyses(DataQuality quality, Roofline roofline, Scaling scaling, 
                 }
             }
         }
+    }
+
+    /**
+     * A profiler component's time, which cannot be negative; {@code component.other} can, by noise,
+     * being the step time less the components.
+     */
+    private static boolean isComponentTime(String metric, String unit) {
+        String c = ComponentMetrics.profiled(metric, unit);
+        return c != null && !c.equals(ComponentMetrics.OTHER);
     }
 
     private static void nonNegative(String where, String counter, Double perOp) throws ReportException {

@@ -179,6 +179,7 @@ public final class Summarizer {
         SortedMap<String, SecondaryStat> secondary = new TreeMap<>();
         SortedMap<String, Metric> sampleMetrics = new TreeMap<>();
         double[] opsValues = null;
+        boolean componentsUnknown = false;
         if (hasOps) {
             checkCounter(OPS, ops, primary, where);
             opsValues = flatten(ops);
@@ -224,6 +225,18 @@ public final class Summarizer {
                     secondary.put(name, new SecondaryStat(Statistics.median(known), metric.unit()));
                 }
                 sampleMetrics.put(name, metric);
+            } else if (ComponentMetrics.isComponentMetric(name)) {
+                // NaN marks an iteration that also ran the trial's setup (ComponentMetrics): unknown
+                // there; the median is over the known iterations.
+                double[] known = Arrays.stream(flatten(metric)).filter(Double::isFinite).toArray();
+                if (known.length > 0) {
+                    secondary.put(name, new SecondaryStat(Statistics.median(known), metric.unit()));
+                    sampleMetrics.put(name, metric);
+                } else if (!componentsUnknown) {
+                    componentsUnknown = true;
+                    warnings.add(where + ": component metrics are unknown in every iteration (each also ran the trial's"
+                            + " setup: profile with at least one warmup iteration); left out");
+                }
             } else if (!metric.allFinite()) {
                 warnings.add(where + ": secondary metric '" + name + "' has NaN or infinite values; left out");
             } else {
@@ -328,6 +341,8 @@ public final class Summarizer {
         JmhRun run = m.run();
         List<List<Double>> forks = run.primary().values();
         Metric ops = m.sampleMetrics().get(OPS);
+        Map<String, String> units = new HashMap<>();
+        m.sampleMetrics().forEach((name, metric) -> units.put(name, metric.unit()));
         for (int fork = 0; fork < forks.size(); fork++) {
             for (int iteration = 0; iteration < forks.get(fork).size(); iteration++) {
                 SortedMap<String, Double> secondary = new TreeMap<>();
@@ -341,8 +356,9 @@ public final class Summarizer {
                 // The iteration's measured time is known only with the invocation count beside the time per op.
                 NoiseMetrics.SampleNoise noise = ops == null ? null : NoiseMetrics.assess(secondary,
                         Units.secondsPerOp(value, run.primary().unit()) * ops.values().get(fork).get(iteration) * 1e3);
+                double seconds = Units.secondsPerOp(value, run.primary().unit());
                 samples.add(new Sample(samples.size(), run.benchmark(), run.params(), run.mode(), fork, iteration,
-                        value, run.primary().unit(), secondary, noise));
+                        value, run.primary().unit(), secondary, noise, ComponentMetrics.sampleTimes(seconds, secondary, units)));
             }
         }
     }

@@ -29,7 +29,8 @@ class AnalysisGoldenTest {
 
     private static final Path GOLDEN = Golden.ROOT.resolve("analyses");
     static final List<String> FILES = List.of(AnalysisJsonWriter.ROOFLINE, AnalysisJsonWriter.SCALING,
-            AnalysisJsonWriter.FLOPS_SCALING, AnalysisJsonWriter.MODEL, AnalysisJsonWriter.FINDINGS, PassesJsonWriter.FILE);
+            AnalysisJsonWriter.FLOPS_SCALING, AnalysisJsonWriter.MODEL, AnalysisJsonWriter.FINDINGS, AnalysisJsonWriter.COMPONENT_ROOFLINE,
+            PassesJsonWriter.FILE);
 
     @Test
     void analysesMatchGoldenFiles(@TempDir Path dir) throws IOException {
