@@ -148,7 +148,7 @@ class CheckpointKnobTest {
                 "-p", "model=" + llama, "-p", "seqLen=65");
         assertOneProblem("ModelSize: precision int8 is supported for dense models only; '" + mixtral + "'", "ModelSize",
                 "-p", "size=" + mixtral, "-p", "precision=int8", "-p", "pass=forward");
-        assertOneProblem("BlocksMask: model '" + llama + "' with batch=1 promptLen=8 needs about", "BlocksMask", "-p",
+        assertOneProblem("BlocksMask: model '" + llama + "' pass=forward precision=fp32 batch=1 promptLen=8 needs about", "BlocksMask", "-p",
                 "model=" + llama, "-p", "promptLen=8", "-p", "activeBlocks=1", "-jvmArgsAppend", "-Dknobs.memory.limit=1k");
     }
 

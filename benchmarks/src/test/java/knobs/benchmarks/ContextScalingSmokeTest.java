@@ -111,7 +111,8 @@ class ContextScalingSmokeTest {
             // the backward and the optimizer step are components of their own, with their analytic work
             JsonNode metrics = run.get("secondaryMetrics");
             assertEquals(pass.backward(), metrics.has("component.backward"), pass.label());
-            assertEquals(pass == Pass.TRAIN_STEP, metrics.has("component.optimizer"), pass.label());
+            // gradient release is the optimizer component's too (Components.OPTIMIZER), so every backward pass has one
+            assertEquals(pass.backward(), metrics.has("component.optimizer"), pass.label());
             if (pass.backward()) {
                 assertEquals(cost.training().flopsByComponent().get(Components.BACKWARD),
                         metrics.at("/componentFlops.backward/rawData/0/0").asDouble(), 0.0, pass.label());
