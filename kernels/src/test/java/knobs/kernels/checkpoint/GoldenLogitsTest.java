@@ -22,6 +22,7 @@ import knobs.kernels.KvCache;
 import knobs.kernels.ModelConfig;
 import knobs.kernels.Natives;
 import knobs.kernels.Precision;
+import knobs.kernels.RopeScaling;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.NoGradGuard;
@@ -45,7 +46,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * Knobs differs from the script by 4e-7 to 1.3e-6 of it (printed by the test). The test allows
  * {@value #REL_TOL} of the largest golden logit — 15× the largest difference seen, room for other
  * BLAS builds and summation orders — while the smallest modelling change tried below (RoPE θ doubled, norm
- * epsilon ×10, top-k renormalisation flipped) moves the logits by 1e-3 to 0.4 of the largest logit,
+ * epsilon ×10, top-k renormalisation flipped, llama3 RoPE scaling dropped or made linear) moves the logits by 1e-3 to 0.4 of the largest logit,
  * 50× to 20000× the tolerance; {@link #modellingChangesAreFarAboveTheTolerance} checks it.
  */
 class GoldenLogitsTest {
@@ -168,7 +169,7 @@ class GoldenLogitsTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"llama", "qwen2", "olmoe", "mixtral", "qwen2_moe"})
+    @ValueSource(strings = {"llama", "qwen2", "olmoe", "mixtral", "qwen2_moe", "llama_scaled"})
     void logitsMatchTheReference(String family) {
         Golden g = golden(family);
         checkSameCheckpoint(family, g);
@@ -187,7 +188,8 @@ class GoldenLogitsTest {
      */
     @ParameterizedTest
     @ValueSource(strings = {"llama:eps", "llama:theta", "qwen2:eps", "qwen2:theta", "olmoe:eps", "olmoe:theta", "olmoe:renorm",
-            "mixtral:theta", "mixtral:renorm", "qwen2_moe:theta", "qwen2_moe:renorm"})
+            "mixtral:theta", "mixtral:renorm", "qwen2_moe:theta", "qwen2_moe:renorm", "llama_scaled:unscaled",
+            "llama_scaled:linear"})
     void modellingChangesAreFarAboveTheTolerance(String spec) {
         String family = spec.substring(0, spec.indexOf(':'));
         String change = spec.substring(spec.indexOf(':') + 1);
@@ -197,6 +199,8 @@ class GoldenLogitsTest {
             case "eps" -> b -> b.normEps(plan.config().normEps() * 10);
             case "theta" -> b -> b.rope(plan.config().ropeTheta() * 2);
             case "renorm" -> b -> b.normTopkProb(!plan.config().normTopkProb());
+            case "unscaled" -> b -> b.ropeScaling(RopeScaling.NONE);
+            case "linear" -> b -> b.ropeScaling(RopeScaling.linear(plan.config().ropeScaling().factor()));
             default -> throw new IllegalArgumentException(change);
         };
         Gpt model = Gpt.create(mutate.apply(plan.config().toBuilder()).build(), 0);
