@@ -14,8 +14,9 @@ import org.bytedeco.pytorch.global.torch;
  * position table when {@link ModelConfig#positions()} is LEARNED), pre-norm blocks (LayerNorm or
  * RMSNorm; multi-head or grouped-query attention with optional QK-norm, rotary embeddings and
  * biases; GELU/SwiGLU MLP or mixture of experts with optional shared experts), final norm, LM head
- * (untied, or the token embedding itself when tied). Weights are random from a seed; nothing is
- * downloaded.
+ * (untied, or the token embedding itself when tied). Weights are random from a seed
+ * ({@link #create}), or left uninitialised for a checkpoint to fill ({@link #forLoading}); nothing
+ * is downloaded.
  *
  * <p>{@link #setActiveBlocks} runs only the first N blocks while keeping the rest in the model, so
  * depth can be turned as a knob without rebuilding.
@@ -105,6 +106,33 @@ public final class Gpt extends Module {
     public static Gpt create(ModelConfig c, long seed) {
         torch.manual_seed(seed);
         return new Gpt(c);
+    }
+
+    /**
+     * Builds the model on the CPU for loading weights into it: every parameter is allocated
+     * uninitialised ({@code torch.empty}) directly in {@code precision}'s dtype — no random draw, and
+     * for bf16/fp16 no fp32 copy, so building needs only the model's bytes in that dtype. The RoPE
+     * tables are computed in fp32 as always and converted to that dtype, as {@link #toPrecision}
+     * converts them; the model is then in {@code precision} exactly as {@code create(c, seed)
+     * .toPrecision(precision)} would be, except for the parameters' values, which are garbage until
+     * every element is written (the checkpoint loader's plan covers every element of every parameter).
+     *
+     * @param precision fp32, bf16 or fp16; int8 is quantized from loaded fp32 weights, so build fp32
+     *                  and call {@code toPrecision(INT8)} after loading
+     */
+    public static Gpt forLoading(ModelConfig c, Precision precision) {
+        if (precision == Precision.INT8) {
+            throw new IllegalArgumentException("Gpt.forLoading builds float models (fp32, bf16, fp16); for int8 build fp32,"
+                    + " load the weights, then call toPrecision(int8), which quantizes them");
+        }
+        Gpt model = Init.uninitialized(precision.activationType(), () -> new Gpt(c));
+        if (precision != Precision.FP32) {
+            if (model.rope != null) {
+                model.rope.to(precision.activationType(), false); // only the tables: every parameter already has the dtype
+            }
+            model.precision = precision;
+        }
+        return model;
     }
 
     /** Moves every parameter to {@code device}. An int8 model stays on the CPU (fbgemm is CPU-only). */

@@ -1,6 +1,7 @@
 package knobs.kernels.checkpoint;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -247,6 +248,71 @@ class GoldenLogitsTest {
             }
             assertEquals(0.0, w.narrow(0, 0, 32).to(torch.ScalarType.Float).sub(q).abs().max().item_double());
         }
+    }
+
+    /**
+     * Loading builds the model uninitialised, directly in the target dtype: right after
+     * {@link Gpt#forLoading} every parameter and buffer already has the precision's dtype (for bf16
+     * and fp16 no fp32 parameter ever exists), and no random weight was drawn (libtorch's global
+     * generator, from which every random weight's seed is drawn, has not moved).
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"llama:bf16", "qwen2:bf16", "qwen2_moe:fp16", "mixtral:bf16", "llama_scaled:fp16", "olmoe:fp32"})
+    void forLoadingAllocatesInTheTargetDtypeWithoutRandomFill(String spec) {
+        String[] s = spec.split(":");
+        Precision p = Precision.parse(s[1]);
+        ModelConfig c = LoadPlan.open(dirs.get(s[0]), s[0]).config();
+        try (PointerScope scope = new PointerScope()) {
+            torch.manual_seed(1234);
+            long expectedDraw = torch.randint(1L << 62, new long[] {1}).item_long();
+            torch.manual_seed(1234);
+            Gpt model = Gpt.forLoading(c, p);
+            assertEquals(expectedDraw, torch.randint(1L << 62, new long[] {1}).item_long(),
+                    "building for loading drew random numbers (random weights?)");
+            assertEquals(p, model.precision());
+            var params = model.named_parameters(true).items();
+            assertTrue(params.size() > 0);
+            for (long i = 0; i < params.size(); i++) {
+                assertEquals(p.activationType(), params.get(i).value().scalar_type().intern(), params.get(i).key().getString());
+            }
+            var buffers = model.named_buffers(true).items();
+            assertEquals(2, buffers.size(), "rope.cos and rope.sin");
+            for (long i = 0; i < buffers.size(); i++) {
+                assertEquals(p.activationType(), buffers.get(i).value().scalar_type().intern(), buffers.get(i).key().getString());
+            }
+        }
+        assertThrows(IllegalArgumentException.class, () -> Gpt.forLoading(c, Precision.INT8));
+    }
+
+    /**
+     * Loading through {@link Gpt#forLoading} gives bit for bit the logits of the former way
+     * (random fp32 model, converted to the precision, then overwritten): fp32 loads are unchanged,
+     * and a 2-byte load is the same model without its fp32 detour.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"llama:fp32", "qwen2:fp32", "olmoe:fp32", "mixtral:fp32", "qwen2_moe:fp32", "llama_scaled:fp32",
+            "llama:bf16", "qwen2:bf16", "mixtral:fp16", "qwen2_moe:bf16", "llama_scaled:bf16", "olmoe:fp16", "llama:int8"})
+    void loadingMatchesTheRandomThenOverwrittenModelExactly(String spec) {
+        String[] s = spec.split(":");
+        Precision p = Precision.parse(s[1]);
+        Golden g = golden(s[0]);
+        LoadPlan plan = LoadPlan.open(dirs.get(s[0]), s[0]);
+        Gpt former = Gpt.create(plan.config(), 0);
+        if (p != Precision.INT8) {
+            former.toPrecision(p);
+        }
+        plan.copyInto(former);
+        former.toPrecision(p);
+        Gpt loaded = plan.load(new Device(torch.DeviceType.CPU), p);
+        assertEquals(p, loaded.precision());
+        Logits a = run(former, g);
+        Logits b = run(loaded, g);
+        for (int t = 0; t < a.prefill().length; t++) {
+            org.junit.jupiter.api.Assertions.assertArrayEquals(a.prefill()[t], b.prefill()[t], spec + " prefill position " + t);
+        }
+        org.junit.jupiter.api.Assertions.assertArrayEquals(a.decode(), b.decode(), spec + " decode");
+        double rel = maxRelDiff(b, g);
+        assertTrue(rel <= (p == Precision.FP32 ? REL_TOL : 0.1), spec + ": " + rel);
     }
 
     /** A cache sized to the step (as ModelStep and Generation size it) refuses to grow past its capacity. */
