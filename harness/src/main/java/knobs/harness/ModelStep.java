@@ -86,9 +86,7 @@ public final class ModelStep implements AutoCloseable {
         this.model = Gpt.create(config, SEED).toDevice(device.torchDevice()).toPrecision(precision);
         configure.accept(model);
         MemoryRegistry.register(model, estimate, device);
-        if (tokens != null) {
-            tokens.check(config, batch, promptLen + (phase == Phase.DECODE ? 1 : 0), "promptLen=" + promptLen);
-        }
+        checkTokens(tokens, config, phase, batch, "promptLen", promptLen);
         this.prompt = (tokens == null ? Inputs.tokens(SEED + 1, config.vocab(), batch, promptLen) : tokens.ids(batch, 0, promptLen))
                 .to(device.torchDevice(), torch.ScalarType.Long);
         boolean nextFromFile = tokens != null && tokens.shortestOf(batch) > promptLen;
@@ -169,6 +167,21 @@ public final class ModelStep implements AutoCloseable {
             fillCache();
         }
         return run().clone(); // kept past the next run: a copy, should a model ever write logits into a reused buffer
+    }
+
+    /**
+     * Checks, with no native code, that {@code tokens} (null: random ids, always fine) can feed a step
+     * of {@code batch} sequences with a prompt of {@code promptLen} ids (and the decoded id after it
+     * for a decode step) to {@code config}: enough sequences, enough ids each, every id in the vocabulary.
+     *
+     * @throws IllegalArgumentException naming the file, the sequence and what is allowed
+     */
+    public static void checkTokens(TokenFile tokens, ModelConfig config, Phase phase, int batch, String lengthKnob, int promptLen) {
+        if (tokens != null) {
+            boolean decode = phase == Phase.DECODE;
+            tokens.check(config, batch, promptLen + (decode ? 1 : 0), lengthKnob + "=" + promptLen
+                    + (decode ? " with phase=decode (the prompt, then the decoded token)" : ""));
+        }
     }
 
     /** Runs one step and returns its logits: (B, promptLen, V) for prefill, (B, 1, V) for decode. */

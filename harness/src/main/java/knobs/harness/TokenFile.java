@@ -58,7 +58,11 @@ public final class TokenFile {
         if (value.isBlank()) {
             throw new IllegalArgumentException("tokens= is empty; allowed: " + RANDOM + " or a file of token ids");
         }
-        return read(Path.of(value), "tokens=" + value);
+        Path path = Path.of(value);
+        if (!Files.exists(path)) {
+            throw new IllegalArgumentException("tokens=" + value + ": no such file; allowed: " + RANDOM + " or a file of token ids");
+        }
+        return read(path, "tokens=" + value);
     }
 
     /**
@@ -71,7 +75,7 @@ public final class TokenFile {
         try {
             key = List.of(file.toAbsolutePath().normalize().toString(), Files.size(file), Files.getLastModifiedTime(file));
         } catch (NoSuchFileException e) {
-            throw new IllegalArgumentException(display + ": no such file (allowed: " + RANDOM + " or a file of token ids)");
+            throw new IllegalArgumentException(display + ": no such file");
         } catch (IOException e) {
             throw new IllegalArgumentException(display + ": cannot read: " + e.getMessage());
         }

@@ -30,11 +30,13 @@ class TokenFileTest {
         assertEquals(1, flat.sequences());
         assertArrayEquals(new long[] {9, 8, 7}, flat.sequence(0));
         assertNull(TokenFile.forKnob("random"), "random ids stay the default");
+        IllegalArgumentException missing = assertThrows(IllegalArgumentException.class, () -> TokenFile.forKnob("none.txt"));
+        assertEquals("tokens=none.txt: no such file; allowed: random or a file of token ids", missing.getMessage());
     }
 
     @Test
     void badFilesAreErrorsNamingTheProblem(@TempDir Path dir) throws IOException {
-        bad(dir, null, "tokens=FILE: no such file (allowed: random or a file of token ids)");
+        bad(dir, null, "tokens=FILE: no such file");
         bad(dir, "# nothing\n\n", "tokens=FILE: holds no token ids");
         bad(dir, "1 2 x3\n", "tokens=FILE: line 1: 'x3' is not a token id (a whole number >= 0)");
         bad(dir, "1\n2 -3\n", "tokens=FILE: line 2: token id -3 is negative");
