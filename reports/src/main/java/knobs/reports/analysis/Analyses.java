@@ -26,9 +26,10 @@ import java.util.Optional;
  * @param flopsScaling see {@link FlopsScaling}
  * @param model        see {@link PerformanceModel}
  * @param findings     see {@link Findings}
+ * @param qualityLatency see {@link QualityLatency}
  */
 public record Analyses(DataQuality quality, Roofline roofline, Scaling scaling, FlopsScaling flopsScaling,
-                       PerformanceModel model, Findings findings) {
+                       PerformanceModel model, Findings findings, QualityLatency qualityLatency) {
 
     /**
      * Checks the values the analyses rely on, then runs them.
@@ -53,7 +54,7 @@ public record Analyses(DataQuality quality, Roofline roofline, Scaling scaling, 
         Scaling scaling = Scaling.of(trusted);
         PerformanceModel model = PerformanceModel.of(trusted);
         return new Analyses(quality, roofline, scaling, FlopsScaling.of(trusted, roofline), model,
-                Bottlenecks.of(quality, roofline, scaling, model));
+                Bottlenecks.of(quality, roofline, scaling, model), QualityLatency.of(report, quality));
     }
 
     /**
@@ -92,6 +93,15 @@ public record Analyses(DataQuality quality, Roofline roofline, Scaling scaling, 
                 double v = e.getValue().median();
                 if (Knob.COMPONENTS.contains(name) || name.equals(RoutingImbalance.EXPERTS_HIT) || name.equals(Knob.CONTEXT_SCALING.alternateCounter())) {
                     nonNegative(where, name, v);
+                }
+                if (name.equals(QualityLatency.KL) && !(v >= 0 && Double.isFinite(v))) {
+                    throw new ReportException(where + ": counter '" + name + "' is " + v
+                            + " per op; it is a KL divergence in nats, 0 or more");
+                }
+                if ((name.equals(QualityLatency.TOP1) || name.equals(QualityLatency.RANDOM_WEIGHTS)) && !(v >= 0 && v <= 1 + 1e-9)) {
+                    throw new ReportException(where + ": counter '" + name + "' is " + v + " per op; it is "
+                            + (name.equals(QualityLatency.TOP1) ? "a share of positions" : "a flag (1 = random weights)")
+                            + ", from 0 to 1");
                 }
                 // Busiest over mean load is at least 1 whenever any token was routed.
                 if (name.equals(RoutingImbalance.COUNTER) && v < 1 - 1e-9) {

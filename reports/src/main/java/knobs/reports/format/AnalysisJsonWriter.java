@@ -6,6 +6,7 @@ import knobs.reports.analysis.rules.Rule;
 import knobs.reports.analysis.FlopsScaling;
 import knobs.reports.analysis.LeastSquares;
 import knobs.reports.analysis.PerformanceModel;
+import knobs.reports.analysis.QualityLatency;
 import knobs.reports.analysis.Roofline;
 import knobs.reports.analysis.RowGroup;
 import knobs.reports.analysis.Scaling;
@@ -24,7 +25,7 @@ import java.util.Map;
 
 /**
  * Writes the analysis files: {@code roofline.json}, {@code scaling.json}, {@code flops_scaling.json},
- * {@code model.json} and {@code findings.json} (formats in docs/reports.md). Like
+ * {@code model.json}, {@code findings.json} and {@code quality.json} (formats in docs/reports.md). Like
  * {@link SummaryJsonWriter}, trees are built field by field so the order is fixed here; rows are
  * identified by {@code benchmark}, {@code params} and {@code mode} as in {@code summary.json}.
  */
@@ -35,6 +36,7 @@ public final class AnalysisJsonWriter {
     public static final String FLOPS_SCALING = "flops_scaling.json";
     public static final String MODEL = "model.json";
     public static final String FINDINGS = "findings.json";
+    public static final String QUALITY = "quality.json";
 
     private AnalysisJsonWriter() {
     }
@@ -50,6 +52,7 @@ public final class AnalysisJsonWriter {
         // What the findings were drawn from: the rows left out are listed beside them, with why.
         findings.set("data_quality", SummaryJsonWriter.dataQuality(a.quality()));
         files.put(FINDINGS, Json.write(findings));
+        files.put(QUALITY, Json.write(quality(a.qualityLatency())));
         return files;
     }
 
@@ -154,6 +157,36 @@ public final class AnalysisJsonWriter {
             entries.add(node);
         }
         root.set("skipped", skipped(f.skipped()));
+        return root;
+    }
+
+    static ObjectNode quality(QualityLatency q) {
+        ObjectNode root = Json.NODES.objectNode();
+        ArrayNode entries = root.putArray("entries");
+        for (QualityLatency.Entry e : q.entries()) {
+            ObjectNode node = groupRef(e.group());
+            node.put("knob", e.knob());
+            node.put("random_weights", e.randomWeights());
+            if (e.randomWeights()) {
+                node.put("label", QualityLatency.RANDOM_LABEL);
+            } else {
+                node.putNull("label");
+            }
+            ArrayNode points = node.putArray("points");
+            for (QualityLatency.Point p : e.points()) {
+                ObjectNode point = points.addObject();
+                point.set("params", SummaryJsonWriter.params(p.row().params()));
+                point.set("value", SummaryJsonWriter.param(p.value()));
+                point.set("seconds_per_op", Json.number(p.row().secondsPerOp()));
+                point.set("kl_nats", Json.number(p.klNats()));
+                point.set("top1_agreement", Json.number(p.top1()));
+                point.put("trustworthy", p.trustworthy());
+                point.put("why", p.why());
+            }
+            node.put("reading", e.reading());
+            entries.add(node);
+        }
+        root.set("skipped", skipped(q.skipped()));
         return root;
     }
 
