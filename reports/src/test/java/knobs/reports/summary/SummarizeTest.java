@@ -337,7 +337,7 @@ class SummarizeTest {
         summarize("a.json");
         write(dir.resolve("out/unrelated.txt"), "keep");
         summarize("a.json");
-        assertEquals(List.of("findings.json", "flops_scaling.json", "index.html", "model.json", "roofline.json",
+        assertEquals(List.of("findings.json", "flops_scaling.json", "index.html", "model.json", "quality.json", "roofline.json",
                 "samples.csv", "scaling.json", "summary.csv", "summary.json", "unrelated.txt"),
                 OutputFolder.listing(dir.resolve("out")));
     }
