@@ -104,6 +104,7 @@ public final class Inspect {
         }
 
         out.println("model " + c);
+        out.println("architecture " + c.architecture());
         if (file != null) {
             out.println("prompt: " + batch + " sequence(s) of " + tokens + " ids from " + opt.get("tokens")
                     + (tokens < file.shortestOf(batch) ? " (cut to the model's maxSeq)" : ""));
@@ -119,6 +120,9 @@ public final class Inspect {
         cost.flopsByCategory().forEach((k, v) -> out.printf(Locale.ROOT, "  %-18s %,22d FLOPs%n", k, v));
         out.printf(Locale.ROOT, "  %-18s %,22d FLOPs, %,d bytes, intensity %.2f FLOP/byte%n", "total", cost.flops(),
                 cost.bytes(), (double) cost.flops() / cost.bytes());
+        out.println("by component (the spans of the component profiler):");
+        cost.flopsByComponent().forEach((k, v) -> out.printf(Locale.ROOT, "  %-18s %,22d FLOPs %,16d bytes%n", k, v,
+                cost.bytesByComponent().get(k)));
         if (opt.containsKey("no-run")) {
             if (record != null) {
                 throw new IllegalArgumentException("--record-routing needs the model run: drop --no-run");

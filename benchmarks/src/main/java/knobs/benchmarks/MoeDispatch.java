@@ -109,27 +109,32 @@ public class MoeDispatch implements KnobCheck {
 
     /**
      * {FLOPs, bytes} of one call: matmul FLOPs (2 per multiply-add) of the experts' (or the dense
-     * MLP's) projections, plus the router's for the MoE layer; bytes are fp32 weights read once (every
-     * expert hit, assuming N·k pairs reach min(E, N·k) experts) plus the input and output activations.
+     * MLP's) projections, plus the router's (and a shared-expert gate's) for the MoE layer; bytes are
+     * fp32 weights read once (every expert hit, assuming N·k pairs reach min(E, N·k) experts, and
+     * the shared experts) plus the input and output activations.
      */
     static long[] work(ModelConfig c, long tokens, boolean moe) {
         long d = c.dModel();
         long m = c.activation().matrices;
-        long active = (long) c.topK() * c.expertDFf();
+        long active = (long) c.topK() * c.expertDFf() + c.sharedDFf();
         long flops = 2L * tokens * d * active * m;
         long activations = 2L * tokens * d;
         if (!moe) {
             return new long[] {flops, 4L * (d * active * m + activations)};
         }
+        long gate = c.sharedExpertGate() ? 1 : 0;
         long hit = Math.min(c.experts(), tokens * c.topK());
-        return new long[] {flops + 2L * tokens * d * c.experts(),
-                4L * (hit * d * c.expertDFf() * m + (long) c.experts() * d + activations)};
+        return new long[] {flops + 2L * tokens * d * (c.experts() + gate),
+                4L * (hit * d * c.expertDFf() * m + (long) c.sharedDFf() * d * m + (c.experts() + gate) * d + activations)};
     }
 
-    /** The dense SwiGLU (or GELU) MLP doing the MoE layer's active expert FLOPs: d_ff = topK · expert d_ff. */
+    /**
+     * The dense MLP (the preset's activation) doing the MoE layer's active expert FLOPs:
+     * d_ff = topK · expert d_ff (+ the shared experts' width).
+     */
     static ModelConfig denseEquivalent(ModelConfig moe) {
-        return new ModelConfig(moe.name() + "-dense-equivalent", moe.vocab(), moe.dModel(), moe.layers(), moe.heads(),
-                moe.topK() * moe.expertDFf(), moe.maxSeq(), moe.activation(), 0, 0, 0);
+        return moe.toBuilder().name(moe.name() + "-dense-equivalent")
+                .dense(moe.topK() * moe.expertDFf() + moe.sharedDFf()).build();
     }
 
     @TearDown(Level.Trial)

@@ -47,7 +47,7 @@ class BenchmarksJarTest {
         {"MoeTopK -p device=cuda", "knobs: MoeTopK: device 'cuda' requested but no CUDA device is available: this build has CPU-only natives"},
         {"BlocksMask -p activeBlocks=99", "knobs: BlocksMask: activeBlocks=99 is not allowed for model 'dense-cpu': must be in 1..8"},
         {"ModelSize -p size=2.7B -p pass=train_step -jvmArgsAppend -Dknobs.memory.limit=8g",
-            "knobs: ModelSize: size=2.7B pass=train_step precision=fp32 batchSize=4 contextLength=128 needs about 45.82 GB"},
+            "knobs: ModelSize: size=2.7B pass=train_step precision=fp32 batchSize=4 contextLength=128 needs about 60.54 GB"},
         {"ModelSize -p precision=int4", "knobs: ModelSize: unknown precision 'int4'; allowed: fp32, bf16, fp16, int8"},
         {"ContextScaling -p crops=500", "knobs: ContextScaling: crops=500 with vision preset 'vit-cpu' (16 tokens per crop)"},
         {"OutputTokens -p maxNewTokens=-1", "knobs: OutputTokens: maxNewTokens=-1 with promptLen=32 is not allowed for model 'dense-cpu'"},

@@ -73,7 +73,7 @@ class MainTest {
                 Map.entry("MoeTopK -p device=tpu", "MoeTopK: unknown device 'tpu'; allowed: cpu, cuda, cuda:N, auto"),
                 Map.entry("BlocksMask -p activeBlocks=99", "BlocksMask: activeBlocks=99 is not allowed for model 'dense-cpu': must be in 1..8"),
                 Map.entry("ModelSize -p size=2.7B -p pass=train_step -jvmArgsAppend -Dknobs.memory.limit=8g",
-                        "ModelSize: size=2.7B pass=train_step precision=fp32 batchSize=4 contextLength=128 needs about 45.82 GB"),
+                        "ModelSize: size=2.7B pass=train_step precision=fp32 batchSize=4 contextLength=128 needs about 60.54 GB"),
                 Map.entry("ModelSize -p precision=int4", "ModelSize: unknown precision 'int4'; allowed: fp32, bf16, fp16, int8"),
                 Map.entry("ModelSize -p size=tiny-moe -p pass=forward -p precision=int8",
                         "ModelSize: precision int8 is supported for dense models only"),

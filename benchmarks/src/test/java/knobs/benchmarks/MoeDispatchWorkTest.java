@@ -23,10 +23,11 @@ class MoeDispatchWorkTest {
 
     @Test
     void analyticFlopsEqualTheExecutedMatmulsForMoeAndItsDenseEquivalent() {
-        for (int k : new int[] {1, 2, 8}) {
-            ModelConfig c = Presets.get("tiny-moe").withTopK(k);
+        for (String preset : new String[] {"tiny-moe", "tiny-qwen2-moe"}) {
+          for (int k : new int[] {1, 2, 8}) {
+            ModelConfig c = Presets.get(preset).withTopK(k);
             ModelConfig dense = MoeDispatch.denseEquivalent(c);
-            assertEquals((long) k * c.expertDFf(), dense.dFf(), "dense d_ff = topK * expert d_ff");
+            assertEquals((long) k * c.expertDFf() + c.sharedDFf(), dense.dFf(), "dense d_ff = topK * expert d_ff + shared");
             try (PointerScope s = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
                 MoeFeedForward moe = new MoeFeedForward(c);
                 MlpFeedForward mlp = new MlpFeedForward(dense);
@@ -40,6 +41,7 @@ class MoeDispatchWorkTest {
                     assertEquals(MoeDispatch.work(c, 24, false)[0], f.total(), "dense equivalent, topK=" + k);
                 }
             }
+          }
         }
     }
 }

@@ -79,7 +79,7 @@ class ModelStepQualityTest {
         }
         IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
                 () -> new ModelStep(tiny, Phase.DECODE, 2, 5, CPU, Precision.FP32, m -> { }, tokens));
-        assertTrue(e.getMessage().contains("holds 5 ids; promptLen=5 needs 6"), e.getMessage());
+        assertTrue(e.getMessage().contains("holds 5 ids; promptLen=5 with phase=decode (the prompt, then the decoded token) needs 6"), e.getMessage());
     }
 
     @Test

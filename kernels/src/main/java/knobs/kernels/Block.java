@@ -5,23 +5,32 @@ import java.util.List;
 import org.bytedeco.pytorch.Module;
 import org.bytedeco.pytorch.Tensor;
 
-/** Pre-norm transformer block: x + attn(ln1(x)), then + ffn(ln2(x)). */
+/** Pre-norm transformer block: x + attn(norm1(x)), then + ffn(norm2(x)); norms LayerNorm or RMSNorm. */
 public final class Block extends Module {
-    private final LayerNorm ln1;
+    private final Norm ln1;
     private final CausalSelfAttention attn;
-    private final LayerNorm ln2;
+    private final Norm ln2;
     private final FeedForward ffn;
 
+    /** A causal block of a model with learned positions. */
     public Block(ModelConfig c) {
-        this(c, true);
+        this(c, true, null);
     }
 
     /** @param causal false for a bidirectional (encoder) block, see {@link CausalSelfAttention} */
     public Block(ModelConfig c, boolean causal) {
+        this(c, causal, null);
+    }
+
+    /**
+     * @param causal false for a bidirectional (encoder) block
+     * @param rope   the model's rotary tables when {@code c} uses RoPE, else null
+     */
+    public Block(ModelConfig c, boolean causal, Rotary rope) {
         super("Block");
-        this.ln1 = register_module("ln_1", new LayerNorm(c.dModel()));
-        this.attn = register_module("attn", new CausalSelfAttention(c, causal));
-        this.ln2 = register_module("ln_2", new LayerNorm(c.dModel()));
+        this.ln1 = register_module("ln_1", Norm.of(c, c.dModel()));
+        this.attn = register_module("attn", new CausalSelfAttention(c, causal, rope));
+        this.ln2 = register_module("ln_2", Norm.of(c, c.dModel()));
         this.ffn = c.isMoe()
                 ? register_module("moe", new MoeFeedForward(c))
                 : register_module("mlp", new MlpFeedForward(c));

@@ -10,20 +10,70 @@ import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 
 /**
- * GPT-style decoder: token + learned position embedding, pre-norm blocks, final LayerNorm, LM head
- * (untied). Weights are random from a seed; nothing is downloaded.
+ * Decoder-only transformer assembled from a {@link ModelConfig}: token embedding (plus a learned
+ * position table when {@link ModelConfig#positions()} is LEARNED), pre-norm blocks (LayerNorm or
+ * RMSNorm; multi-head or grouped-query attention with optional QK-norm, rotary embeddings and
+ * biases; GELU/SwiGLU MLP or mixture of experts with optional shared experts), final norm, LM head
+ * (untied, or the token embedding itself when tied). Weights are random from a seed; nothing is
+ * downloaded.
  *
  * <p>{@link #setActiveBlocks} runs only the first N blocks while keeping the rest in the model, so
  * depth can be turned as a knob without rebuilding.
+ *
+ * <h2>Parameter names and shapes</h2>
+ *
+ * What {@code named_parameters()} returns (libtorch forbids dots inside one parameter's name, so a
+ * linear layer's weight is the plain name and its bias {@code <name>_bias}). d = dModel, V = vocab,
+ * hs = headDim, nh = heads, nkv = kvHeads, kvDim = nkv·hs, E = experts, f = dFf, fe = expertDFf,
+ * fs = sharedExperts·sharedExpertDFf; m = 2 for SwiGLU (gate and up), 1 for GELU. All linear
+ * weights are (out, in), used as y = x·Wᵀ (+ b), the layout of {@code torch.nn.Linear} and of
+ * Hugging Face checkpoints. The HF column names the Llama/OLMoE/Mixtral/Qwen2(-MoE) tensor each
+ * one corresponds to (prefix {@code model.layers.i.} for block tensors).
+ *
+ * <table>
+ * <caption>Parameters of a {@code Gpt}</caption>
+ * <tr><th>name</th><th>shape</th><th>present when</th><th>Hugging Face</th></tr>
+ * <tr><td>{@code wte}</td><td>(V, d)</td><td>always; also the LM head when tied</td><td>model.embed_tokens.weight</td></tr>
+ * <tr><td>{@code wpe}</td><td>(maxSeq, d)</td><td>positions LEARNED</td><td>— (GPT-2 wpe)</td></tr>
+ * <tr><td>{@code h<i>.ln_1.weight}, {@code h<i>.ln_1.bias}</td><td>(d)</td><td>bias only for LayerNorm</td><td>input_layernorm.weight</td></tr>
+ * <tr><td>{@code h<i>.attn.c_attn}</td><td>(d + 2·kvDim, d)</td><td>always</td><td>cat(q_proj, k_proj, v_proj) along dim 0: rows [0, d) queries
+ *     (head h at rows h·hs … h·hs+hs−1), [d, d+kvDim) keys, [d+kvDim, d+2·kvDim) values (kv head g at rows g·hs … within each)</td></tr>
+ * <tr><td>{@code h<i>.attn.c_attn_bias}</td><td>(d + 2·kvDim)</td><td>qkvBias</td><td>cat(q_proj.bias, k_proj.bias, v_proj.bias)</td></tr>
+ * <tr><td>{@code h<i>.attn.q_norm.weight}</td><td>(d)</td><td>qkNorm</td><td>self_attn.q_norm.weight</td></tr>
+ * <tr><td>{@code h<i>.attn.k_norm.weight}</td><td>(kvDim)</td><td>qkNorm</td><td>self_attn.k_norm.weight</td></tr>
+ * <tr><td>{@code h<i>.attn.c_proj}</td><td>(d, d)</td><td>always</td><td>self_attn.o_proj.weight</td></tr>
+ * <tr><td>{@code h<i>.attn.c_proj_bias}</td><td>(d)</td><td>outBias</td><td>self_attn.o_proj.bias</td></tr>
+ * <tr><td>{@code h<i>.ln_2.weight}, {@code h<i>.ln_2.bias}</td><td>(d)</td><td>bias only for LayerNorm</td><td>post_attention_layernorm.weight</td></tr>
+ * <tr><td>{@code h<i>.mlp.c_fc}</td><td>(m·f, d)</td><td>dense</td><td>SwiGLU: cat(gate_proj, up_proj) along dim 0 (gate rows first); GELU: up</td></tr>
+ * <tr><td>{@code h<i>.mlp.c_fc_bias}</td><td>(m·f)</td><td>dense, mlpBias</td><td>cat(gate bias, up bias)</td></tr>
+ * <tr><td>{@code h<i>.mlp.c_proj}</td><td>(d, f)</td><td>dense</td><td>mlp.down_proj.weight</td></tr>
+ * <tr><td>{@code h<i>.mlp.c_proj_bias}</td><td>(d)</td><td>dense, mlpBias</td><td>mlp.down_proj.bias</td></tr>
+ * <tr><td>{@code h<i>.moe.router}</td><td>(E, d)</td><td>MoE</td><td>mlp.gate.weight (Mixtral: block_sparse_moe.gate.weight)</td></tr>
+ * <tr><td>{@code h<i>.moe.experts_up}</td><td>(E, m·fe, d)</td><td>MoE</td><td>stack over experts e of cat(experts.e.gate_proj, experts.e.up_proj)
+ *     (Mixtral: cat(w1, w3)); GELU experts: up only</td></tr>
+ * <tr><td>{@code h<i>.moe.experts_down}</td><td>(E, d, fe)</td><td>MoE</td><td>stack of experts.e.down_proj (Mixtral: w2)</td></tr>
+ * <tr><td>{@code h<i>.moe.shared_expert.c_fc}</td><td>(m·fs, d)</td><td>sharedExperts &gt; 0</td><td>cat(shared_expert.gate_proj, shared_expert.up_proj);
+ *     with several shared experts: the gate rows of all of them, then the up rows</td></tr>
+ * <tr><td>{@code h<i>.moe.shared_expert.c_proj}</td><td>(d, fs)</td><td>sharedExperts &gt; 0</td><td>shared_expert.down_proj (several: cat along dim 1)</td></tr>
+ * <tr><td>{@code h<i>.moe.shared_expert_gate}</td><td>(1, d)</td><td>sharedExpertGate</td><td>mlp.shared_expert_gate.weight</td></tr>
+ * <tr><td>{@code ln_f.weight}, {@code ln_f.bias}</td><td>(d)</td><td>bias only for LayerNorm</td><td>model.norm.weight</td></tr>
+ * <tr><td>{@code lm_head}</td><td>(V, d)</td><td>not tiedEmbeddings</td><td>lm_head.weight</td></tr>
+ * </table>
+ *
+ * RoPE uses the rotate-half layout (HF's {@code rotate_half}: dimension j pairs with j + hs/2),
+ * which is the layout Hugging Face Llama-family checkpoints are stored in, so q_proj/k_proj rows
+ * load unpermuted. Its cos/sin tables are buffers ({@code rope.cos}, {@code rope.sin}, (maxSeq, hs)),
+ * not parameters. MoE experts have no biases.
  */
 public final class Gpt extends Module {
     private final ModelConfig config;
     private final Tensor wte;   // (V, d)
-    private final Tensor wpe;   // (maxSeq, d)
+    private final Tensor wpe;   // (maxSeq, d), null with RoPE
+    private final Rotary rope;  // null with learned positions
     private final Block[] blocks;
     private final List<MoeFeedForward> moeLayers; // fixed at construction: read after every MoE step
-    private final LayerNorm lnF;
-    private final Linear lmHead; // (V, d)
+    private final Norm lnF;
+    private final Linear lmHead; // (V, d): its own parameter, or wte when tied
     private int activeBlocks;
     private Precision precision = Precision.FP32;
     private RoutingTrace trace; // replayed instead of the routers, or null
@@ -32,10 +82,12 @@ public final class Gpt extends Module {
         super("Gpt");
         this.config = c;
         this.wte = Init.param(this, "wte", Init.normal(Init.STD, c.vocab(), c.dModel()));
-        this.wpe = Init.param(this, "wpe", Init.normal(Init.STD, c.maxSeq(), c.dModel()));
+        boolean learned = c.positions() == ModelConfig.Positions.LEARNED;
+        this.wpe = learned ? Init.param(this, "wpe", Init.normal(Init.STD, c.maxSeq(), c.dModel())) : null;
+        this.rope = learned ? null : register_module("rope", new Rotary(c));
         this.blocks = new Block[c.layers()];
         for (int i = 0; i < blocks.length; i++) {
-            blocks[i] = register_module("h" + i, new Block(c));
+            blocks[i] = register_module("h" + i, new Block(c, true, rope));
         }
         List<MoeFeedForward> moe = new ArrayList<>();
         for (Block b : blocks) {
@@ -44,8 +96,9 @@ public final class Gpt extends Module {
             }
         }
         this.moeLayers = List.copyOf(moe);
-        this.lnF = register_module("ln_f", new LayerNorm(c.dModel()));
-        this.lmHead = Linear.param(this, "lm_head", Init.normal(Init.STD, c.vocab(), c.dModel()));
+        this.lnF = register_module("ln_f", Norm.of(c, c.dModel()));
+        this.lmHead = c.tiedEmbeddings() ? Linear.shared(wte)
+                : Linear.param(this, "lm_head", Init.normal(Init.STD, c.vocab(), c.dModel()));
         this.activeBlocks = c.layers();
     }
 
@@ -73,9 +126,11 @@ public final class Gpt extends Module {
      *   <li>{@code fp32}, {@code bf16}, {@code fp16}: every parameter is converted to
      *       {@link Precision#activationType()}; activations, KV cache and logits follow.
      *   <li>{@code int8}: every linear weight (attention QKV and output, MLP up and down, LM head) is
-     *       quantized and packed for fbgemm and its float storage released; embeddings and
-     *       LayerNorms stay fp32, as do activations, KV cache and logits. Dense models on the CPU
-     *       only. Forward only: a forward with autograd on throws {@link IllegalStateException}.
+     *       quantized and packed for fbgemm and its float storage released (a tied LM head keeps
+     *       the float embedding, which the lookup still reads, beside its int8 copy); embeddings,
+     *       norms, biases and RoPE tables stay fp32, as do activations, KV cache and logits. Dense
+     *       models on the CPU only. Forward only: a forward with autograd on throws
+     *       {@link IllegalStateException}.
      * </ul>
      *
      * A bf16 or fp16 model can change precision again (rounding already done stays); an int8 model
@@ -261,7 +316,7 @@ public final class Gpt extends Module {
     /**
      * Logits for input embeddings instead of ids: the entry point of a multimodal prefill, whose
      * sequence is projected vision tokens followed by text-token embeddings ({@link #embed}).
-     * Position embeddings are added here, as for ids.
+     * Learned position embeddings are added here, as for ids; rotary ones in the blocks.
      *
      * @param x     (B, T, d) input embeddings
      * @param cache as in {@link #forward}
@@ -278,8 +333,10 @@ public final class Gpt extends Module {
             throw new IllegalArgumentException("sequence of " + (pos + t) + " tokens exceeds maxSeq="
                     + config.maxSeq() + " of model '" + config.name() + "'");
         }
-        try (Components.Span s = Components.span(Components.EMBEDDING)) {
-            x = x.add(wpe.narrow(0, pos, t));                               // (B, T, d)
+        if (wpe != null) {
+            try (Components.Span s = Components.span(Components.EMBEDDING)) {
+                x = x.add(wpe.narrow(0, pos, t));                           // (B, T, d)
+            }
         }
         if (trace != null) {
             moeLayers.forEach(m -> m.replayFrom(pos));

@@ -6,7 +6,8 @@ import org.bytedeco.pytorch.TensorOptions;
 import org.bytedeco.pytorch.global.torch;
 
 /**
- * Preallocated key/value cache: per layer one (2, B, nh, maxSeq, hs) buffer, written in place at
+ * Preallocated key/value cache: per layer one (2, B, nkv, maxSeq, hs) buffer (nkv = the model's
+ * key/value heads, fewer than its query heads under grouped-query attention), written in place at
  * each step (no concatenation, no reallocation while decoding). {@link #length()} is the number of
  * positions filled; {@link #truncate(int)} rewinds it so a benchmark can decode the same step again.
  */
@@ -22,7 +23,7 @@ public final class KvCache implements AutoCloseable {
         this.buffers = new Tensor[c.layers()];
         TensorOptions opts = new TensorOptions(dtype).device(new org.bytedeco.pytorch.DeviceOptional(device));
         for (int i = 0; i < buffers.length; i++) {
-            buffers[i] = torch.zeros(new long[] {2, batch, c.heads(), maxSeq, c.headDim()}, opts);
+            buffers[i] = torch.zeros(new long[] {2, batch, c.kvHeads(), maxSeq, c.headDim()}, opts);
         }
     }
 
@@ -50,7 +51,7 @@ public final class KvCache implements AutoCloseable {
     }
 
     /**
-     * Writes {@code x} (B, nh, T, hs) as keys (kv=0) or values (kv=1) of {@code layer} at positions
+     * Writes {@code x} (B, nkv, T, hs) as keys (kv=0) or values (kv=1) of {@code layer} at positions
      * [pos, pos+T) and returns the view of positions [0, pos+T).
      */
     Tensor append(int layer, int kv, int pos, Tensor x) {
@@ -64,7 +65,7 @@ public final class KvCache implements AutoCloseable {
             throw new IllegalArgumentException("KV cache holds " + dtype + " but layer " + layer + " produced " + x.scalar_type()
                     + ": create the cache in the model's Precision.activationType() (Gpt.newKvCache does)");
         }
-        Tensor buf = buffers[layer].select(0, kv);       // (B, nh, maxSeq, hs)
+        Tensor buf = buffers[layer].select(0, kv);       // (B, nkv, maxSeq, hs)
         buf.narrow(2, pos, t).copy_(x);
         return buf.narrow(2, 0, pos + t);
     }

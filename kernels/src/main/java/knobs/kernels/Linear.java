@@ -9,9 +9,9 @@ import org.bytedeco.pytorch.TensorOptions;
 import org.bytedeco.pytorch.global.torch;
 
 /**
- * The weight of one bias-free linear layer, {@code y = x Wᵀ} with W (out, in), as the modules hold
- * it: the float weight registered as a module parameter and, once {@link #quantize()}d, its int8
- * form packed for fbgemm. {@link Ops#linear(String, Tensor, Linear)} picks the path, so the FLOPs
+ * The weight (and optional bias) of one linear layer, {@code y = x Wᵀ + b} with W (out, in), as
+ * the modules hold it: the float weight registered as a module parameter and, once
+ * {@link #quantize()}d, its int8 form packed for fbgemm. {@link Ops#linear(String, Tensor, Linear)} picks the path, so the FLOPs
  * {@link FlopCounter} records do not depend on the precision.
  *
  * <p>int8 is libtorch's dynamic quantization: the weight gets one scale and zero point for the
@@ -22,19 +22,40 @@ import org.bytedeco.pytorch.global.torch;
  */
 public final class Linear {
     private final Tensor weight; // (out, in); the module parameter, so Module.to(...) converts it in place
+    private final Tensor bias;   // (out) module parameter, or null
+    private final boolean ownsWeight;
     private final long out;
     private final long in;
     private Int8 int8;
 
-    private Linear(Tensor weight) {
+    private Linear(Tensor weight, Tensor bias, boolean ownsWeight) {
         this.weight = weight;
+        this.bias = bias;
+        this.ownsWeight = ownsWeight;
         this.out = weight.size(0);
         this.in = weight.size(1);
     }
 
     /** Registers {@code w} (out, in) as parameter {@code name} of {@code m} (see {@link Init#param}) and wraps it. */
     static Linear param(Module m, String name, Tensor w) {
-        return new Linear(Init.param(m, name, w));
+        return new Linear(Init.param(m, name, w), null, true);
+    }
+
+    /**
+     * As {@link #param(Module, String, Tensor)}, with a bias: {@code b} (out) registered as
+     * {@code name + "_bias"} (libtorch forbids dots in a parameter name), or none when {@code b} is null.
+     */
+    static Linear param(Module m, String name, Tensor w, Tensor b) {
+        return new Linear(Init.param(m, name, w), b == null ? null : Init.param(m, name + "_bias", b), true);
+    }
+
+    /**
+     * A bias-free layer over a weight another module owns and uses too (a tied LM head over the token
+     * embedding): nothing is registered, and {@link #quantize()} keeps the float weight, which its
+     * owner still reads.
+     */
+    static Linear shared(Tensor w) {
+        return new Linear(w, null, false);
     }
 
     /**
@@ -43,6 +64,11 @@ public final class Linear {
      */
     public Tensor weight() {
         return weight;
+    }
+
+    /** The bias (out), or null for a bias-free layer. */
+    public Tensor bias() {
+        return bias;
     }
 
     /** Output features (rows of the weight). */
@@ -64,7 +90,8 @@ public final class Linear {
      * Quantizes the fp32 CPU weight to int8 and packs it for fbgemm, then releases the float
      * weight's storage so that the model holds int8 weights only (its memory is that of an int8
      * model, and a stray float path fails instead of silently using stale weights). Irreversible.
-     * Run with autograd off.
+     * A {@link #shared} weight (tied embeddings) keeps its float storage: the embedding lookup
+     * still reads it. A bias stays fp32 and is fbgemm's bias. Run with autograd off.
      */
     void quantize() {
         if (int8 != null) {
@@ -87,11 +114,13 @@ public final class Linear {
         // The model may outlive the PointerScope this runs in (a benchmark's setup scope): keep these
         // past it. Java references from this object keep them reachable; GC frees them with the model.
         int8 = new Int8(retain(shape), retain(packed), retain(colOffsets), retain(scale), retain(zeroPoint),
-                retain(torch.zeros(out)));
+                bias != null ? bias : retain(torch.zeros(out)));
         // Free the int8 matrix (held by the tuple) and the float weight now, not at some later GC:
         // JavaCPP's GC does not see native sizes.
         q.close();
-        weight.set_();
+        if (ownsWeight) {
+            weight.set_();
+        }
     }
 
     /**
@@ -111,7 +140,7 @@ public final class Linear {
             return forwardInt8(x.unsqueeze(0)).squeeze(0);
         }
         return torch.fbgemm_linear_int8_weight_fp32_activation(x, q.shape, q.packed, q.colOffsets, q.scale,
-                q.zeroPoint, q.zeroBias);
+                q.zeroPoint, q.bias);
     }
 
     private static <T extends org.bytedeco.javacpp.Pointer> T retain(T p) {
@@ -122,8 +151,9 @@ public final class Linear {
     /**
      * The int8 form: fbgemm's packed matrix (what the kernel reads), a zero-stride stand-in carrying
      * the (out, in) shape, the column offsets (per-output sums of the int8 weight, which correct for
-     * the zero points), the weight's scale and zero point, and a zero bias (fbgemm requires one).
+     * the zero points), the weight's scale and zero point, and the layer's fp32 bias or a zero bias
+     * (fbgemm requires one).
      */
-    private record Int8(Tensor shape, Tensor packed, Tensor colOffsets, Scalar scale, Scalar zeroPoint, Tensor zeroBias) {
+    private record Int8(Tensor shape, Tensor packed, Tensor colOffsets, Scalar scale, Scalar zeroPoint, Tensor bias) {
     }
 }

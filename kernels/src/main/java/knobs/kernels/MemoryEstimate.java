@@ -13,7 +13,8 @@ import java.util.Locale;
  * @param optimizer   AdamW's two fp32 moments per parameter (train steps)
  * @param activations activations alive at the peak: for a forward, one block's transients and the
  *                    logits; with backward, every block's saved activations (Korthikanti et al.'s
- *                    count, in fp32 elements) plus logits and their gradient
+ *                    count, in fp32 elements) plus logits and their gradient. The QKV width follows
+ *                    the key/value heads, the feed-forward width the active and shared experts.
  */
 public record MemoryEstimate(long weights, long gradients, long optimizer, long activations) {
 
@@ -22,15 +23,16 @@ public record MemoryEstimate(long weights, long gradients, long optimizer, long 
         long p = c.parameterCount();
         long n = (long) batch * seq;
         long d = c.dModel();
-        long ffn = c.isMoe() ? (long) c.topK() * c.expertDFf() : c.dFf();
+        long ffn = c.isMoe() ? (long) c.topK() * c.expertDFf() + c.sharedDFf() : c.dFf();
         long m = c.activation().matrices;
         long logits = n * c.vocab() * Float.BYTES;
         long scores = (long) batch * c.heads() * seq * seq * Float.BYTES;
+        long attn = d + c.qkvDim();         // input and QKV projection (4·d for multi-head attention)
         long activations;
         if (pass == Pass.FORWARD) {
-            activations = 2 * (n * (4 * d + m * ffn) * Float.BYTES + scores) + logits;
+            activations = 2 * (n * (attn + m * ffn) * Float.BYTES + scores) + logits;
         } else {
-            long perLayer = n * (10 * d + 2 * m * ffn) * Float.BYTES + scores;
+            long perLayer = n * (6 * d + attn + 2 * m * ffn) * Float.BYTES + scores;
             activations = c.layers() * perLayer + 3 * logits; // logits, softmax, gradient
         }
         long grads = pass == Pass.FORWARD ? 0 : p * Float.BYTES;

@@ -11,11 +11,20 @@ import org.bytedeco.pytorch.global.torch;
 /**
  * Mixture-of-experts feed-forward with grouped dispatch.
  *
- * <p>Router → softmax → top-k → weights renormalised over the k chosen experts. The N·k
+ * <p>Router → softmax over all experts → top-k; with {@code normTopkProb} (Mixtral, and this
+ * project's GPT-2-style MoE presets) the k weights are renormalised to sum 1, without it (OLMoE,
+ * Qwen2-MoE) they stay the softmax probabilities. The N·k
  * (token, slot) pairs are sorted by expert so that each expert runs two (or three) matmuls on one
  * contiguous slice of gathered tokens; results are scaled by their routing weight and summed back
  * per token with {@code index_add_}. Only the chosen experts' FLOPs run, and the number of libtorch
  * calls grows with the number of experts hit, not with N·k.
+ *
+ * <p>Shared experts (Qwen2-MoE, DeepSeek-MoE) run on every token as one dense MLP of width
+ * sharedExperts·sharedExpertDFf, scaled per token by sigmoid(x·w_gate) when the config has a gate,
+ * and are added to the routed experts' output. Their matmuls and the gate's run inside the
+ * {@link Components#MOE_EXPERTS} span (after the routed experts) and count as
+ * {@link CostModel#SHARED_EXPERTS}; the combine then scatters the routed outputs onto the shared
+ * output instead of onto zeros.
  *
  * <p>{@link #forwardNaive} is the reference: one token at a time, one expert at a time.
  */
@@ -27,6 +36,9 @@ public final class MoeFeedForward extends Module implements FeedForward {
     private final Tensor wRouter; // (E, d)
     private final Tensor wUp;     // (E, m·dFf, d)
     private final Tensor wDown;   // (E, d, dFf)
+    private final boolean normTopkProb;
+    private final MlpFeedForward shared; // null without shared experts
+    private final Tensor wSharedGate;    // (1, d), or null without a gate
     private final Tensor[] up;    // per-expert views of wUp, made once: select() per call costs a JNI round trip
     private final Tensor[] down;
     private int topK;
@@ -54,6 +66,9 @@ public final class MoeFeedForward extends Module implements FeedForward {
         this.wRouter = Init.param(this, "router", Init.normal(Init.STD, experts, d));
         this.wUp = Init.param(this, "experts_up", Init.normal(Init.STD, experts, m * expertDFf, d));
         this.wDown = Init.param(this, "experts_down", Init.normal(Init.residualStd(c), experts, d, expertDFf));
+        this.normTopkProb = c.normTopkProb();
+        this.shared = c.sharedExperts() > 0 ? register_module("shared_expert", MlpFeedForward.shared(c)) : null;
+        this.wSharedGate = c.sharedExpertGate() ? Init.param(this, "shared_expert_gate", Init.normal(Init.STD, 1, d)) : null;
         this.up = new Tensor[experts];
         this.down = new Tensor[experts];
         refreshExpertViews();
@@ -244,9 +259,11 @@ public final class MoeFeedForward extends Module implements FeedForward {
                 offset += c;
             }
         }
+        Tensor sharedOut = sharedExperts(xf);                                // (N, d) or null
         try (Components.Span s = Components.span(Components.MOE_COMBINE)) {
             Tensor ysT = torch.cat(parts, 1).mul(w.unsqueeze(0));           // (d, N·k) weighted
-            return xfT.new_zeros(d, xf.size(0)).index_add(1, tokenOfPair, ysT).t().contiguous();
+            Tensor routed = xfT.new_zeros(d, xf.size(0)).index_add(1, tokenOfPair, ysT).t().contiguous();
+            return sharedOut == null ? routed : routed.add(sharedOut);
         }
     }
 
@@ -282,8 +299,10 @@ public final class MoeFeedForward extends Module implements FeedForward {
                 offset += c;
             }
         }
+        Tensor sharedOut = sharedExperts(xf);                                // (N, d), a fresh tensor, or null
         try (Components.Span s = Components.span(Components.MOE_COMBINE)) {
-            return xf.new_zeros(xf.size(0), d).index_add_(0, tokenOfPair, ws.ys);
+            Tensor base = sharedOut == null ? xf.new_zeros(xf.size(0), d) : sharedOut;
+            return base.index_add_(0, tokenOfPair, ws.ys);
         }
     }
 
@@ -327,6 +346,23 @@ public final class MoeFeedForward extends Module implements FeedForward {
         }
     }
 
+    /**
+     * The shared experts' output for xf (N, d), gated when the config has a gate, inside a
+     * {@link Components#MOE_EXPERTS} span; null without shared experts.
+     */
+    private Tensor sharedExperts(Tensor xf) {
+        if (shared == null) {
+            return null;
+        }
+        try (Components.Span s = Components.span(Components.MOE_EXPERTS)) {
+            Tensor y = shared.apply(xf);                                     // (N, d)
+            if (wSharedGate != null) {
+                y = y.mul_(Ops.linear(CostModel.SHARED_EXPERTS, xf, wSharedGate).sigmoid_()); // × (N, 1)
+            }
+            return y;
+        }
+    }
+
     private Tensor expertHidden(int e, Tensor xe) {
         return MlpFeedForward.hidden(activation, expertDFf, Ops.linear(CostModel.EXPERTS, xe, up[e]));
     }
@@ -338,7 +374,7 @@ public final class MoeFeedForward extends Module implements FeedForward {
         return out;
     }
 
-    /** Chosen experts and their renormalised weights for xf (N, d). */
+    /** Chosen experts and their weights (renormalised when normTopkProb) for xf (N, d). */
     Routing route(Tensor xf) {
         Tensor probs;
         try (Components.Span s = Components.span(Components.MOE_ROUTER)) {
@@ -349,7 +385,7 @@ public final class MoeFeedForward extends Module implements FeedForward {
         }
     }
 
-    /** Top-k (or fixed) experts of the router's probabilities, with renormalised weights. */
+    /** Top-k (or fixed) experts of the router's probabilities, their weights renormalised when normTopkProb. */
     private Routing select(Tensor probs, Tensor xf) {
         Tensor weights;
         Tensor chosen;
@@ -361,17 +397,20 @@ public final class MoeFeedForward extends Module implements FeedForward {
             chosen = fixedExperts(xf.size(0), xf);                           // (N, k): mode or trace
             weights = probs.gather(1, chosen);
         }
-        weights = weights.div(weights.sum(new long[] {-1}, true, new org.bytedeco.pytorch.ScalarTypeOptional()));
+        if (normTopkProb) {
+            weights = weights.div(weights.sum(new long[] {-1}, true, new org.bytedeco.pytorch.ScalarTypeOptional()));
+        }
         return new Routing(weights, chosen);
     }
 
-    /** Routing of N tokens: weights (N, k), sum 1 per row, and expert indices (N, k). */
+    /** Routing of N tokens: weights (N, k) (sum 1 per row when renormalised) and expert indices (N, k). */
     record Routing(Tensor weights, Tensor experts) {
     }
 
     /**
      * Reference implementation: for every token and each of its k experts, run the expert on that
-     * single token and accumulate the weighted result. Slow; for tests only.
+     * single token and accumulate the weighted result, then add the (gated) shared experts token by
+     * token. Slow; for tests only.
      */
     public Tensor forwardNaive(Tensor x) {
         Tensor xf = x.reshape(-1, d);
@@ -387,6 +426,13 @@ public final class MoeFeedForward extends Module implements FeedForward {
                 int e = (int) idx[i * topK + j];
                 Tensor y = Ops.linear(CostModel.EXPERTS, expertHidden(e, row), down[e]);
                 out.narrow(0, i, 1).add_(y.mul(r.weights.narrow(0, i, 1).narrow(1, j, 1)));
+            }
+            if (shared != null) {
+                Tensor y = shared.apply(row);                                // (1, d)
+                if (wSharedGate != null) {
+                    y = y.mul(Ops.linear(CostModel.SHARED_EXPERTS, row, wSharedGate).sigmoid());
+                }
+                out.narrow(0, i, 1).add_(y);
             }
         }
         return out.view(x.size(0), x.size(1), d);

@@ -18,7 +18,7 @@ public final class VisionEncoder extends Module {
     private final Tensor wPatch; // (d, 3·p·p)
     private final Tensor wpe;    // (P, d)
     private final Block[] blocks;
-    private final LayerNorm lnPost;
+    private final Norm lnPost;
 
     public VisionEncoder(VisionConfig c) {
         super("VisionEncoder");
@@ -30,7 +30,7 @@ public final class VisionEncoder extends Module {
         for (int i = 0; i < blocks.length; i++) {
             blocks[i] = register_module("h" + i, new Block(blockShape, false));
         }
-        this.lnPost = register_module("ln_post", new LayerNorm(c.dModel()));
+        this.lnPost = register_module("ln_post", new Norm(ModelConfig.Norm.LAYER_NORM, c.dModel(), ModelConfig.LAYER_NORM_EPS));
     }
 
     public VisionConfig config() {

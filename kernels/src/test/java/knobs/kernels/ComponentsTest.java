@@ -14,6 +14,8 @@ import org.bytedeco.pytorch.Tensor;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** The component spans the model opens: names, layers, balanced nesting, and no effect when off. */
 class ComponentsTest {
@@ -47,11 +49,13 @@ class ComponentsTest {
         Components.install(null);
     }
 
-    @Test
-    void denseForwardOpensEveryDenseComponentPerLayer() {
+    /** GPT-2 style and Llama style (RMSNorm, RoPE and GQA inside attention.qkv, SwiGLU in mlp). */
+    @ParameterizedTest
+    @ValueSource(strings = {"tiny", "tiny-llama"})
+    void denseForwardOpensEveryDenseComponentPerLayer(String preset) {
         Recorder r = new Recorder();
         try (PointerScope s = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
-            Gpt model = Gpt.create(Presets.get("tiny"), 1);
+            Gpt model = Gpt.create(Presets.get(preset), 1);
             Components.install(r);
             model.forward(Inputs.tokens(2, 256, 1, 8), null);
         }
@@ -69,12 +73,14 @@ class ComponentsTest {
         assertTrue(seen.contains("-1:" + Components.NORM), "final norm outside the blocks");
     }
 
-    @Test
-    void moeForwardOpensRouterTopkDispatchExpertsCombine() {
+    /** Also for QK-norm (inside attention.qkv) and a gated shared expert (inside moe.experts): spans stay leaves. */
+    @ParameterizedTest
+    @ValueSource(strings = {"tiny-moe", "tiny-olmoe", "tiny-qwen2-moe"})
+    void moeForwardOpensRouterTopkDispatchExpertsCombine(String preset) {
         for (boolean grad : new boolean[] {false, true}) {
             Recorder r = new Recorder();
             try (PointerScope s = new PointerScope()) {
-                Gpt model = Gpt.create(Presets.get("tiny-moe"), 1);
+                Gpt model = Gpt.create(Presets.get(preset), 1);
                 Components.install(r);
                 Tensor ids = Inputs.tokens(2, 256, 1, 8);
                 if (grad) {
@@ -95,6 +101,12 @@ class ComponentsTest {
                 assertTrue(seen.contains("-1:" + Components.LOSS));
             }
             assertEquals(0, r.depth);
+            assertEquals(1, r.maxDepth, "MoE spans are leaves (a shared expert does not nest a span)");
+            assertTrue(r.begun.stream().noneMatch(b -> b.endsWith(":" + Components.MLP)), "no mlp span in an MoE model");
+            if (Presets.get(preset).sharedExperts() > 0) {
+                // the routed experts' span and the shared expert's, in every layer
+                assertEquals(2 * 2, r.begun.stream().filter(b -> b.endsWith(":" + Components.MOE_EXPERTS)).count(), r.begun.toString());
+            }
         }
     }
 

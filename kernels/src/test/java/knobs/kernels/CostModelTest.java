@@ -3,7 +3,11 @@ package knobs.kernels;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.ArrayDeque;
+import java.util.Deque;
 import java.util.Map;
+import java.util.TreeMap;
+import org.bytedeco.pytorch.AutoGradMode;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.NoGradGuard;
@@ -13,6 +17,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** The analytic counts must equal, category by category, the FLOPs of the matmuls that really ran. */
 class CostModelTest {
@@ -21,31 +26,155 @@ class CostModelTest {
         Natives.load();
     }
 
-    @ParameterizedTest(name = "{0} topK={1} batch={2} prompt={3}")
-    @CsvSource({"tiny,0,2,12", "tiny,0,1,1", "tiny-moe,2,2,12", "tiny-moe,1,3,5", "tiny-moe,8,1,9"})
-    void analyticFlopsEqualExecutedShapes(String preset, int topK, int batch, int prompt) {
+    /**
+     * Category by category and component by component: the FLOPs counted inside each
+     * {@link Components} span (a listener reads the open counter at every span boundary) equal the
+     * analytic split, for every family's tiny preset, prefill and decode, with and without autograd
+     * (the MoE differentiable path).
+     */
+    @ParameterizedTest(name = "{0} topK={1} batch={2} prompt={3} grad={4}")
+    @CsvSource({"tiny,0,2,12,false", "tiny,0,1,1,false", "tiny-moe,2,2,12,false", "tiny-moe,1,3,5,false",
+            "tiny-moe,8,1,9,false", "tiny-moe,2,2,6,true", "tiny-llama,0,2,12,false", "tiny-llama,0,1,1,true",
+            "tiny-olmoe,2,2,12,false", "tiny-olmoe,8,1,5,false", "tiny-mixtral,2,2,9,false", "tiny-mixtral,4,1,3,true",
+            "tiny-qwen2-moe,2,2,12,false", "tiny-qwen2-moe,8,1,4,true"})
+    void analyticFlopsEqualExecutedShapes(String preset, int topK, int batch, int prompt, boolean grad) {
         ModelConfig c = Presets.get(preset);
         if (topK > 0) {
             c = c.withTopK(topK);
         }
-        try (PointerScope s = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
+        SpanFlops spans = new SpanFlops();
+        try (PointerScope s = new PointerScope(); AutoGradMode mode = new AutoGradMode(grad)) {
             Gpt model = Gpt.create(c, 4);
             Tensor ids = TestTensors.tokens(5, c.vocab(), batch, prompt + 1);
             try (KvCache cache = new KvCache(c, batch, new Device(torch.DeviceType.CPU), torch.ScalarType.Float)) {
-                Map<String, Long> prefill;
+                CostModel.Cost pre = CostModel.of(c, Phase.PREFILL, batch, prompt, Precision.FP32);
                 try (FlopCounter counter = FlopCounter.open()) {
+                    spans.start(counter);
                     model.forward(ids.narrow(1, 0, prompt), cache);
-                    prefill = counter.byCategory();
+                    Components.install(null);
+                    assertEquals(pre.flopsByCategory(), counter.byCategory(), "prefill");
                 }
-                assertEquals(CostModel.of(c, Phase.PREFILL, batch, prompt, Precision.FP32).flopsByCategory(), prefill, "prefill");
-                Map<String, Long> decode;
+                assertEquals(nonZero(pre.flopsByComponent()), spans.byComponent, "prefill per component");
+                CostModel.Cost dec = CostModel.of(c, Phase.DECODE, batch, prompt, Precision.FP32);
                 try (FlopCounter counter = FlopCounter.open()) {
+                    spans.start(counter);
                     model.forward(ids.narrow(1, prompt, 1), cache);
-                    decode = counter.byCategory();
+                    Components.install(null);
+                    assertEquals(dec.flopsByCategory(), counter.byCategory(), "decode");
                 }
-                assertEquals(CostModel.of(c, Phase.DECODE, batch, prompt, Precision.FP32).flopsByCategory(), decode, "decode");
+                assertEquals(nonZero(dec.flopsByComponent()), spans.byComponent, "decode per component");
+            }
+        } finally {
+            Components.install(null);
+        }
+    }
+
+    private static Map<String, Long> nonZero(Map<String, Long> m) {
+        Map<String, Long> out = new TreeMap<>(m);
+        out.values().removeIf(v -> v == 0);
+        return out;
+    }
+
+    /** FLOPs counted while each (innermost) span is open, by component name. */
+    static final class SpanFlops implements Components.Listener {
+        final Map<String, Long> byComponent = new TreeMap<>();
+        private final Deque<String> open = new ArrayDeque<>();
+        private FlopCounter counter;
+        private long mark;
+
+        void start(FlopCounter c) {
+            counter = c;
+            byComponent.clear();
+            open.clear();
+            mark = 0;
+            Components.install(this);
+        }
+
+        private void attribute() {
+            long now = counter.total();
+            if (now != mark) {
+                assertTrue(!open.isEmpty(), "matmul FLOPs outside any span: " + (now - mark));
+                byComponent.merge(open.peek(), now - mark, Long::sum);
+            }
+            mark = now;
+        }
+
+        @Override
+        public void begin(String component, int layer) {
+            attribute();
+            open.push(component);
+        }
+
+        @Override
+        public void end() {
+            attribute();
+            open.pop();
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"tiny", "tiny-moe", "tiny-llama", "tiny-olmoe", "tiny-mixtral", "tiny-qwen2-moe", "moe-cpu",
+            "dense-cpu", "small", "olmoe-1b-7b", "mixtral-8x7b", "llama-3.2-1b"})
+    void componentsSumToTheTotalsInEveryPrecisionAndPass(String preset) {
+        ModelConfig c = Presets.get(preset);
+        for (Precision p : Precision.values()) {
+            if (p == Precision.INT8 && c.isMoe()) {
+                continue;
+            }
+            for (Phase phase : Phase.values()) {
+                CostModel.Cost cost = CostModel.of(c, phase, 2, 33, p);
+                assertEquals(cost.flops(), sum(cost.flopsByComponent()), preset + " " + p + " " + phase);
+                assertEquals(cost.bytes(), sum(cost.bytesByComponent()), preset + " " + p + " " + phase);
+                assertEquals(cost.flops(), sum(cost.flopsByCategory()));
+                assertEquals(cost.flopsByComponent().keySet(), cost.bytesByComponent().keySet());
+                assertTrue(cost.bytesByComponent().values().stream().allMatch(v -> v >= 0), cost.bytesByComponent().toString());
+                for (String name : cost.flopsByComponent().keySet()) {
+                    assertTrue(COMPONENTS.contains(name), "not a Components name: " + name);
+                }
+                CostModel.Cost fb = CostModel.forwardBackward(cost);
+                assertEquals(3 * cost.flops(), sum(fb.flopsByComponent()));
+                assertEquals(3 * cost.bytes(), sum(fb.bytesByComponent()));
+                assertEquals(2 * cost.flops(), fb.flopsByComponent().get(Components.BACKWARD));
             }
         }
+        CostModel.Cost gen = CostModel.generation(c, 1, 5, 4, Precision.FP32);
+        assertEquals(gen.bytes(), sum(gen.bytesByComponent()));
+        assertEquals(gen.flops(), sum(gen.flopsByComponent()));
+    }
+
+    private static final java.util.Set<String> COMPONENTS = java.util.Set.of(Components.EMBEDDING, Components.NORM,
+            Components.ATTN_QKV, Components.ATTN_KERNEL, Components.ATTN_OUT, Components.MLP, Components.MOE_ROUTER,
+            Components.MOE_TOPK, Components.MOE_DISPATCH, Components.MOE_EXPERTS, Components.MOE_COMBINE,
+            Components.LM_HEAD);
+
+    private static long sum(Map<String, Long> m) {
+        return m.values().stream().mapToLong(Long::longValue).sum();
+    }
+
+    /** Per-component bytes of one modern step counted by hand (tiny-qwen2-moe: GQA, q/k/v biases, RoPE, shared expert). */
+    @Test
+    void componentBytesMatchAHandCount() {
+        ModelConfig c = Presets.get("tiny-qwen2-moe"); // d 64, 2 layers, 4 heads / 2 kv (hs 16), 8 experts top-2 of 32, shared 96 + gate
+        long b = 2;
+        long t = 5;
+        long n = b * t;
+        CostModel.Cost cost = CostModel.forward(c, 2, 5, 0, Precision.FP32);
+        Map<String, Long> by = cost.bytesByComponent();
+        assertEquals(n * 8 + n * 64 * 4, by.get(Components.EMBEDDING), "ids and token rows, no position table");
+        assertEquals((2 * 2 + 1) * 64 * 4, by.get(Components.NORM), "RMSNorm: weights only");
+        long qkv = 64 + 2 * 32;
+        assertEquals(2 * (qkv * 64 + qkv) * 4 + 2 * t * 16 * 4, by.get(Components.ATTN_QKV), "QKV weight and bias, RoPE rows");
+        assertEquals(2 * b * 2 * 32 * (t + t) * 4, by.get(Components.ATTN_KERNEL), "K and V of 2 kv heads, read and written");
+        assertEquals(2 * 64 * 64 * 4, by.get(Components.ATTN_OUT));
+        assertEquals(2 * 8 * 64 * 4, by.get(Components.MOE_ROUTER));
+        assertEquals(2 * 2 * n * 2 * 64 * 4, by.get(Components.MOE_DISPATCH), "N·k rows gathered: read and written");
+        assertEquals(2 * (n * 2 * 64 + n * 64) * 4, by.get(Components.MOE_COMBINE), "N·k rows read, N written");
+        double hit = CostModel.expectedExpertsHit(8, 2, n);
+        assertEquals(2 * (Math.round(hit * 3 * 64 * 32) * 4 + (3 * 64 * 96 + 64) * 4), by.get(Components.MOE_EXPERTS),
+                "experts hit, the shared expert and its gate");
+        assertEquals(256 * 64 * 4 + n * 256 * 4, by.get(Components.LM_HEAD), "head weight and logits");
+        assertEquals(0L, by.get(Components.MOE_TOPK));
+        assertEquals(2 * 2 * n * 64 * (3 * 96 + 1), cost.flopsByCategory().get(CostModel.SHARED_EXPERTS));
     }
 
     @Test

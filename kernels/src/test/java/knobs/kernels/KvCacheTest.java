@@ -20,9 +20,13 @@ class KvCacheTest {
         Natives.load();
     }
 
-    /** Prefill 6 tokens, then decode 4 one at a time; every step's logits equal a full recompute. */
+    /**
+     * Prefill 6 tokens, then decode 4 one at a time; every step's logits equal a full recompute. For
+     * the RoPE families this checks that a decode step rotates at its own position and that the
+     * cache holds rotated keys of kvHeads heads.
+     */
     @ParameterizedTest
-    @ValueSource(strings = {"tiny", "tiny-moe"})
+    @ValueSource(strings = {"tiny", "tiny-moe", "tiny-llama", "tiny-olmoe", "tiny-mixtral", "tiny-qwen2-moe"})
     void cachedDecodeEqualsFullRecomputation(String preset) {
         try (PointerScope s = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
             ModelConfig c = Presets.get(preset);
@@ -39,6 +43,18 @@ class KvCacheTest {
                 }
                 assertEquals(10, cache.length());
             }
+        }
+    }
+
+    @Test
+    void cacheHoldsKvHeadsOnly() {
+        ModelConfig gqa = Presets.get("tiny-llama");              // 4 query heads, 2 key/value heads
+        ModelConfig mha = gqa.toBuilder().name("mha").kvHeads(gqa.heads()).build();
+        Device cpu = new Device(torch.DeviceType.CPU);
+        try (KvCache a = new KvCache(gqa, 3, cpu, torch.ScalarType.Float);
+             KvCache b = new KvCache(mha, 3, cpu, torch.ScalarType.Float)) {
+            assertEquals(2L * gqa.layers() * 3 * 2 * gqa.maxSeq() * gqa.headDim() * 4, a.bytes());
+            assertEquals(2 * a.bytes(), b.bytes());
         }
     }
 

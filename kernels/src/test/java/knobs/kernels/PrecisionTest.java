@@ -64,10 +64,12 @@ class PrecisionTest {
 
     /** Relative error bounds fit each dtype: bf16 keeps 8 mantissa bits, fp16 11, int8 weights 8 bits per matrix. */
     @ParameterizedTest(name = "{0} {1}")
-    @CsvSource({"tiny,BF16,2e-2", "tiny,FP16,5e-3", "tiny,INT8,5e-2", "tiny-moe,BF16,2e-2", "tiny-moe,FP16,5e-3"})
+    @CsvSource({"tiny,BF16,2e-2", "tiny,FP16,5e-3", "tiny,INT8,5e-2", "tiny-moe,BF16,2e-2", "tiny-moe,FP16,5e-3",
+            "tiny-llama,BF16,2e-2", "tiny-llama,FP16,5e-3", "tiny-llama,INT8,5e-2", "biases,INT8,5e-2", "biases,BF16,2e-2",
+            "tiny-olmoe,BF16,2e-2", "tiny-qwen2-moe,BF16,2e-2", "tiny-mixtral,FP16,5e-3"})
     void forwardMatchesFp32WithinTheDtypesTolerance(String preset, Precision p, double tolerance) {
         try (PointerScope s = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
-            ModelConfig c = Presets.get(preset);
+            ModelConfig c = config(preset);
             Tensor ids = TestTensors.tokens(2, c.vocab(), 2, 12);
             Tensor ref = Gpt.create(c, 1).forward(ids, null);
             Gpt model = Gpt.create(c, 1).toPrecision(p);
@@ -101,10 +103,11 @@ class PrecisionTest {
 
     /** Prefill 6 tokens, then decode 4; each step equals a full recompute in the same precision. */
     @ParameterizedTest(name = "{0} {1}")
-    @CsvSource({"tiny,BF16,2e-2", "tiny,FP16,5e-3", "tiny,INT8,5e-2", "tiny-moe,BF16,2e-2"})
+    @CsvSource({"tiny,BF16,2e-2", "tiny,FP16,5e-3", "tiny,INT8,5e-2", "tiny-moe,BF16,2e-2", "tiny-llama,BF16,2e-2",
+            "tiny-llama,INT8,5e-2", "biases,INT8,5e-2", "tiny-olmoe,FP16,5e-3", "tiny-qwen2-moe,BF16,2e-2"})
     void cachedDecodeEqualsFullRecomputation(String preset, Precision p, double tolerance) {
         try (PointerScope s = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
-            ModelConfig c = Presets.get(preset);
+            ModelConfig c = config(preset);
             Gpt model = Gpt.create(c, 1).toPrecision(p);
             Tensor seq = TestTensors.tokens(2, c.vocab(), 2, 10);
             Tensor full = model.forward(seq, null);
@@ -116,6 +119,28 @@ class PrecisionTest {
                     assertClose(full.narrow(1, pos, 1), step, tolerance, p + " decode at " + pos);
                 }
             }
+        }
+    }
+
+    /** A preset, or "biases": tiny-llama with q/k/v, output and MLP biases (dense, so int8 runs it). */
+    private static ModelConfig config(String name) {
+        return name.equals("biases") ? BlocksTest.biasedLlama() : Presets.get(name);
+    }
+
+    @Test
+    void int8KeepsBiasesInFp32AndQuantizesATiedHeadFromTheEmbedding() {
+        try (PointerScope s = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
+            ModelConfig c = BlocksTest.biasedLlama();
+            Gpt model = Gpt.create(c, 1).toPrecision(Precision.INT8);
+            assertEquals(2 * 4 + 1, model.linears().size());
+            for (Linear l : model.linears().subList(0, 8)) {
+                assertTrue(l.isQuantized());
+                assertEquals(0, l.weight().numel());
+                assertEquals(torch.ScalarType.Float, l.bias().scalar_type().intern());
+            }
+            Linear head = model.linears().get(8);
+            assertTrue(head.isQuantized() && head.bias() == null);
+            assertEquals((long) c.vocab() * c.dModel(), head.weight().numel(), "the tied head keeps the embedding's floats");
         }
     }
 

@@ -33,8 +33,9 @@ import java.util.concurrent.Callable;
  */
 @Command(name = "compare",
         description = {"Compare two runs: did anything get slower or faster?",
-                "Per (benchmark, params, mode): Mann-Whitney U on the per-iteration samples, the Hodges-Lehmann ratio"
-                        + " current/baseline with its interval, and a verdict: regression, improvement, unchanged or noisy"
+                "Per (benchmark, params, mode): Welch's t test on the log fork medians (the fork is the unit), the ratio"
+                        + " current/baseline of their geometric means with its interval, and a verdict: regression,"
+                        + " improvement, unchanged, noisy or unreliable (contended)"
                         + " (docs/regressions.md). Prints the Markdown table; exits 1 if anything regressed, 2 if the runs"
                         + " share no configuration. A run is a JMH JSON file, a summary.json, a folder of them, a report"
                         + " folder or a sweep folder."})

@@ -33,6 +33,7 @@ public final class HistoryJsonWriter {
         ArrayNode corruptNode = root.putArray("skipped");
         history.corrupt().forEach(c -> corruptNode.addObject().put("file", c.file()).put("reason", c.reason()));
         ArrayNode changes = root.putArray("changes");
+        ArrayNode withheld = root.putArray("withheld");
         ArrayNode series = root.putArray("series");
         for (Trend t : history.trends()) {
             ObjectNode node = SummaryJsonWriter.configuration(t.key().benchmark(), t.key().params(), t.key().mode());
@@ -45,6 +46,22 @@ public final class HistoryJsonWriter {
                 point.set("median_seconds", Json.number(p.stats().median()));
                 point.set("q1_seconds", Json.number(p.stats().q1()));
                 point.set("q3_seconds", Json.number(p.stats().q3()));
+                if (p.contention() == null || p.contention().share() == null) {
+                    point.putNull("contended_share");
+                } else {
+                    point.set("contended_share", Json.number(p.contention().share()));
+                }
+                if (p.withheld() != null) {
+                    ObjectNode w = SummaryJsonWriter.configuration(t.key().benchmark(), t.key().params(), t.key().mode());
+                    w.put("run", p.run());
+                    w.put("commit", p.entry().commit());
+                    w.put("against_run", p.against());
+                    w.put("verdict", p.withheld().verdict().id());
+                    w.set("ratio", Json.number(p.withheld().ratio()));
+                    w.put("reason", p.withheld().reason());
+                    withheld.add(w);
+                    point.put("withheld", p.withheld().reason());
+                }
                 if (p.change() == null) {
                     point.putNull("change");
                 } else {

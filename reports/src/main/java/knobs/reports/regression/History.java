@@ -11,8 +11,9 @@ import java.util.TreeMap;
 /**
  * The trend of every configuration across the runs of a {@link HistoryStore}, with change points: a
  * run is marked where {@link ChangeDetector} flags its samples against those of the previous run that
- * measured the same configuration (the same rule as {@code compare}, so a marked point is exactly
- * what {@code compare previous current} would have flagged). Written by
+ * measured the same configuration (the same rule as {@code compare}, contention included, so a marked
+ * point is exactly what {@code compare previous current} would have flagged). Where either run was
+ * mostly contended the comparison is withheld ({@code unreliable (contended)}), never a change. Written by
  * {@link knobs.reports.format.HistoryJsonWriter} and {@link knobs.reports.format.html.HistoryHtmlWriter}.
  *
  * @param store     the store as given
@@ -51,8 +52,12 @@ public record History(String store, List<HistoryStore.Entry> runs, List<HistoryS
      * @param stats   statistics of its samples, seconds per op
      * @param change  the change against the previous point when flagged (regression or improvement), else null
      * @param against the run number it was compared with, or 0 for the first point
+     * @param contention its contended iterations, or null when the run did not record them
+     * @param withheld  when the comparison with the previous point was {@code unreliable (contended)}: its
+     *                  result (the change it would have shown and why none is called), else null
      */
-    public record TrendPoint(int run, HistoryStore.Entry entry, Statistics stats, ChangeDetector.Result change, int against) {
+    public record TrendPoint(int run, HistoryStore.Entry entry, Statistics stats, ChangeDetector.Result change, int against,
+                             Contention contention, ChangeDetector.Result withheld) {
     }
 
     public History {
@@ -73,15 +78,18 @@ public record History(String store, List<HistoryStore.Entry> runs, List<HistoryS
                 double[] seconds = p.seconds();
                 HistoryStore.Point before = previous.get(p.key());
                 ChangeDetector.Result change = null;
+                ChangeDetector.Result withheld = null;
                 if (before != null) {
-                    ChangeDetector.Result r = ChangeDetector.of(before.seconds(), before.forkSizes(), seconds, p.forkSizes(),
-                            threshold, alpha);
+                    ChangeDetector.Result r = ChangeDetector.of(before.seconds(), before.forkSizes(), before.contention(),
+                            seconds, p.forkSizes(), p.contention(), threshold, alpha);
                     if (r.verdict() == ChangeDetector.Verdict.REGRESSION || r.verdict() == ChangeDetector.Verdict.IMPROVEMENT) {
                         change = r;
+                    } else if (r.verdict() == ChangeDetector.Verdict.UNRELIABLE) {
+                        withheld = r;
                     }
                 }
                 byKey.computeIfAbsent(p.key(), k -> new ArrayList<>()).add(new TrendPoint(i + 1, e, Statistics.of(seconds),
-                        change, before == null ? 0 : previousRun.get(p.key())));
+                        change, before == null ? 0 : previousRun.get(p.key()), p.contention(), withheld));
                 previous.put(p.key(), p);
                 previousRun.put(p.key(), i + 1);
             }

@@ -65,12 +65,33 @@ public final class HistoryStore {
      * @param unit      the unit it was measured in
      * @param forkSizes samples per fork, in order
      * @param seconds   the samples as seconds per operation, fork by fork
+     * @param contended per sample: 1 contended, 0 not, NaN unknown (docs/metrics.md "Contention"); null
+     *                  when the run did not capture contention (entries written before it was stored)
      */
-    public record Point(RunData.Key key, String unit, int[] forkSizes, double[] seconds) {
+    public record Point(RunData.Key key, String unit, int[] forkSizes, double[] seconds, double[] contended) {
 
         public Point {
             forkSizes = forkSizes.clone();
             seconds = seconds.clone();
+            if (contended != null && contended.length != seconds.length) {
+                throw new IllegalArgumentException(contended.length + " contention flags for " + seconds.length + " samples");
+            }
+            contended = contended == null ? null : contended.clone();
+        }
+
+        /** A point without contention flags. */
+        public Point(RunData.Key key, String unit, int[] forkSizes, double[] seconds) {
+            this(key, unit, forkSizes, seconds, null);
+        }
+
+        @Override
+        public double[] contended() {
+            return contended == null ? null : contended.clone();
+        }
+
+        /** The contended share of its samples, or null when not captured. */
+        public Contention contention() {
+            return Contention.of(contended);
         }
 
         @Override
@@ -113,7 +134,7 @@ public final class HistoryStore {
     public static Entry entry(RunData run, String commit, Instant date) {
         List<Point> points = new ArrayList<>();
         for (RunData.Series s : run.series()) {
-            points.add(new Point(s.key(), s.unit(), s.forkSizes(), s.seconds()));
+            points.add(new Point(s.key(), s.unit(), s.forkSizes(), s.seconds(), s.contended()));
         }
         return new Entry(id(points), commit, date, run.display(), run.sources(), run.environment(), points, null);
     }
@@ -132,6 +153,13 @@ public final class HistoryStore {
                     .append(java.util.Arrays.toString(p.forkSizes())).append('|');
             for (double s : p.seconds()) {
                 sb.append(Double.toString(s)).append(',');
+            }
+            if (p.contended != null) {
+                // Only when stored, so that entries written before the flags were kept keep their ids.
+                sb.append("|contended:");
+                for (double c : p.contended) {
+                    sb.append(Double.isNaN(c) ? "?" : c >= 0.5 ? "1" : "0");
+                }
             }
             sb.append('\n');
         }
@@ -173,6 +201,17 @@ public final class HistoryStore {
             ArrayNode seconds = node.putArray("seconds");
             for (double s : p.seconds()) {
                 seconds.add(Json.number(s));
+            }
+            if (p.contended != null) {
+                // Per sample: 1 contended, 0 not, null where the counters could not be read.
+                ArrayNode flags = node.putArray("contended");
+                for (double c : p.contended) {
+                    if (Double.isNaN(c)) {
+                        flags.addNull();
+                    } else {
+                        flags.add(c >= 0.5 ? 1 : 0);
+                    }
+                }
             }
         }
         return Json.write(root);
@@ -266,7 +305,26 @@ public final class HistoryStore {
             }
             s[i] = v.doubleValue();
         }
-        return new Point(RunData.Key.of(benchmark, Params.of(raw), mode), unit, forkSizes, s);
+        double[] contended = null;
+        JsonNode flags = node.path("contended");
+        if (!flags.isMissingNode()) {
+            if (!flags.isArray() || flags.size() != total) {
+                throw new ReportException(where + ": 'contended' is " + (flags.isArray() ? "an array of " + flags.size() : JsonFields.shown(flags))
+                        + ", expected an array of " + total + " flags (1, 0 or null), one per sample");
+            }
+            contended = new double[total];
+            for (int i = 0; i < total; i++) {
+                JsonNode f = flags.get(i);
+                if (f.isNull()) {
+                    contended[i] = Double.NaN;
+                } else if (f.isIntegralNumber() && (f.intValue() == 0 || f.intValue() == 1)) {
+                    contended[i] = f.intValue();
+                } else {
+                    throw new ReportException(where + ": contended[" + i + "] is " + f + ", expected 1, 0 or null");
+                }
+            }
+        }
+        return new Point(RunData.Key.of(benchmark, Params.of(raw), mode), unit, forkSizes, s, contended);
     }
 
     /**

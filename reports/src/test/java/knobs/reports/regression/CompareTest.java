@@ -197,27 +197,7 @@ class CompareTest {
         JmhFixture.writeComparisonInputs(dir);
         // The current run: the A/A run with contention captured; DECODE_8 50 % slower while 12 of its 18 iterations
         // were contended (one more unknown), every other row quiet.
-        JsonNode runs = JmhFixture.MAPPER.readTree(dir.resolve("aa/run.json").toFile());
-        for (JsonNode r : runs) {
-            com.fasterxml.jackson.databind.node.ObjectNode run = (com.fasterxml.jackson.databind.node.ObjectNode) r;
-            boolean busy = r.at("/params/phase").asText().equals("decode") && r.at("/params/topK").asText().equals("8");
-            JsonNode raw = r.at("/primaryMetric/rawData");
-            double[][] flags = new double[raw.size()][];
-            int n = 0;
-            for (int f = 0; f < raw.size(); f++) {
-                flags[f] = new double[raw.get(f).size()];
-                for (int i = 0; i < flags[f].length; i++, n++) {
-                    flags[f][i] = busy ? (n < 12 ? 1 : n == 12 ? Double.NaN : 0) : 0;
-                    if (busy) {
-                        ((com.fasterxml.jackson.databind.node.ArrayNode) raw.get(f)).set(i, Json.NODES.numberNode(raw.get(f).get(i).asDouble() * 1.5));
-                    }
-                }
-            }
-            JmhFixture.Run flagged = JmhFixture.run("x.Y.z", "avgt", "ms/op").metric(ContentionMetrics.CONTENDED, "flag", flags);
-            ((com.fasterxml.jackson.databind.node.ObjectNode) run.get("secondaryMetrics"))
-                    .set(ContentionMetrics.CONTENDED, JmhFixture.file(flagged).get(0).at("/secondaryMetrics/" + ContentionMetrics.CONTENDED));
-        }
-        JmhFixture.write(dir.resolve("busy/run.json"), runs);
+        JmhFixture.writeContendedRun(dir, "aa", "busy");
         JsonNode c = compare(0, "base", "busy");
         JsonNode decode = find(c.get("comparisons"), JmhFixture.DECODE_8);
         assertEquals("unreliable", decode.get("verdict").asText());

@@ -116,6 +116,49 @@ class HistoryTest {
     }
 
     @Test
+    void aMostlyContendedRunIsNotComparedAndItsFlagsAreStored() throws IOException {
+        JmhFixture.writeComparisonInputs(dir);
+        JmhFixture.writeContendedRun(dir, "aa", "busy");
+        add("base", "c1");
+        add("busy", "c2");
+        String entry = Files.readString(dir.resolve("store").resolve(store().stream()
+                .filter(f -> {
+                    try {
+                        return Files.readString(dir.resolve("store").resolve(f)).contains("\"c2\"");
+                    } catch (IOException e) {
+                        throw new java.io.UncheckedIOException(e);
+                    }
+                }).findFirst().orElseThrow()));
+        assertTrue(entry.contains("\"contended\""), "the flags are stored with the samples");
+
+        Cli show = Cli.run(dir, "history", "show", "--store", "store", "--out", "hist", "--no-plots");
+        assertEquals(0, show.exit(), show.err());
+        JsonNode h = JmhFixture.MAPPER.readTree(dir.resolve("hist/history.json").toFile());
+        // DECODE_8 is 50 % slower in c2, but 12 of its 17 known iterations were contended: withheld, not a change.
+        assertEquals(0, h.get("changes").size(), h.get("changes").toString());
+        assertEquals(1, h.get("withheld").size(), h.get("withheld").toString());
+        JsonNode w = h.get("withheld").get(0);
+        assertEquals("decode", w.at("/params/phase").asText());
+        assertEquals(8, w.at("/params/topK").asInt());
+        assertEquals("unreliable", w.get("verdict").asText());
+        assertTrue(w.get("ratio").asDouble() > 1.4, w.toString());
+        assertTrue(w.get("reason").asText().startsWith("contended: not captured in the baseline, 70.6% of the current run's"),
+                w.get("reason").asText());
+        for (JsonNode series : h.get("series")) {
+            JsonNode second = series.get("points").get(series.get("points").size() - 1);
+            boolean busy = series.at("/params/phase").asText().equals("decode") && series.at("/params/topK").asInt() == 8;
+            if (second.get("commit").asText().equals("c2")) {
+                assertEquals(busy ? 12 / 17.0 : 0.0, second.get("contended_share").asDouble(), 1e-12, series.toString());
+            }
+            assertTrue(series.get("points").get(0).get("contended_share").isNull(), "c1 did not capture contention");
+        }
+        String html = Files.readString(dir.resolve("hist/index.html"));
+        assertTrue(html.contains("<h2>Not compared (contended)</h2>"), html);
+        assertTrue(html.contains("<td>not compared (contended)</td>"), html);
+        assertTrue(html.contains("<td class=\"n\">70.6%</td>"), html);
+    }
+
+    @Test
     void aDamagedCopyOfTheSameRunIsReplaced() throws IOException {
         JmhFixture.writeComparisonInputs(dir);
         add("base", "c1");

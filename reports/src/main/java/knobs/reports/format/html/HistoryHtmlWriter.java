@@ -34,8 +34,9 @@ public final class HistoryHtmlWriter {
             double[] runsAt = t.points().stream().mapToDouble(TrendPoint::run).toArray();
             plots.add(new Plots.Trend(t.key().describe(), t.key().describe(),
                     "Median time per op in each run, with the quartiles; diamonds mark runs where the change against the"
-                            + " previous run was significant (Mann–Whitney p < " + Format.plain(history.alpha()) + ") and beyond ±"
-                            + Format.percent(100 * history.threshold()) + ".",
+                            + " previous run was significant (Welch's t test on fork medians, p < " + Format.plain(history.alpha())
+                            + ") and beyond ±" + Format.percent(100 * history.threshold()) + "."
+                            + contendedRuns(t),
                     runsAt,
                     t.points().stream().mapToDouble(p -> p.stats().median() * 1e3).toArray(),
                     t.points().stream().mapToDouble(p -> p.stats().q1() * 1e3).toArray(),
@@ -46,6 +47,12 @@ public final class HistoryHtmlWriter {
                             .mapToDouble(TrendPoint::run).toArray()));
         }
         return plots;
+    }
+
+    /** For a caption: the runs whose comparison was withheld because of contention, or "". */
+    private static String contendedRuns(Trend t) {
+        List<String> runs = t.points().stream().filter(p -> p.withheld() != null).map(p -> Integer.toString(p.run())).toList();
+        return runs.isEmpty() ? "" : " Not compared (contended): run " + String.join(", ", runs) + ".";
     }
 
     /**
@@ -94,6 +101,29 @@ public final class HistoryHtmlWriter {
             }
             h.append("</table>\n");
         }
+        List<String[]> withheld = new ArrayList<>();
+        for (Trend t : history.trends()) {
+            for (TrendPoint p : t.points()) {
+                if (p.withheld() != null) {
+                    withheld.add(new String[] {t.key().describe(), Integer.toString(p.run()), p.entry().commit(),
+                            Integer.toString(p.against()), p.withheld().reason()});
+                }
+            }
+        }
+        if (!withheld.isEmpty()) {
+            h.append("<h2>Not compared (contended)</h2>\n<p class=\"note\">").append(escape(withheld.size()
+                    + " comparisons between consecutive runs were withheld: other work on the machine took more than its"
+                    + " share of the cores in most iterations of one side, so no change is called from them."))
+                    .append("</p>\n<table>\n<tr><th>configuration</th><th>run</th><th>commit</th><th>against run</th><th>why</th></tr>\n");
+            for (String[] w : withheld) {
+                h.append("<tr class=\"v-unreliable\">");
+                for (String cell : w) {
+                    h.append("<td>").append(escape(cell)).append("</td>");
+                }
+                h.append("</tr>\n");
+            }
+            h.append("</table>\n");
+        }
         h.append("<h2>Trends</h2>\n");
         if (!plotted) {
             h.append("<p class=\"note\">Plots were turned off (<code>--no-plots</code>): medians as a table.</p>\n");
@@ -106,13 +136,16 @@ public final class HistoryHtmlWriter {
                 }
             }
             if (!plotted) {
-                h.append("<table>\n<tr><th>run</th><th>commit</th><th>median</th><th>IQR</th><th>change</th></tr>\n");
+                h.append("<table>\n<tr><th>run</th><th>commit</th><th>median</th><th>IQR</th><th>contended</th><th>change</th></tr>\n");
                 for (TrendPoint p : t.points()) {
                     h.append("<tr><td class=\"n\">").append(p.run()).append("</td><td><code>").append(escape(p.entry().commit()))
                             .append("</code></td><td class=\"n\">").append(escape(Format.seconds(p.stats().median())))
                             .append("</td><td class=\"n\">").append(escape(Format.seconds(p.stats().q1()) + " – " + Format.seconds(p.stats().q3())))
-                            .append("</td><td>").append(p.change() == null ? "" : escape(p.change().verdict().id() + " "
-                                    + ComparisonText.signedPercent(p.change().changePercent())))
+                            .append("</td><td class=\"n\">").append(escape(p.contention() == null || p.contention().share() == null
+                                    ? "not recorded" : Format.percent(100 * p.contention().share())))
+                            .append("</td><td>").append(p.change() != null ? escape(p.change().verdict().id() + " "
+                                    + ComparisonText.signedPercent(p.change().changePercent()))
+                                    : p.withheld() != null ? "not compared (contended)" : "")
                             .append("</td></tr>\n");
                 }
                 h.append("</table>\n");
