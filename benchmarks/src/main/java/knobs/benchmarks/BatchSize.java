@@ -9,7 +9,7 @@ import knobs.harness.TokenFile;
 import knobs.harness.WorkCounters;
 import knobs.kernels.Phase;
 import knobs.kernels.Precision;
-import knobs.kernels.Presets;
+import knobs.kernels.Models;
 import org.bytedeco.pytorch.Tensor;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -66,15 +66,15 @@ public class BatchSize implements KnobCheck {
     @Override
     public void check() {
         ComputeDevice.check(device);
-        ModelStep.check(Presets.get(model), Phase.parse(phase), Precision.FP32, "batchSize", batchSize, "promptLen", promptLen);
-        ModelStep.checkTokens(TokenFile.forKnob(tokens), Presets.get(model), Phase.parse(phase), batchSize, "promptLen", promptLen);
+        ModelStep.check(Models.resolve(model).config(), Phase.parse(phase), Precision.FP32, "batchSize", batchSize, "promptLen", promptLen);
+        ModelStep.checkTokens(TokenFile.forKnob(tokens), Models.resolve(model).config(), Phase.parse(phase), batchSize, "promptLen", promptLen);
     }
 
     @Setup(Level.Trial)
     public void setUp() {
         check();
         session = Harness.setUp(device);
-        step = new ModelStep(Presets.get(model), Phase.parse(phase), batchSize, promptLen, session.device(), Precision.FP32,
+        step = new ModelStep(Models.resolve(model), Phase.parse(phase), batchSize, promptLen, session.device(), Precision.FP32,
                 m -> { }, TokenFile.forKnob(tokens));
     }
 

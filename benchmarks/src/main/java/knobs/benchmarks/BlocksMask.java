@@ -11,7 +11,8 @@ import knobs.harness.WorkCounters;
 import knobs.kernels.ModelConfig;
 import knobs.kernels.Phase;
 import knobs.kernels.Precision;
-import knobs.kernels.Presets;
+import knobs.kernels.ModelSource;
+import knobs.kernels.Models;
 import knobs.kernels.Quality;
 import org.bytedeco.pytorch.Tensor;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -76,7 +77,7 @@ public class BlocksMask implements KnobCheck {
     @Override
     public void check() {
         ComputeDevice.check(device);
-        ModelConfig c = Presets.get(model);
+        ModelConfig c = Models.resolve(model).config();
         if (activeBlocks < 1 || activeBlocks > c.layers()) {
             throw new IllegalArgumentException("activeBlocks=" + activeBlocks + " is not allowed for model '" + model
                     + "': must be in 1.." + c.layers() + " (its number of blocks)");
@@ -89,11 +90,12 @@ public class BlocksMask implements KnobCheck {
     public void setUp() {
         check();
         session = Harness.setUp(device);
-        ModelConfig c = Presets.get(model);
-        step = new ModelStep(c, Phase.parse(phase), batch, promptLen, session.device(), Precision.FP32,
+        ModelSource source = Models.resolve(model);
+        int layers = source.config().layers();
+        step = new ModelStep(source, Phase.parse(phase), batch, promptLen, session.device(), Precision.FP32,
                 m -> m.setActiveBlocks(activeBlocks), TokenFile.forKnob(tokens));
-        quality = step.quality(m -> m.setActiveBlocks(c.layers()), m -> m.setActiveBlocks(activeBlocks));
-        randomWeights = Presets.all().containsKey(model);
+        quality = step.quality(m -> m.setActiveBlocks(layers), m -> m.setActiveBlocks(activeBlocks));
+        randomWeights = !source.isCheckpoint();
     }
 
     @TearDown(Level.Trial)

@@ -11,8 +11,9 @@ import knobs.harness.WorkCounters;
 import knobs.kernels.CostModel;
 import knobs.kernels.Inputs;
 import knobs.kernels.ModelConfig;
+import knobs.kernels.ModelSource;
+import knobs.kernels.Models;
 import knobs.kernels.Precision;
-import knobs.kernels.Presets;
 import knobs.kernels.VisionConfig;
 import knobs.kernels.VisionLanguageModel;
 import knobs.kernels.VisionPresets;
@@ -59,7 +60,7 @@ public class ContextScaling implements KnobCheck {
     @Param("vit-cpu")
     public String vision;
 
-    /** LLM preset (any dense or MoE preset whose maxSeq holds the vision and text tokens). */
+    /** LLM preset or Hugging Face folder (any dense or MoE model whose maxSeq holds the vision and text tokens). */
     @Param("dense-cpu")
     public String model;
 
@@ -85,17 +86,18 @@ public class ContextScaling implements KnobCheck {
     @Override
     public void check() {
         ComputeDevice.check(device);
-        VisionLanguageModel.checkWorkload(VisionPresets.get(vision), Presets.get(model), batch, crops, textTokens);
+        VisionLanguageModel.checkWorkload(VisionPresets.get(vision), Models.resolve(model).config(), batch, crops, textTokens);
     }
 
     @Setup(Level.Trial)
     public void setUp() {
         check(); // before loading anything
         VisionConfig v = VisionPresets.get(vision);
-        ModelConfig llm = Presets.get(model);
+        ModelSource source = Models.resolve(model);
+        ModelConfig llm = source.config();
         session = Harness.setUp(device);
         Device d = session.device().torchDevice();
-        vlm = VisionLanguageModel.create(v, llm, ModelStep.SEED).toDevice(d);
+        vlm = VisionLanguageModel.create(v, source, ModelStep.SEED).toDevice(d);
         images = Inputs.images(ModelStep.SEED + 1, (long) batch * crops, VisionConfig.CHANNELS, v.imageSize(), v.imageSize())
                 .to(d, torch.ScalarType.Float);
         ids = Inputs.tokens(ModelStep.SEED + 2, llm.vocab(), batch, textTokens).to(d, torch.ScalarType.Long);

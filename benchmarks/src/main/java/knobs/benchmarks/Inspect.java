@@ -20,12 +20,18 @@ import knobs.kernels.Gpt;
 import knobs.kernels.Inputs;
 import knobs.kernels.MemoryEstimate;
 import knobs.kernels.ModelConfig;
+import knobs.kernels.ModelSource;
+import knobs.kernels.Models;
 import knobs.kernels.MoeFeedForward;
 import knobs.kernels.Pass;
 import knobs.kernels.Phase;
 import knobs.kernels.Precision;
 import knobs.kernels.Presets;
 import knobs.kernels.RoutingTrace;
+import knobs.kernels.checkpoint.DType;
+import knobs.kernels.checkpoint.Family;
+import knobs.kernels.checkpoint.LoadPlan;
+import knobs.kernels.checkpoint.TensorInfo;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.NoGradGuard;
@@ -42,8 +48,9 @@ import org.bytedeco.pytorch.StringTensorDictItemVector;
  */
 public final class Inspect {
     private static final String USAGE = String.join("\n",
-            "usage: java -cp benchmarks.jar knobs.benchmarks.Inspect --model NAME [options]",
-            "  --model NAME        a preset: " + String.join(", ", Presets.all().keySet()),
+            "usage: java -cp benchmarks.jar knobs.benchmarks.Inspect --model NAME|DIR [options]",
+            "  --model NAME|DIR    a preset (" + String.join(", ", Presets.all().keySet()) + ")",
+            "                      or a Hugging Face model folder (config.json + safetensors; " + Family.supportedModelTypes() + ")",
             "  --tokens N|FILE     prompt tokens per sequence (default 128), or a file of token ids (one sequence",
             "                      per line, or a JSON array): its first --batch sequences (default all), cut to the",
             "                      shortest of them",
@@ -74,10 +81,11 @@ public final class Inspect {
         if (!opt.containsKey("model")) {
             throw new IllegalArgumentException("--model is required");
         }
-        ModelConfig c = Presets.get(opt.get("model"));
+        ModelSource source = Models.resolve(opt.get("model"));
         if (opt.containsKey("topk")) {
-            c = c.withTopK(intOption(opt, "topk", 0));
+            source = source.withTopK(intOption(opt, "topk", 0));
         }
+        ModelConfig c = source.config();
         Phase phase = Phase.parse(opt.getOrDefault("phase", "prefill"));
         TokenFile file = tokenFile(opt.get("tokens"));
         int batch = file != null && !opt.containsKey("batch") ? file.sequences() : intOption(opt, "batch", 1);
@@ -104,7 +112,11 @@ public final class Inspect {
         }
 
         out.println("model " + c);
-        out.println("architecture " + c.architecture());
+        out.println("source: " + source.describe());
+        out.println("architecture: " + c.architecture());
+        if (source.isCheckpoint()) {
+            printCheckpoint(source.checkpoint(), out);
+        }
         if (file != null) {
             out.println("prompt: " + batch + " sequence(s) of " + tokens + " ids from " + opt.get("tokens")
                     + (tokens < file.shortestOf(batch) ? " (cut to the model's maxSeq)" : ""));
@@ -112,7 +124,10 @@ public final class Inspect {
         out.println();
         out.println("parameters by component (analytic):");
         c.parameterBreakdown().forEach((k, v) -> out.printf(Locale.ROOT, "  %-14s %,16d%n", k, v));
-        out.printf(Locale.ROOT, "  %-14s %,16d  (%s in fp32)%n", "total", c.parameterCount(), MemoryEstimate.gb(4 * c.parameterCount()));
+        out.printf(Locale.ROOT, "  %-14s %,16d  (%s in fp32, %s in bf16/fp16)%n", "total", c.parameterCount(),
+                MemoryEstimate.gb(4 * c.parameterCount()), MemoryEstimate.gb(2 * c.parameterCount()));
+        out.printf(Locale.ROOT, "memory of one %s step, batch %d, %d tokens (fp32): %s%n", phase.name().toLowerCase(Locale.ROOT),
+                batch, tokens, MemoryEstimate.of(c, Pass.FORWARD, batch, tokens + 1, Float.BYTES).describe());
         CostModel.Cost cost = CostModel.of(c, phase, batch, tokens, Precision.FP32);
         out.println();
         out.printf(Locale.ROOT, "one %s step, batch %d, %d prompt tokens: analytic FLOPs and bytes (fp32)%n",
@@ -130,9 +145,9 @@ public final class Inspect {
             return;
         }
         Harness.Session session = Harness.setUp("cpu");
-        runChecks(c, phase, batch, tokens, routing, file, session.device(), cost, out);
+        Gpt model = runChecks(source, phase, batch, tokens, routing, file, session.device(), cost, out);
         if (record != null) {
-            record(c, batch, tokens, routing, file == null ? null : opt.get("tokens"), record, session.device(), out);
+            record(model, opt.get("model"), batch, tokens, routing, file, opt.get("tokens"), record, session.device(), out);
         }
         if (opt.containsKey("fit-batch")) {
             long budget = parseBudget(opt.get("fit-batch"));
@@ -144,11 +159,15 @@ public final class Inspect {
         }
     }
 
-    /** Builds the model, prints its structure, runs one step and checks the counts against the analytic ones. */
-    private static void runChecks(ModelConfig c, Phase phase, int batch, int tokens, RoutingSource routing, TokenFile file,
+    /**
+     * Builds the model, prints its structure, runs one step and checks the counts against the analytic
+     * ones; returns the model (its routing set), for a recording.
+     */
+    private static Gpt runChecks(ModelSource source, Phase phase, int batch, int tokens, RoutingSource routing, TokenFile file,
                                   ComputeDevice device, CostModel.Cost cost, PrintStream out) {
+        ModelConfig c = source.config();
         MemoryBudget.require(MemoryEstimate.of(c, Pass.FORWARD, batch, tokens + 1, Float.BYTES), "inspecting model '" + c.name() + "'");
-        try (ModelStep step = new ModelStep(c, phase, batch, tokens, device, Precision.FP32, routing::apply, file);
+        try (ModelStep step = new ModelStep(source, phase, batch, tokens, device, Precision.FP32, routing::apply, file);
              PointerScope scope = new PointerScope(); NoGradGuard noGrad = new NoGradGuard()) {
             Gpt model = step.model();
             out.println();
@@ -179,6 +198,7 @@ public final class Inspect {
                             slots == n * c.topK() ? "" : "  <-- topK NOT in effect");
                 }
             }
+            return model;
         }
     }
 
@@ -186,22 +206,20 @@ public final class Inspect {
      * Records the routing of a prefill of the prompt (the token file's, or the random ids every
      * benchmark uses, {@code ModelStep.SEED + 1}) and writes it as a routing trace.
      */
-    private static void record(ModelConfig c, int batch, int tokens, RoutingSource routing, String tokenPath, String path,
-                               ComputeDevice device, PrintStream out) {
-        TokenFile file = tokenPath == null ? null : TokenFile.read(java.nio.file.Path.of(tokenPath), "--tokens " + tokenPath);
+    private static void record(Gpt model, String modelSpec, int batch, int tokens, RoutingSource routing, TokenFile file,
+                               String tokenPath, String path, ComputeDevice device, PrintStream out) {
+        ModelConfig c = model.config();
         try (PointerScope scope = new PointerScope(); NoGradGuard noGrad = new NoGradGuard()) {
-            Gpt model = Gpt.create(c, ModelStep.SEED).toDevice(device.torchDevice());
-            routing.apply(model);
             Tensor ids = (file == null ? Inputs.tokens(ModelStep.SEED + 1, c.vocab(), batch, tokens) : file.ids(batch, 0, tokens))
                     .to(device.torchDevice(), org.bytedeco.pytorch.global.torch.ScalarType.Long);
             RoutingTrace trace = model.recordRouting(ids, path);
-            RoutingTraceFile.write(trace, java.nio.file.Path.of(path), c.name(),
+            RoutingTraceFile.write(trace, java.nio.file.Path.of(path), modelSpec,
                     file == null ? "random (seed " + (ModelStep.SEED + 1) + ")" : tokenPath);
             out.println();
             out.printf(Locale.ROOT, "recorded routing (%s) of %d MoE layers, %d sequence(s) × %d positions, k=%d, into %s%n",
                     routing.knob(), trace.layers(), trace.sequences(), trace.positions(), trace.k(), path);
             out.printf(Locale.ROOT, "replay: java -jar benchmarks.jar MoeTopK -p model=%s -p routing=trace:%s"
-                    + " (topK 1..%d, batch 1..%d, promptLen up to %d for prefill, %d for decode)%n", c.name(), path, trace.k(),
+                    + " (topK 1..%d, batch 1..%d, promptLen up to %d for prefill, %d for decode)%n", modelSpec, path, trace.k(),
                     trace.sequences(), trace.positions(), trace.positions() - 1);
         }
     }
@@ -216,6 +234,19 @@ public final class Inspect {
             throw new IllegalArgumentException("--tokens " + value + ": no such file; allowed: a count >= 1 or a file of token ids");
         }
         return TokenFile.read(path, "--tokens " + value);
+    }
+
+    /** The checkpoint's files and its tensors' bytes on disk by dtype. */
+    private static void printCheckpoint(LoadPlan plan, PrintStream out) {
+        Map<DType, long[]> byDtype = new TreeMap<>();
+        for (TensorInfo t : plan.checkpoint().tensors().values()) {
+            long[] n = byDtype.computeIfAbsent(t.dtype(), k -> new long[2]);
+            n[0]++;
+            n[1] += t.bytes();
+        }
+        out.println("checkpoint: " + plan.checkpoint().files().size() + " file(s), " + plan.checkpoint().tensors().size()
+                + " tensors, " + MemoryEstimate.gb(plan.checkpoint().dataBytes()) + " on disk (memory-mapped while loading)");
+        byDtype.forEach((k, v) -> out.printf(Locale.ROOT, "  %-5s %6d tensors %s%n", k, v[0], MemoryEstimate.gb(v[1])));
     }
 
     private static Map<String, String> parse(String[] args) {

@@ -16,9 +16,10 @@ import knobs.kernels.Gpt;
 import knobs.kernels.Inputs;
 import knobs.kernels.MemoryEstimate;
 import knobs.kernels.ModelConfig;
+import knobs.kernels.ModelSource;
+import knobs.kernels.Models;
 import knobs.kernels.Pass;
 import knobs.kernels.Precision;
-import knobs.kernels.Presets;
 import knobs.kernels.Quality;
 import knobs.kernels.Training;
 import org.bytedeco.javacpp.PointerScope;
@@ -57,7 +58,10 @@ import org.openjdk.jmh.annotations.Warmup;
 @Fork(value = 1, jvmArgsAppend = {Harness.NO_PHYSICAL_BYTES_CHECK, Harness.HEAP})
 @State(Scope.Thread)
 public class ModelSize implements KnobCheck {
-    /** tiny, small, medium, large, xl, 2.7B (see docs/knobs.md for their shapes). */
+    /**
+     * tiny, small, medium, large, xl, 2.7B (see docs/knobs.md for their shapes), any other preset, or
+     * a Hugging Face model folder (its weights are loaded, then converted to {@code precision}).
+     */
     @Param({"tiny", "small"})
     public String size;
 
@@ -108,7 +112,7 @@ public class ModelSize implements KnobCheck {
     /** {@link #check()}, returning the step's memory estimate. */
     private MemoryEstimate checked() {
         ComputeDevice.check(device);
-        ModelConfig c = Presets.get(size);
+        ModelConfig c = Models.resolve(size).config();
         Pass k = Pass.parse(pass);
         Precision p = Precision.parse(precision);
         p.requireModel(c);
@@ -129,13 +133,20 @@ public class ModelSize implements KnobCheck {
         MemoryBudget.require(estimate,
                 "size=" + size + " pass=" + pass + " precision=" + precision + " batchSize=" + batchSize
                         + " contextLength=" + contextLength);
+        if (p != Precision.FP32) {
+            // The quality reference is the fp32 model's forward, taken in setup before the conversion.
+            MemoryBudget.require(MemoryEstimate.of(c, Pass.FORWARD, batchSize, contextLength, Precision.FP32.weightBytes()),
+                    "size=" + size + " precision=" + precision + ": its fp32 reference forward (quality, measured in setup)"
+                            + " batchSize=" + batchSize + " contextLength=" + contextLength);
+        }
         return estimate;
     }
 
     @Setup(Level.Trial)
     public void setUp() {
         MemoryEstimate estimate = checked();
-        ModelConfig c = Presets.get(size);
+        ModelSource source = Models.resolve(size);
+        ModelConfig c = source.config();
         kind = Pass.parse(pass);
         Precision p = Precision.parse(precision);
         session = Harness.setUp(device);
@@ -144,7 +155,7 @@ public class ModelSize implements KnobCheck {
                 : file.ids(batchSize, 0, contextLength)).to(session.device().torchDevice(), torch.ScalarType.Long);
         targets = (file != null && file.shortestOf(batchSize) > contextLength ? file.ids(batchSize, 1, contextLength)
                 : Inputs.tokens(ModelStep.SEED + 2, c.vocab(), batchSize, contextLength)).to(session.device().torchDevice(), torch.ScalarType.Long);
-        model = Gpt.create(c, ModelStep.SEED).toDevice(session.device().torchDevice());
+        model = source.build(session.device().torchDevice(), Precision.FP32, ModelStep.SEED);
         // Against the unmodified model, fp32, before the conversion (which replaces the fp32 weights).
         try (PointerScope scope = new PointerScope(); NoGradGuard noGrad = new NoGradGuard()) {
             Tensor reference = model.forward(inputs, null);
@@ -152,7 +163,7 @@ public class ModelSize implements KnobCheck {
             quality = Quality.compare(reference, model.forward(inputs, null));
             session.device().sync();
         }
-        randomWeights = Presets.all().containsKey(size);
+        randomWeights = !source.isCheckpoint();
         MemoryRegistry.register(model, estimate, session.device());
         if (kind == Pass.TRAIN_STEP) {
             optimizer = new AdamW(model.parameters(), new AdamWOptions(1e-4));

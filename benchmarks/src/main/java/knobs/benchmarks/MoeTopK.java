@@ -13,7 +13,8 @@ import knobs.harness.WorkCounters;
 import knobs.kernels.ModelConfig;
 import knobs.kernels.Phase;
 import knobs.kernels.Precision;
-import knobs.kernels.Presets;
+import knobs.kernels.ModelSource;
+import knobs.kernels.Models;
 import knobs.kernels.Quality;
 import knobs.kernels.RoutingMode;
 import org.bytedeco.pytorch.Tensor;
@@ -54,7 +55,7 @@ public class MoeTopK implements KnobCheck {
     @Param({"prefill", "decode"})
     public String phase;
 
-    /** Model preset (see docs/knobs.md); must be an MoE preset. */
+    /** Model preset or Hugging Face folder (see docs/knobs.md); must be a mixture of experts. */
     @Param("moe-cpu")
     public String model;
 
@@ -88,7 +89,7 @@ public class MoeTopK implements KnobCheck {
     @Override
     public void check() {
         ComputeDevice.check(device);
-        ModelConfig c = Presets.getMoe(model).withTopK(topK);
+        ModelConfig c = Models.resolveMoe(model).withTopK(topK).config();
         Phase p = Phase.parse(phase);
         RoutingSource r = RoutingSource.parse(routing);
         ModelStep.check(c, p, Precision.FP32, "batch", batch, "promptLen", promptLen);
@@ -101,18 +102,19 @@ public class MoeTopK implements KnobCheck {
         check();
         session = Harness.setUp(device);
         RoutingSource r = RoutingSource.parse(routing);
-        ModelConfig own = Presets.getMoe(model);
+        ModelSource own = Models.resolveMoe(model);
         step = new ModelStep(own.withTopK(topK), Phase.parse(phase), batch, promptLen, session.device(), Precision.FP32,
                 r::apply, TokenFile.forKnob(tokens));
-        // Against the unmodified model: its own k, its own router.
+        // Against the unmodified model: its own k (a checkpoint's num_experts_per_tok), its own router.
+        int ownK = own.config().topK();
         quality = step.quality(m -> {
             m.setRouting(RoutingMode.ROUTER);
-            m.setTopK(own.topK());
+            m.setTopK(ownK);
         }, m -> {
             m.setTopK(topK);
             r.apply(m);
         });
-        randomWeights = Presets.all().containsKey(model);
+        randomWeights = !own.isCheckpoint();
     }
 
     @TearDown(Level.Trial)

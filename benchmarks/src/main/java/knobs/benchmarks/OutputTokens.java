@@ -19,7 +19,8 @@ import knobs.kernels.MemoryEstimate;
 import knobs.kernels.ModelConfig;
 import knobs.kernels.Pass;
 import knobs.kernels.Precision;
-import knobs.kernels.Presets;
+import knobs.kernels.ModelSource;
+import knobs.kernels.Models;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
@@ -86,7 +87,7 @@ public class OutputTokens implements KnobCheck {
     /** {@link #check()}, returning the generation's memory estimate. */
     private MemoryEstimate checked() {
         ComputeDevice.check(device);
-        ModelConfig c = Presets.get(model);
+        ModelConfig c = Models.resolve(model).config();
         Generation.requireFits(c, promptLen, maxNewTokens);
         if (batch < 1) {
             throw new IllegalArgumentException("batch=" + batch + " is not allowed: must be >= 1");
@@ -104,11 +105,12 @@ public class OutputTokens implements KnobCheck {
     @Setup(Level.Trial)
     public void setUp() {
         MemoryEstimate estimate = checked();
-        ModelConfig c = Presets.get(model);
+        ModelSource source = Models.resolve(model);
+        ModelConfig c = source.config();
         session = Harness.setUp(device);
-        gpt = Gpt.create(c, ModelStep.SEED).toDevice(session.device().torchDevice());
+        gpt = source.build(session.device().torchDevice(), Precision.FP32, ModelStep.SEED);
         MemoryRegistry.register(gpt, estimate, session.device());
-        generation = new Generation(gpt, batch);
+        generation = new Generation(gpt, batch, promptLen + maxNewTokens); // the cache holds what is generated, not maxSeq
         TokenFile file = TokenFile.forKnob(tokens);
         prompt = (file == null ? Inputs.tokens(ModelStep.SEED + 1, c.vocab(), batch, promptLen) : file.ids(batch, 0, promptLen))
                 .to(session.device().torchDevice(), torch.ScalarType.Long);

@@ -9,7 +9,7 @@ import knobs.harness.TokenFile;
 import knobs.harness.WorkCounters;
 import knobs.kernels.Phase;
 import knobs.kernels.Precision;
-import knobs.kernels.Presets;
+import knobs.kernels.Models;
 import org.bytedeco.pytorch.Tensor;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -62,15 +62,15 @@ public class SeqLenScaling implements KnobCheck {
     @Override
     public void check() {
         ComputeDevice.check(device);
-        ModelStep.check(Presets.get(model), Phase.PREFILL, Precision.FP32, "batch", batch, "seqLen", seqLen);
-        ModelStep.checkTokens(TokenFile.forKnob(tokens), Presets.get(model), Phase.PREFILL, batch, "seqLen", seqLen);
+        ModelStep.check(Models.resolve(model).config(), Phase.PREFILL, Precision.FP32, "batch", batch, "seqLen", seqLen);
+        ModelStep.checkTokens(TokenFile.forKnob(tokens), Models.resolve(model).config(), Phase.PREFILL, batch, "seqLen", seqLen);
     }
 
     @Setup(Level.Trial)
     public void setUp() {
         check();
         session = Harness.setUp(device);
-        step = new ModelStep(Presets.get(model), Phase.PREFILL, batch, seqLen, session.device(), Precision.FP32,
+        step = new ModelStep(Models.resolve(model), Phase.PREFILL, batch, seqLen, session.device(), Precision.FP32,
                 m -> { }, TokenFile.forKnob(tokens));
     }
 

@@ -9,7 +9,7 @@ import knobs.harness.TokenFile;
 import knobs.harness.WorkCounters;
 import knobs.kernels.Phase;
 import knobs.kernels.Precision;
-import knobs.kernels.Presets;
+import knobs.kernels.Models;
 import org.bytedeco.pytorch.Tensor;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -72,15 +72,15 @@ public class WarmupComparison implements KnobCheck {
             throw new IllegalArgumentException("warmupSteps=" + warmupSteps + " is not allowed: must be >= 0");
         }
         ComputeDevice.check(device);
-        ModelStep.check(Presets.get(model), Phase.parse(phase), Precision.FP32, "batch", batch, "promptLen", promptLen);
-        ModelStep.checkTokens(TokenFile.forKnob(tokens), Presets.get(model), Phase.parse(phase), batch, "promptLen", promptLen);
+        ModelStep.check(Models.resolve(model).config(), Phase.parse(phase), Precision.FP32, "batch", batch, "promptLen", promptLen);
+        ModelStep.checkTokens(TokenFile.forKnob(tokens), Models.resolve(model).config(), Phase.parse(phase), batch, "promptLen", promptLen);
     }
 
     @Setup(Level.Trial)
     public void setUp() {
         check();
         session = Harness.setUp(device);
-        step = new ModelStep(Presets.get(model), Phase.parse(phase), batch, promptLen, session.device(), Precision.FP32,
+        step = new ModelStep(Models.resolve(model), Phase.parse(phase), batch, promptLen, session.device(), Precision.FP32,
                 m -> { }, TokenFile.forKnob(tokens));
         WorkCounters untimed = new WorkCounters();
         for (int i = 0; i < warmupSteps; i++) {

@@ -42,6 +42,8 @@ class BenchmarksJarTest {
         {"MoeTopK -p topK=abc", "knobs: MoeTopK: topK=abc is not an integer"},
         {"MoeTopK -p model=nosuch", "knobs: MoeTopK: unknown model preset 'nosuch'; known presets: tiny, decode-tiny, tiny-moe"},
         {"MoeTopK -p model=dense-cpu", "knobs: MoeTopK: model 'dense-cpu' is dense (no experts); allowed: an MoE preset: tiny-moe"},
+        {"MoeTopK -p model=/nonexistent/knobs-model", "knobs: MoeTopK: /nonexistent/knobs-model: no such directory"},
+        {"ModelSize -p size=./no-such-folder", "knobs: ModelSize: ./no-such-folder: no such directory"},
         {"MoeTopK -p phase=sideways", "knobs: MoeTopK: unknown phase 'sideways'; allowed: prefill, decode"},
         {"MoeTopK -p routing=weird", "knobs: MoeTopK: unknown routing 'weird'; allowed: router, balanced, skewed"},
         {"MoeTopK -p device=cuda", "knobs: MoeTopK: device 'cuda' requested but no CUDA device is available: this build has CPU-only natives"},

@@ -6,6 +6,8 @@ import knobs.kernels.Inputs;
 import knobs.kernels.KvCache;
 import knobs.kernels.MemoryEstimate;
 import knobs.kernels.ModelConfig;
+import knobs.kernels.ModelSource;
+import knobs.kernels.Models;
 import knobs.kernels.Pass;
 import knobs.kernels.Phase;
 import knobs.kernels.Precision;
@@ -66,7 +68,7 @@ public final class ModelStep implements AutoCloseable {
      */
     public ModelStep(ModelConfig config, Phase phase, int batch, int promptLen, ComputeDevice device, Precision precision,
                      java.util.function.Consumer<Gpt> configure) {
-        this(config, phase, batch, promptLen, device, precision, configure, null);
+        this(ModelSource.of(config), phase, batch, promptLen, device, precision, configure, null);
     }
 
     /**
@@ -77,13 +79,41 @@ public final class ModelStep implements AutoCloseable {
      */
     public ModelStep(ModelConfig config, Phase phase, int batch, int promptLen, ComputeDevice device, Precision precision,
                      java.util.function.Consumer<Gpt> configure, TokenFile tokens) {
+        this(ModelSource.of(config), phase, batch, promptLen, device, precision, configure, tokens);
+    }
+
+    /** An fp32 step of a resolved {@code model} knob (a preset or a checkpoint, see {@link Models#resolve}). */
+    public ModelStep(ModelSource source, Phase phase, int batch, int promptLen, ComputeDevice device) {
+        this(source, phase, batch, promptLen, device, Precision.FP32, m -> { });
+    }
+
+    /** An fp32 step of a resolved {@code model} knob with {@code configure} applied to the model. */
+    public ModelStep(ModelSource source, Phase phase, int batch, int promptLen, ComputeDevice device,
+                     java.util.function.Consumer<Gpt> configure) {
+        this(source, phase, batch, promptLen, device, Precision.FP32, configure);
+    }
+
+    /** A step of a resolved {@code model} knob with random prompt ids (see the full constructor). */
+    public ModelStep(ModelSource source, Phase phase, int batch, int promptLen, ComputeDevice device, Precision precision,
+                     java.util.function.Consumer<Gpt> configure) {
+        this(source, phase, batch, promptLen, device, precision, configure, null);
+    }
+
+    /**
+     * As {@link #ModelStep(ModelConfig, Phase, int, int, ComputeDevice, Precision, java.util.function.Consumer, TokenFile)}
+     * for a resolved {@code model} knob: a preset's weights are random from {@link #SEED}, a
+     * checkpoint's are read from its files (after the memory check, converted to {@code precision}).
+     */
+    public ModelStep(ModelSource source, Phase phase, int batch, int promptLen, ComputeDevice device, Precision precision,
+                     java.util.function.Consumer<Gpt> configure, TokenFile tokens) {
+        ModelConfig config = source.config();
         MemoryEstimate estimate = check(config, phase, precision, "batch", batch, "promptLen", promptLen);
         this.phase = phase;
         this.device = device;
         this.precision = precision;
         this.promptLen = promptLen;
         this.batch = batch;
-        this.model = Gpt.create(config, SEED).toDevice(device.torchDevice()).toPrecision(precision);
+        this.model = source.build(device.torchDevice(), precision, SEED);
         configure.accept(model);
         MemoryRegistry.register(model, estimate, device);
         checkTokens(tokens, config, phase, batch, "promptLen", promptLen);
@@ -93,7 +123,7 @@ public final class ModelStep implements AutoCloseable {
         this.next = (nextFromFile ? tokens.ids(batch, promptLen, 1) : Inputs.tokens(SEED + 2, config.vocab(), batch, 1))
                 .to(device.torchDevice(), torch.ScalarType.Long);
         if (phase == Phase.DECODE) {
-            cache = model.newKvCache(batch);
+            cache = model.newKvCache(batch, promptLen + 1); // not maxSeq: a checkpoint's can be 131072
             fillCache();
         } else {
             cache = null;

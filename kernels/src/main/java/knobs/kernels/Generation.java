@@ -21,6 +21,12 @@ public final class Generation implements AutoCloseable {
         this.cache = model.newKvCache(batch);
     }
 
+    /** As {@link #Generation(Gpt, int)} with a cache of {@code capacity} positions (prompt + new tokens suffice). */
+    public Generation(Gpt model, int batch, int capacity) {
+        this.model = model;
+        this.cache = model.newKvCache(batch, capacity);
+    }
+
     /** Clears the cache, runs the prompt (B, T) and returns the first generated token (B, 1). */
     public Tensor prefill(Tensor prompt) {
         cache.truncate(0);

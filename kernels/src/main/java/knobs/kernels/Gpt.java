@@ -175,6 +175,11 @@ public final class Gpt extends Module {
         return new KvCache(config, batch, wte.device(), precision.activationType());
     }
 
+    /** An empty KV cache for {@code batch} sequences of at most {@code capacity} positions (1..maxSeq). */
+    public KvCache newKvCache(int batch, int capacity) {
+        return new KvCache(config, batch, capacity, wte.device(), precision.activationType());
+    }
+
     /** Every {@link Linear} layer: the blocks' attention and dense-MLP weights, then the LM head. */
     List<Linear> linears() {
         List<Linear> out = new ArrayList<>();

@@ -18,7 +18,20 @@ public final class KvCache implements AutoCloseable {
     private int length;
 
     public KvCache(ModelConfig c, int batch, Device device, torch.ScalarType dtype) {
-        this.maxSeq = c.maxSeq();
+        this(c, batch, c.maxSeq(), device, dtype);
+    }
+
+    /**
+     * A cache holding {@code capacity} positions (1..maxSeq) instead of the model's maxSeq: a
+     * checkpoint's maxSeq is its max_position_embeddings (up to 131072), and a step that needs 129
+     * positions should not allocate that many.
+     */
+    public KvCache(ModelConfig c, int batch, int capacity, Device device, torch.ScalarType dtype) {
+        if (capacity < 1 || capacity > c.maxSeq()) {
+            throw new IllegalArgumentException("KV cache capacity " + capacity + " is not allowed for model '" + c.name()
+                    + "': must be in 1.." + c.maxSeq() + " (its maxSeq)");
+        }
+        this.maxSeq = capacity;
         this.dtype = dtype.intern(); // JavaCPP enums returned from native code are new objects: intern to compare
         this.buffers = new Tensor[c.layers()];
         TensorOptions opts = new TensorOptions(dtype).device(new org.bytedeco.pytorch.DeviceOptional(device));

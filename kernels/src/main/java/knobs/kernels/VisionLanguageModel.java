@@ -36,6 +36,17 @@ public final class VisionLanguageModel {
         return new VisionLanguageModel(encoder, projector, Gpt.create(llm, seed));
     }
 
+    /**
+     * As {@link #create(VisionConfig, ModelConfig, long)} with the LLM of a resolved {@code model}
+     * knob ({@link Models#resolve}): a preset's weights as there, a checkpoint's read from its files.
+     */
+    public static VisionLanguageModel create(VisionConfig v, ModelSource llm, long seed) {
+        torch.manual_seed(seed + 1);
+        VisionEncoder encoder = new VisionEncoder(v);
+        Projector projector = new Projector(v, llm.config());
+        return new VisionLanguageModel(encoder, projector, llm.build(new Device(torch.DeviceType.CPU), Precision.FP32, seed));
+    }
+
     /** Moves every parameter to {@code device}. */
     public VisionLanguageModel toDevice(Device device) {
         vision.to(device, false);
