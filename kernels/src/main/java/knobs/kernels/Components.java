@@ -33,7 +33,7 @@ public final class Components {
     public static final String MOE_TOPK = "moe.topk";
     /** Gathering the routed tokens into per-expert blocks. */
     public static final String MOE_DISPATCH = "moe.dispatch";
-    /** The expert feed-forward GEMMs (and shared experts). */
+    /** The routed experts' GEMMs, then (in a second span) the shared experts' GEMMs and their sigmoid gate. */
     public static final String MOE_EXPERTS = "moe.experts";
     /** Weighting the expert outputs and scattering them back to their tokens. */
     public static final String MOE_COMBINE = "moe.combine";

@@ -77,8 +77,10 @@ public final class CostModel {
      * @param flops             total FLOPs
      * @param bytes             minimal bytes moved
      * @param flopsByCategory   FLOPs per category (the constants of this class), matching {@link FlopCounter}
-     * @param flopsByComponent  FLOPs per {@link Components} name; sums to {@code flops}
-     * @param bytesByComponent  bytes per {@link Components} name; sums to {@code bytes}
+     * @param flopsByComponent  FLOPs per {@link Components} name; sums to {@code flops}, or empty
+     *                          when the split is not known
+     * @param bytesByComponent  bytes per {@link Components} name; sums to {@code bytes}, or empty
+     *                          when the split is not known
      */
     public record Cost(long flops, long bytes, Map<String, Long> flopsByCategory, Map<String, Long> flopsByComponent,
                        Map<String, Long> bytesByComponent) {
@@ -86,11 +88,27 @@ public final class CostModel {
             flopsByCategory = Collections.unmodifiableMap(new TreeMap<>(flopsByCategory));
             flopsByComponent = Collections.unmodifiableMap(new TreeMap<>(flopsByComponent));
             bytesByComponent = Collections.unmodifiableMap(new TreeMap<>(bytesByComponent));
-            if (sum(flopsByCategory) != flops || sum(flopsByComponent) != flops || sum(bytesByComponent) != bytes) {
+            boolean split = !flopsByComponent.isEmpty() || !bytesByComponent.isEmpty();
+            if (sum(flopsByCategory) != flops
+                    || split && (sum(flopsByComponent) != flops || sum(bytesByComponent) != bytes)) {
                 throw new IllegalArgumentException("cost parts do not add up: flops " + flops + " vs categories "
                         + flopsByCategory + " and components " + flopsByComponent + "; bytes " + bytes + " vs "
                         + bytesByComponent);
             }
+        }
+
+        /**
+         * A cost without a per-component split (both component maps empty): for costs whose work
+         * does not run in known {@link Components} spans. A sum it takes part in ({@link #plus})
+         * has no split either.
+         */
+        public Cost(long flops, long bytes, Map<String, Long> flopsByCategory) {
+            this(flops, bytes, flopsByCategory, Map.of(), Map.of());
+        }
+
+        /** True when {@link #flopsByComponent()} and {@link #bytesByComponent()} split the totals. */
+        public boolean hasComponentSplit() {
+            return !flopsByComponent.isEmpty() || !bytesByComponent.isEmpty();
         }
 
         /** A cost given by its parts: the totals are their sums. */
@@ -238,6 +256,9 @@ public final class CostModel {
     public static Cost forwardBackward(Cost forward) {
         Map<String, Long> f = new TreeMap<>();
         forward.flopsByCategory().forEach((k, v) -> f.put(k, 3 * v));
+        if (!forward.hasComponentSplit()) {
+            return new Cost(3 * forward.flops(), 3 * forward.bytes(), f);
+        }
         Map<String, Long> fc = new TreeMap<>(forward.flopsByComponent());
         Map<String, Long> bc = new TreeMap<>(forward.bytesByComponent());
         fc.merge(Components.BACKWARD, 2 * forward.flops(), Long::sum);
@@ -245,9 +266,16 @@ public final class CostModel {
         return Cost.of(f, fc, bc);
     }
 
-    /** Sum of two costs, category by category and component by component. */
+    /**
+     * Sum of two costs, category by category and component by component (no component split unless
+     * both have one).
+     */
     public static Cost plus(Cost a, Cost b) {
-        return Cost.of(merge(a.flopsByCategory(), b.flopsByCategory()), merge(a.flopsByComponent(), b.flopsByComponent()),
+        Map<String, Long> categories = merge(a.flopsByCategory(), b.flopsByCategory());
+        if (!a.hasComponentSplit() || !b.hasComponentSplit()) {
+            return new Cost(a.flops() + b.flops(), a.bytes() + b.bytes(), categories);
+        }
+        return Cost.of(categories, merge(a.flopsByComponent(), b.flopsByComponent()),
                 merge(a.bytesByComponent(), b.bytesByComponent()));
     }
 

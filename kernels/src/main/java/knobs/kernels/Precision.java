@@ -11,8 +11,8 @@ import org.bytedeco.pytorch.global.torch;
  * <p>{@code bf16} and {@code fp16} hold every parameter, activation, KV-cache entry and logit in
  * that 2-byte type. {@code int8} is dynamic quantization of the linear layers only: their weights
  * are int8 (one scale and zero point per matrix), activations are quantized on the fly inside
- * fbgemm's kernel, and everything else — embeddings, LayerNorm, activations, KV cache, logits —
- * stays fp32. int8 has no backward.
+ * fbgemm's kernel, and everything else — embeddings, norms, biases, RoPE tables, activations, KV
+ * cache, logits — stays fp32. int8 has no backward.
  *
  * <p>Precision changes bytes, never FLOPs (see {@link CostModel}).
  */
@@ -63,7 +63,7 @@ public enum Precision {
 
     /**
      * Dtype of the activations, KV cache and logits — and of the parameters that are not linear
-     * weights (embeddings, LayerNorm). {@code Float} for int8: only the linear weights are int8.
+     * weights (embeddings, norms, biases, RoPE tables). {@code Float} for int8: only the linear weights are int8.
      */
     public torch.ScalarType activationType() {
         return activationType;

@@ -142,6 +142,23 @@ class CostModelTest {
         assertEquals(gen.flops(), sum(gen.flopsByComponent()));
     }
 
+    @Test
+    void aCostWithoutASplitStaysWithoutOneAndPartsMustAddUp() {
+        CostModel.Cost split = CostModel.of(Presets.get("tiny"), Phase.DECODE, 1, 4, Precision.FP32);
+        assertTrue(split.hasComponentSplit());
+        CostModel.Cost plain = new CostModel.Cost(10, 20, Map.of(CostModel.MLP, 10L));
+        assertTrue(!plain.hasComponentSplit() && plain.flopsByComponent().isEmpty());
+        CostModel.Cost sum = CostModel.plus(split, plain);
+        assertEquals(split.flops() + 10, sum.flops());
+        assertEquals(split.bytes() + 20, sum.bytes());
+        assertTrue(!sum.hasComponentSplit(), "a partial split would not add up to the totals");
+        assertTrue(CostModel.plus(split, split).hasComponentSplit());
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> new CostModel.Cost(10, 20, Map.of(CostModel.MLP, 10L), Map.of(Components.MLP, 9L), Map.of(Components.MLP, 20L)));
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> new CostModel.Cost(10, 20, Map.of(CostModel.MLP, 11L)));
+    }
+
     private static final java.util.Set<String> COMPONENTS = java.util.Set.of(Components.EMBEDDING, Components.NORM,
             Components.ATTN_QKV, Components.ATTN_KERNEL, Components.ATTN_OUT, Components.MLP, Components.MOE_ROUTER,
             Components.MOE_TOPK, Components.MOE_DISPATCH, Components.MOE_EXPERTS, Components.MOE_COMBINE,

@@ -4,6 +4,7 @@ import knobs.reports.summary.Summarizer;
 import knobs.reports.ReportException;
 import knobs.reports.analysis.rules.Bottlenecks;
 import knobs.reports.analysis.rules.RoutingImbalance;
+import knobs.reports.summary.ComponentMetrics;
 import knobs.reports.summary.Knob;
 import knobs.reports.summary.ParamValue;
 import knobs.reports.input.RetriesFile;
@@ -26,10 +27,14 @@ import java.util.Optional;
  * @param flopsScaling see {@link FlopsScaling}
  * @param model        see {@link PerformanceModel}
  * @param findings     see {@link Findings}
- * @param qualityLatency see {@link QualityLatency}
+ * @param breakdowns   see {@link Breakdowns}
+ * @param components   see {@link ComponentScaling}
+ * @param warmup       see {@link Warmup} (which reads every WarmupComparison row, judging them itself)
+ * @param qualityLatency see {@link QualityLatency} (which lists every row with quality counters, marking the untrustworthy)
  */
 public record Analyses(DataQuality quality, Roofline roofline, Scaling scaling, FlopsScaling flopsScaling,
-                       PerformanceModel model, Findings findings, QualityLatency qualityLatency) {
+                       PerformanceModel model, Findings findings, Breakdowns breakdowns, ComponentScaling components,
+                       Warmup warmup, QualityLatency qualityLatency) {
 
     /**
      * Checks the values the analyses rely on, then runs them.
@@ -53,8 +58,10 @@ public record Analyses(DataQuality quality, Roofline roofline, Scaling scaling, 
         Roofline roofline = Roofline.of(trusted);
         Scaling scaling = Scaling.of(trusted);
         PerformanceModel model = PerformanceModel.of(trusted);
+        Breakdowns breakdowns = Breakdowns.of(trusted);
         return new Analyses(quality, roofline, scaling, FlopsScaling.of(trusted, roofline), model,
-                Bottlenecks.of(quality, roofline, scaling, model), QualityLatency.of(report, quality));
+                Bottlenecks.of(quality, roofline, scaling, model), breakdowns, ComponentScaling.of(breakdowns, trusted),
+                Warmup.of(report, quality), QualityLatency.of(report, quality));
     }
 
     /**
@@ -79,6 +86,13 @@ public record Analyses(DataQuality quality, Roofline roofline, Scaling scaling, 
                             + "'; allowed: " + String.join(", ", Knob.PASSES));
                 }
             }
+            if (Knob.benchmarkClass(row.benchmark()).equals(Knob.WARMUP_COMPARISON)) {
+                ParamValue steps = row.params().values().get(Knob.WARMUP_STEPS);
+                if (steps != null && (steps.kind() != ParamValue.Kind.INTEGER || steps.asLong() < 0)) {
+                    throw new ReportException(where + ": param '" + Knob.WARMUP_STEPS + "' is '" + steps.text()
+                            + "'; expected a whole number of untimed steps, 0 or more");
+                }
+            }
             ParamValue experts = row.params().values().get(RoutingImbalance.EXPERTS_PARAM);
             if (experts != null && row.secondary().containsKey(RoutingImbalance.COUNTER)
                     && (experts.kind() != ParamValue.Kind.INTEGER || experts.asLong() < 1)) {
@@ -91,7 +105,9 @@ public record Analyses(DataQuality quality, Roofline roofline, Scaling scaling, 
             for (Map.Entry<String, SecondaryStat> e : row.secondary().entrySet()) {
                 String name = e.getKey();
                 double v = e.getValue().median();
-                if (Knob.COMPONENTS.contains(name) || name.equals(RoutingImbalance.EXPERTS_HIT) || name.equals(Knob.CONTEXT_SCALING.alternateCounter())) {
+                if (Knob.COMPONENTS.contains(name) || name.equals(RoutingImbalance.EXPERTS_HIT)
+                        || name.equals(Knob.CONTEXT_SCALING.alternateCounter())
+                        || isComponentTime(name, e.getValue().unit())) {
                     nonNegative(where, name, v);
                 }
                 if (name.equals(QualityLatency.KL) && !(v >= 0 && Double.isFinite(v))) {
@@ -110,6 +126,15 @@ public record Analyses(DataQuality quality, Roofline roofline, Scaling scaling, 
                 }
             }
         }
+    }
+
+    /**
+     * A profiler component's time, which cannot be negative; {@code component.other} can, by noise,
+     * being the step time less the components.
+     */
+    private static boolean isComponentTime(String metric, String unit) {
+        String c = ComponentMetrics.profiled(metric, unit);
+        return c != null && !c.equals(ComponentMetrics.OTHER);
     }
 
     private static void nonNegative(String where, String counter, Double perOp) throws ReportException {

@@ -1,6 +1,9 @@
 package knobs.reports.format;
 
 import knobs.reports.analysis.Analyses;
+import knobs.reports.analysis.Breakdowns;
+import knobs.reports.analysis.ComponentScaling;
+import knobs.reports.analysis.Warmup;
 import knobs.reports.analysis.Findings;
 import knobs.reports.analysis.rules.Rule;
 import knobs.reports.analysis.FlopsScaling;
@@ -25,7 +28,8 @@ import java.util.Map;
 
 /**
  * Writes the analysis files: {@code roofline.json}, {@code scaling.json}, {@code flops_scaling.json},
- * {@code model.json}, {@code findings.json} and {@code quality.json} (formats in docs/reports.md). Like
+ * {@code model.json}, {@code findings.json}, {@code breakdowns.json}, {@code warmup.json} and
+ * {@code quality.json} (formats in docs/reports.md). Like
  * {@link SummaryJsonWriter}, trees are built field by field so the order is fixed here; rows are
  * identified by {@code benchmark}, {@code params} and {@code mode} as in {@code summary.json}.
  */
@@ -36,6 +40,8 @@ public final class AnalysisJsonWriter {
     public static final String FLOPS_SCALING = "flops_scaling.json";
     public static final String MODEL = "model.json";
     public static final String FINDINGS = "findings.json";
+    public static final String BREAKDOWNS = "breakdowns.json";
+    public static final String WARMUP = "warmup.json";
     public static final String QUALITY = "quality.json";
 
     private AnalysisJsonWriter() {
@@ -52,6 +58,8 @@ public final class AnalysisJsonWriter {
         // What the findings were drawn from: the rows left out are listed beside them, with why.
         findings.set("data_quality", SummaryJsonWriter.dataQuality(a.quality()));
         files.put(FINDINGS, Json.write(findings));
+        files.put(BREAKDOWNS, Json.write(breakdowns(a.breakdowns(), a.components())));
+        files.put(WARMUP, Json.write(warmup(a.warmup())));
         files.put(QUALITY, Json.write(quality(a.qualityLatency())));
         return files;
     }
@@ -311,6 +319,94 @@ public final class AnalysisJsonWriter {
         node.put("source", c.source());
         node.set("ridge_flops_per_byte", Json.numberOrNull(ridge));
         return node;
+    }
+
+    /** The stacked bars of every knob group, then the FLOPs-against-time reading per component. */
+    static ObjectNode breakdowns(Breakdowns b, ComponentScaling c) {
+        ObjectNode root = Json.NODES.objectNode();
+        ArrayNode entries = root.putArray("breakdowns");
+        for (Breakdowns.Entry e : b.entries()) {
+            ObjectNode node = groupRef(e.group());
+            node.put("knob", e.knob().param());
+            node.put("label", e.label());
+            node.put("source", e.source().id());
+            node.set("components", strings(e.components()));
+            ArrayNode bars = node.putArray("bars");
+            for (Breakdowns.Bar bar : e.bars()) {
+                ObjectNode n = bars.addObject();
+                n.set("params", SummaryJsonWriter.params(bar.row().params()));
+                n.put(e.knob().param(), bar.category());
+                n.set("seconds_per_op", Json.number(bar.seconds()));
+                n.set("q1_seconds", Json.number(bar.q1Seconds()));
+                n.set("q3_seconds", Json.number(bar.q3Seconds()));
+                ObjectNode parts = n.putObject("components_seconds");
+                bar.components().forEach((name, seconds) -> parts.set(name, Json.number(seconds)));
+            }
+            node.put("note", e.note());
+            entries.add(node);
+        }
+        ArrayNode scaling = root.putArray("component_scaling");
+        for (ComponentScaling.Entry e : c.entries()) {
+            ObjectNode node = groupRef(e.group());
+            node.put("knob", e.knob().param());
+            node.put("label", e.label());
+            node.set("from", SummaryJsonWriter.params(e.first().params()));
+            node.set("to", SummaryJsonWriter.params(e.last().params()));
+            node.set("time_ratio", Json.number(e.timeRatio()));
+            ArrayNode components = node.putArray("components");
+            for (ComponentScaling.Component x : e.components()) {
+                ObjectNode n = components.addObject();
+                n.put("component", x.name());
+                n.set("first_seconds", Json.number(x.firstSeconds()));
+                n.set("last_seconds", Json.number(x.lastSeconds()));
+                n.set("time_ratio", Json.numberOrNull(x.timeRatio()));
+                n.set("flops_ratio", Json.numberOrNull(x.flopsRatio()));
+                n.put("flops_from", x.flopsFrom().id());
+                n.set("phi", Json.numberOrNull(x.phi()));
+                n.set("share_of_added_time", Json.numberOrNull(x.shareOfGrowth()));
+                n.set("iqr_over_median", Json.numberOrNull(x.spread()));
+                n.put("verdict", x.verdict().id());
+            }
+            node.put("reading", e.reading());
+            scaling.add(node);
+        }
+        return root;
+    }
+
+    /** WarmupComparison: the timed steps of each setting, the first call and the steady state. */
+    static ObjectNode warmup(Warmup w) {
+        ObjectNode root = Json.NODES.objectNode();
+        ArrayNode entries = root.putArray("entries");
+        for (Warmup.Entry e : w.entries()) {
+            ObjectNode node = Json.NODES.objectNode();
+            node.put("benchmark", e.benchmark());
+            node.put("mode", e.mode());
+            node.set("fixed_params", SummaryJsonWriter.params(e.fixed()));
+            node.put("label", e.label());
+            ArrayNode settings = node.putArray("settings");
+            for (Warmup.Setting s : e.settings()) {
+                ObjectNode n = settings.addObject();
+                n.put("warmupSteps", s.warmupSteps());
+                n.put("forks", s.forks());
+                n.set("first_seconds", Json.number(s.firstSeconds()));
+                n.set("steady_seconds", Json.numberOrNull(s.steadySeconds()));
+                n.set("first_call_excess_seconds", Json.numberOrNull(s.excessSeconds()));
+                n.set("first_over_steady", Json.numberOrNull(s.ratio()));
+                n.put("excluded", s.excluded());
+                ArrayNode steps = n.putArray("steps");
+                for (Warmup.Step st : s.steps()) {
+                    ObjectNode x = steps.addObject();
+                    x.put("iteration", st.iteration());
+                    x.put("forks", st.forks());
+                    x.set("median_seconds", Json.number(st.medianSeconds()));
+                    x.set("min_seconds", Json.number(st.minSeconds()));
+                    x.set("max_seconds", Json.number(st.maxSeconds()));
+                }
+            }
+            node.put("reading", e.reading());
+            entries.add(node);
+        }
+        return root;
     }
 
     private static ArrayNode strings(List<String> values) {

@@ -176,6 +176,9 @@ public final class SummaryJsonWriter {
         node.put("iteration", s.iteration());
         node.set("value", Json.number(s.value()));
         node.put("unit", s.unit());
+        // The seed scripts' per-sample columns (T_total_ms, T_vision_ms, T_attention.qkv_ms...): derived
+        // from value and secondary, spelled out so that their analyses find what they expect.
+        s.times().forEach((name, ms) -> node.set(name, Json.number(ms)));
         ObjectNode secondary = node.putObject("secondary");
         s.secondary().forEach((name, value) -> secondary.set(name, Json.number(value)));
         if (s.noise() != null) {

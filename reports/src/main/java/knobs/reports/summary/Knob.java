@@ -44,6 +44,13 @@ public record Knob(String benchmarkClass, String param, String unit, String alte
     public static final String CALIBRATION_GEMM = CALIBRATION + ".gemm";
     public static final String CALIBRATION_COPY = CALIBRATION + ".copy";
 
+    /**
+     * The benchmark of the first calls, which is no size knob: its {@code warmupSteps} untimed steps
+     * before single timed steps, read by the warmup view rather than fitted.
+     */
+    public static final String WARMUP_COMPARISON = "WarmupComparison";
+    public static final String WARMUP_STEPS = "warmupSteps";
+
     /** Per-op nanosecond counters of a step's components, in the order a step runs them. */
     public static final List<String> COMPONENTS = List.of("visionNs", "projectorNs", "prefillNs", "decodeNs");
 

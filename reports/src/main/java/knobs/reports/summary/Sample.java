@@ -1,6 +1,8 @@
 package knobs.reports.summary;
 
 import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.SortedMap;
 import java.util.TreeMap;
 
@@ -19,12 +21,23 @@ import java.util.TreeMap;
  *                  iteration totals (divide by {@code ops} for per-operation values)
  * @param noise     GC pauses and JIT compilation that disturbed this iteration beyond
  *                  {@link NoiseMetrics#THRESHOLD}, or null (undisturbed, or not recorded)
+ * @param times     this iteration's time per op and its components in milliseconds per op, under the
+ *                  seed scripts' names ({@code T_total_ms}, {@code T_vision_ms}, {@code T_attention.qkv_ms};
+ *                  {@link ComponentMetrics}), in the order {@code all_samples} writes them
  */
 public record Sample(int sampleId, String benchmark, Params params, String mode, int fork, int iteration,
-                     double value, String unit, SortedMap<String, Double> secondary, NoiseMetrics.SampleNoise noise) {
+                     double value, String unit, SortedMap<String, Double> secondary, NoiseMetrics.SampleNoise noise,
+                     Map<String, Double> times) {
 
     public Sample {
         secondary = Collections.unmodifiableSortedMap(new TreeMap<>(secondary));
+        times = Collections.unmodifiableMap(new LinkedHashMap<>(times));
+    }
+
+    /** A sample without per-component times. */
+    public Sample(int sampleId, String benchmark, Params params, String mode, int fork, int iteration,
+                  double value, String unit, SortedMap<String, Double> secondary, NoiseMetrics.SampleNoise noise) {
+        this(sampleId, benchmark, params, mode, fork, iteration, value, unit, secondary, noise, Map.of());
     }
 
     /** A sample without a noise assessment. */

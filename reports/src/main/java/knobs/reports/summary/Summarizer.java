@@ -328,6 +328,8 @@ public final class Summarizer {
         JmhRun run = m.run();
         List<List<Double>> forks = run.primary().values();
         Metric ops = m.sampleMetrics().get(OPS);
+        Map<String, String> units = new HashMap<>();
+        m.sampleMetrics().forEach((name, metric) -> units.put(name, metric.unit()));
         for (int fork = 0; fork < forks.size(); fork++) {
             for (int iteration = 0; iteration < forks.get(fork).size(); iteration++) {
                 SortedMap<String, Double> secondary = new TreeMap<>();
@@ -341,8 +343,9 @@ public final class Summarizer {
                 // The iteration's measured time is known only with the invocation count beside the time per op.
                 NoiseMetrics.SampleNoise noise = ops == null ? null : NoiseMetrics.assess(secondary,
                         Units.secondsPerOp(value, run.primary().unit()) * ops.values().get(fork).get(iteration) * 1e3);
+                double seconds = Units.secondsPerOp(value, run.primary().unit());
                 samples.add(new Sample(samples.size(), run.benchmark(), run.params(), run.mode(), fork, iteration,
-                        value, run.primary().unit(), secondary, noise));
+                        value, run.primary().unit(), secondary, noise, ComponentMetrics.sampleTimes(seconds, secondary, units)));
             }
         }
     }

@@ -89,7 +89,8 @@ class RegressionBadInputTest {
                         "s/summary.json: all_samples[0]: 'value' is \"fast\", expected a number"),
                 bad("summary sample unit unknown", d -> {
                     summary(d, "s/summary.json");
-                    edit(d.resolve("s/summary.json"), "\"unit\": \"ms/op\",\n      \"secondary\"", "\"unit\": \"B/op\",\n      \"secondary\"");
+                    // A sample's unit: the one followed by the sample's T_total_ms (a summary row's is followed by "mean").
+                    edit(d.resolve("s/summary.json"), "\"unit\": \"ms/op\",\n      \"T_total_ms\"", "\"unit\": \"B/op\",\n      \"T_total_ms\"");
                 }, List.of("compare", "s/summary.json", "s/summary.json", "--out", "out"),
                         "s/summary.json: all_samples[0]: unknown unit 'B/op'; allowed: s/op, ms/op"),
                 bad("summary row without samples", d -> {

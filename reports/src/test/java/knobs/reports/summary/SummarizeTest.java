@@ -115,7 +115,10 @@ class SummarizeTest {
         assertEquals(400.0, sample.at("/secondary/bytes").asDouble());
         assertEquals(40.0, sample.at("/secondary/·gc.alloc.rate").asDouble());
         String samplesCsv = Files.readString(dir.resolve("out/samples.csv"));
-        assertTrue(samplesCsv.startsWith("sample_id,benchmark,mode,fork,iteration,value,unit,secondary.bytes,"
+        // The seed scripts' names: this sample's time and its prefill stage in ms per op (6e6 ns in each of 100 ops).
+        assertEquals(10.0, sample.get("T_total_ms").asDouble());
+        assertEquals(6.0, sample.get("T_LLM_prefill_ms").asDouble(), 1e-12);
+        assertTrue(samplesCsv.startsWith("sample_id,benchmark,mode,fork,iteration,value,unit,T_total_ms,T_LLM_prefill_ms,secondary.bytes,"
                 + "secondary.flops,secondary.ops,secondary.prefillNs,secondary.tokens,secondary.·gc.alloc.rate\n"), samplesCsv);
     }
 
@@ -337,8 +340,8 @@ class SummarizeTest {
         summarize("a.json");
         write(dir.resolve("out/unrelated.txt"), "keep");
         summarize("a.json");
-        assertEquals(List.of("findings.json", "flops_scaling.json", "index.html", "model.json", "quality.json", "roofline.json",
-                "samples.csv", "scaling.json", "summary.csv", "summary.json", "unrelated.txt"),
+        assertEquals(List.of("breakdowns.json", "findings.json", "flops_scaling.json", "index.html", "model.json", "quality.json",
+                "roofline.json", "samples.csv", "scaling.json", "summary.csv", "summary.json", "unrelated.txt", "warmup.json"),
                 OutputFolder.listing(dir.resolve("out")));
     }
 

@@ -1,6 +1,9 @@
 package knobs.reports.format.html;
 
 import knobs.reports.analysis.Analyses;
+import knobs.reports.analysis.Breakdowns;
+import knobs.reports.analysis.ComponentScaling;
+import knobs.reports.analysis.Warmup;
 import knobs.reports.analysis.Findings;
 import knobs.reports.analysis.FlopsScaling;
 import knobs.reports.analysis.DataQuality;
@@ -15,6 +18,7 @@ import knobs.reports.format.Format;
 import knobs.reports.input.FailedConfig;
 import knobs.reports.summary.Ceilings;
 import knobs.reports.summary.Environment;
+import knobs.reports.summary.Knob;
 import knobs.reports.summary.Params;
 import knobs.reports.summary.Report;
 import knobs.reports.summary.SecondaryStat;
@@ -445,6 +449,8 @@ public final class HtmlReport {
         }
         raw("</table>\n");
         figures(figures);
+        breakdownNotes(benchmark, a.breakdowns());
+        warmup(benchmark, a.warmup());
 
         List<Scaling.Entry> scaling = a.scaling().entries().stream().filter(e -> e.group().benchmark().equals(benchmark)).toList();
         if (!scaling.isEmpty()) {
@@ -462,6 +468,7 @@ public final class HtmlReport {
             flops.forEach(e -> raw("<li>").text(e.reading()).raw("</li>\n"));
             raw("</ul>\n");
         }
+        componentScaling(benchmark, a.components());
         qualityLatency(benchmark, a.qualityLatency(), all);
         List<Findings.Finding> findings = a.findings().about(benchmark);
         if (!findings.isEmpty()) {
@@ -478,6 +485,81 @@ public final class HtmlReport {
             raw("</p>\n");
         }
         raw("</section>\n");
+    }
+
+    /** Where a knob's bars could not be split: once per benchmark, how to get the split. */
+    private void breakdownNotes(String benchmark, Breakdowns b) {
+        b.entries().stream().filter(e -> e.group().benchmark().equals(benchmark) && e.source() == Breakdowns.Source.TOTAL)
+                .map(Breakdowns.Entry::note).distinct()
+                .forEach(note -> raw("<p class=\"note\">").text(note).raw(".</p>\n"));
+    }
+
+    /**
+     * FLOPs against time per component: the sentence of each group, then its table (time at both
+     * ends, ratios, φ, share of the added time, verdict).
+     */
+    private void componentScaling(String benchmark, ComponentScaling c) {
+        List<ComponentScaling.Entry> entries = c.entries().stream().filter(e -> e.group().benchmark().equals(benchmark)).toList();
+        if (entries.isEmpty()) {
+            return;
+        }
+        raw("<h3>FLOPs against time per component</h3>\n<p class=\"meta\">From the component profiler, smallest against")
+                .raw(" largest ").text(entries.get(0).knob().param()).raw(", trustworthy rows only. φ = (time ratio − 1) / (FLOPs ratio − 1):")
+                .raw(" below 0.8 the time grows slower than the FLOPs, above 1.25 faster. A component whose own samples are noisy")
+                .raw(" (IQR/median &gt; 10%) gets no verdict.</p>\n");
+        for (ComponentScaling.Entry e : entries) {
+            String param = e.knob().param();
+            raw("<p>").text(e.reading()).raw(".</p>\n<table>\n<tr><th>component</th><th>")
+                    .text(param + "=" + e.first().params().values().get(param).text()).raw("</th><th>")
+                    .text(param + "=" + e.last().params().values().get(param).text())
+                    .raw("</th><th>time ratio</th><th>FLOPs ratio</th><th>φ</th><th>share of added time</th><th>IQR/median</th><th>verdict</th></tr>\n");
+            for (ComponentScaling.Component x : e.components()) {
+                raw("<tr><td>").text(x.name()).raw("</td><td class=\"n\">").text(Format.seconds(x.firstSeconds()))
+                        .raw("</td><td class=\"n\">").text(Format.seconds(x.lastSeconds()))
+                        .raw("</td><td class=\"n\">").text(x.timeRatio() == null ? "—" : Format.times(x.timeRatio()))
+                        .raw("</td><td class=\"n\">").text(x.flopsRatio() == null ? "—"
+                                : Format.times(x.flopsRatio()) + (x.flopsFrom() == ComponentScaling.FlopsFrom.TOP_K ? " (k/k₀)" : ""))
+                        .raw("</td><td class=\"n\">").text(x.phi() == null ? "—" : Format.sig(x.phi()))
+                        .raw("</td><td class=\"n\">").text(x.shareOfGrowth() == null ? "—" : Format.percent(100 * x.shareOfGrowth()))
+                        .raw("</td><td class=\"n\">").text(x.spread() == null ? "—" : Format.percent(100 * x.spread()))
+                        .raw("</td><td>").text(x.verdict().text()).raw("</td></tr>\n");
+            }
+            raw("</table>\n");
+        }
+    }
+
+    /** WarmupComparison: per group, the reading and a table of the first call against the steady state by warmupSteps. */
+    private void warmup(String benchmark, Warmup w) {
+        List<Warmup.Entry> entries = w.entries().stream().filter(e -> e.benchmark().equals(benchmark)).toList();
+        if (entries.isEmpty()) {
+            return;
+        }
+        raw("<h3>First calls</h3>\n<p class=\"meta\">Single timed steps in fresh forks after ").text(Knob.WARMUP_STEPS)
+                .raw(" untimed ones. Steady state: each fork's second half of timed steps; the first call's excess is per fork,")
+                .raw(" then the median over forks. These rows are noisy by design, so only contended rows or rows with too few")
+                .raw(" samples are left out of the reading.</p>\n");
+        for (Warmup.Entry e : entries) {
+            int steps = e.settings().stream().mapToInt(s -> s.steps().size()).max().orElse(0);
+            raw("<p>").text(e.reading()).raw(".</p>\n<table>\n<tr><th>").text(Knob.WARMUP_STEPS)
+                    .raw("</th><th>forks</th><th>first step</th><th>steady state</th><th>excess</th><th>first / steady</th>");
+            for (int i = 1; i <= steps; i++) {
+                raw("<th>step ").text(Integer.toString(i)).raw("</th>");
+            }
+            raw("<th>read</th></tr>\n");
+            for (Warmup.Setting s : e.settings()) {
+                raw("<tr><td class=\"n\">").text(Integer.toString(s.warmupSteps())).raw("</td><td class=\"n\">")
+                        .text(Integer.toString(s.forks())).raw("</td><td class=\"n\">").text(Format.seconds(s.firstSeconds()))
+                        .raw("</td><td class=\"n\">").text(s.steadySeconds() == null ? "—" : Format.seconds(s.steadySeconds()))
+                        .raw("</td><td class=\"n\">").text(s.excessSeconds() == null ? "—"
+                                : (s.excessSeconds() >= 0 ? "+" : "") + Format.seconds(s.excessSeconds()))
+                        .raw("</td><td class=\"n\">").text(s.ratio() == null ? "—" : Format.times(s.ratio())).raw("</td>");
+                for (int i = 0; i < steps; i++) {
+                    raw("<td class=\"n\">").text(i < s.steps().size() ? Format.seconds(s.steps().get(i).medianSeconds()) : "").raw("</td>");
+                }
+                raw("<td>").text(s.excluded() == null ? "yes" : "no: " + s.excluded()).raw("</td></tr>\n");
+            }
+            raw("</table>\n");
+        }
     }
 
     /**

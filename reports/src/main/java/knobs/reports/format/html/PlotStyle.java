@@ -15,8 +15,9 @@ import java.util.TreeSet;
  * How every figure looks: size, fonts, background, and what each colour means, in one place so
  * that a colour keeps its meaning from one plot to the next. On the report page a colour means a
  * benchmark ({@link #benchmarkColours}): its points on the roofline, its line in a scaling plot and
- * its bars share one hue; the parts of one benchmark's figure (components, passes, phases) are shades
- * of that hue ({@link #shades}); fits, roofs and guides are grey.
+ * its bars share one hue; the parts of one benchmark's figure (passes, phases, settings) are shades
+ * of that hue ({@link #shades}), except components, which have one colour each in every figure
+ * ({@link #component}); fits, roofs and guides are grey.
  */
 final class PlotStyle {
 
@@ -55,7 +56,39 @@ final class PlotStyle {
     static final Color ERROR_BAR = new Color(0x222222);
     static final Color OTHER = new Color(0xc8c8c8);
 
+    /**
+     * One colour per component, the same in every figure and every report, whichever benchmark it
+     * belongs to: the profiler's components (attention parts in blues, the MLP orange, the MoE parts
+     * purple to green, backward and optimizer dark) and the stages of the multimodal and generation
+     * benchmarks; {@code other} is {@link #OTHER}.
+     */
+    private static final Map<String, Color> COMPONENTS = Map.ofEntries(
+            Map.entry("vision", new Color(0x8c564b)), Map.entry("projector", new Color(0xc49c94)),
+            Map.entry("prefill", new Color(0x4363d8)), Map.entry("decode", new Color(0xf58231)),
+            Map.entry("embedding", new Color(0xbcbd22)), Map.entry("norm", new Color(0xdbdb8d)),
+            Map.entry("attention.qkv", new Color(0x1f77b4)), Map.entry("attention.kernel", new Color(0xaec7e8)),
+            Map.entry("attention.out", new Color(0x17becf)), Map.entry("mlp", new Color(0xff7f0e)),
+            Map.entry("moe.router", new Color(0x9467bd)), Map.entry("moe.topk", new Color(0xc5b0d5)),
+            Map.entry("moe.dispatch", new Color(0xd62728)), Map.entry("moe.experts", new Color(0x2ca02c)),
+            Map.entry("moe.combine", new Color(0x98df8a)), Map.entry("lm_head", new Color(0xe377c2)),
+            Map.entry("loss", new Color(0xf7b6d2)), Map.entry("backward", new Color(0x800000)),
+            Map.entry("optimizer", new Color(0x469990)), Map.entry("other", OTHER));
+
+    /** Colours for components this version does not name, by a hash of the name. */
+    private static final Color[] UNKNOWN_COMPONENTS = {new Color(0x000075), new Color(0xf032e6), new Color(0x9a6324),
+            new Color(0x808000), new Color(0x3cb44b), new Color(0xe6194b)};
+
     private PlotStyle() {
+    }
+
+    /** The colour of a component (a profiler name or a stage), the same in every figure. */
+    static Color component(String name) {
+        if (name.startsWith("vision.")) {
+            // The vision encoder's inner spans: their component's colour pulled towards the encoder's brown.
+            return mix(component(name.substring("vision.".length())), COMPONENTS.get("vision"), 0.45);
+        }
+        Color c = COMPONENTS.get(name);
+        return c != null ? c : UNKNOWN_COMPONENTS[Math.floorMod(stableHash(name), UNKNOWN_COMPONENTS.length)];
     }
 
     /**

@@ -2,6 +2,8 @@ package knobs.reports.format.html;
 
 import knobs.reports.summary.Summarizer;
 import knobs.reports.analysis.Analyses;
+import knobs.reports.analysis.Breakdowns;
+import knobs.reports.analysis.Warmup;
 import knobs.reports.analysis.FlopsScaling;
 import knobs.reports.analysis.PerformanceModel;
 import knobs.reports.analysis.QualityLatency;
@@ -41,14 +43,16 @@ import java.util.Set;
 /**
  * Draws the report's figures with XChart, each as PNG (for the page) and SVG (to zoom or reuse),
  * under {@code plots/}: the roofline, predicted against measured times, a line with its fit for
- * every scaling group, stacked component bars for the knobs with phases or components, the passes
- * of each model size, the FLOPs-against-time ratios of {@code MoeTopK}, and the quality–latency
+ * every scaling group, a stacked bar chart of time by component for every knob group (a total bar
+ * where no split was measured), the passes of each model size, the FLOPs-against-time ratios of
+ * {@code MoeTopK}, WarmupComparison's timed steps and first calls, and the quality–latency
  * trade-off of the knobs that report quality.
  *
  * <p>Every measured time carries its interquartile range: a vertical bar from the first to the third
  * quartile on line and scatter plots, an error bar on bar charts (XChart draws those symmetric, so
  * they reach the farther quartile on both sides and cover the whole range). Each benchmark has one
- * colour in every figure ({@link PlotStyle#benchmarkColours}).
+ * colour in every figure ({@link PlotStyle#benchmarkColours}), and so has each component
+ * ({@link PlotStyle#component}).
  *
  * <p>Rendering is pure Java2D; AWT runs headless so that no display is needed.
  */
@@ -62,11 +66,6 @@ public final class Plots {
         System.setProperty("java.awt.headless", "true");
     }
 
-
-    /** Knob benchmarks whose groups get a bar chart of time (split into components when measured). */
-    static final List<Knob> BREAKDOWN = List.of(Knob.CONTEXT_SCALING, Knob.OUTPUT_TOKENS, Knob.MOE_TOP_K, Knob.BLOCKS_MASK);
-    /** Of those, the ones whose bars span orders of magnitude and so use a log scale. */
-    static final List<Knob> LOG_BREAKDOWN = List.of(Knob.OUTPUT_TOKENS);
 
     /**
      * One figure.
@@ -117,9 +116,10 @@ public final class Plots {
         for (Scaling.Entry e : analyses.scaling().entries()) {
             p.scaling(e, analyses.scaling().entries().stream().map(Scaling.Entry::group).toList());
         }
-        p.breakdowns(analyses.scaling());
+        p.breakdowns(analyses.breakdowns());
         p.passes(report);
         p.flopsScaling(analyses.flopsScaling());
+        p.warmup(analyses.warmup());
         p.qualityLatency(analyses.qualityLatency());
         return new Result(List.copyOf(p.figures), p.files);
     }
@@ -332,98 +332,111 @@ public final class Plots {
         return y[0];
     }
 
-    /** Time per configuration as bars, stacked by component where component counters exist. */
-    private void breakdowns(Scaling scaling) throws IOException {
-        List<RowGroup> groups = scaling.entries().stream()
-                .filter(e -> e.x().equals(e.knob().x()))
-                .map(Scaling.Entry::group)
-                .filter(g -> BREAKDOWN.stream().anyMatch(k -> k.runs(g.benchmark())))
-                .toList();
-        for (RowGroup g : groups) {
-            Knob knob = Knob.of(g.benchmark()).orElseThrow();
-            List<SummaryRow> rows = new ArrayList<>(g.rows());
-            rows.sort(Comparator.comparing(r -> r.params().values().get(knob.param())));
-            List<String> categories = rows.stream().map(r -> r.params().values().get(knob.param()).text()).toList();
-            List<String> components = Knob.COMPONENTS.stream()
-                    .filter(name -> rows.stream().allMatch(r -> r.secondary().containsKey(name))).toList();
-            String label = g.label(groups);
-            Color base = colour(g.benchmark());
-            List<Number> totals = rows.stream().map(r -> (Number) (r.secondsPerOp() * 1e3)).toList();
-            List<Number> errors = rows.stream().map(r -> (Number) (errorBarSeconds(r) * 1e3)).toList();
-            // Series first, chart after: whether a log axis is possible depends on the values.
+    /**
+     * One stacked bar chart per breakdown ({@link Breakdowns}): a bar per knob value, a segment per
+     * component in the component's own colour ({@link PlotStyle#component}), the rest of the step as
+     * {@code other}; a knob without a measured split gets a single total bar in its benchmark's colour
+     * and a caption that says how to get the split. The error bar is the total's interquartile range,
+     * on top of the stack.
+     */
+    private void breakdowns(Breakdowns breakdowns) throws IOException {
+        List<RowGroup> groups = breakdowns.entries().stream().map(Breakdowns.Entry::group).toList();
+        for (Breakdowns.Entry e : breakdowns.entries()) {
+            String benchmark = e.group().benchmark();
+            String label = e.label();
+            List<String> categories = e.bars().stream().map(Breakdowns.Bar::category).toList();
+            List<Number> totals = e.bars().stream().map(b -> (Number) (b.seconds() * 1e3)).toList();
+            List<Number> errors = e.bars().stream().map(b -> (Number) (errorBar(b) * 1e3)).toList();
             Map<String, List<Number>> series = new LinkedHashMap<>();
             Map<String, Color> fills = new LinkedHashMap<>();
-            if (components.isEmpty()) {
+            if (e.source() == Breakdowns.Source.TOTAL) {
                 series.put("total", totals);
-                fills.put("total", base);
+                fills.put("total", colour(benchmark));
             } else {
-                List<Color> shades = PlotStyle.shades(base, components.size());
-                for (int i = 0; i < components.size(); i++) {
-                    String name = components.get(i);
-                    series.put(name.replace("Ns", ""),
-                            rows.stream().map(r -> (Number) (r.secondary().get(name).median() * 1e-6)).toList());
-                    fills.put(name.replace("Ns", ""), shades.get(i));
-                }
-                List<Number> other = new ArrayList<>();
-                boolean anyOther = false;
-                for (SummaryRow r : rows) {
-                    double sum = components.stream().mapToDouble(name -> r.secondary().get(name).median() * 1e-6).sum();
-                    double rest = Math.max(0, r.secondsPerOp() * 1e3 - sum);
-                    anyOther |= rest > 1e-3 * r.secondsPerOp() * 1e3;
-                    other.add(rest);
-                }
-                // A log axis cannot show a zero-height segment: there a rest that is zero somewhere is left out.
-                boolean logWanted = LOG_BREAKDOWN.contains(knob);
-                if (anyOther && (!logWanted || other.stream().allMatch(v -> v.doubleValue() > 0))) {
-                    series.put("other", other);
-                    fills.put("other", PlotStyle.OTHER);
+                for (String c : e.components()) {
+                    series.put(c, e.bars().stream().map(b -> (Number) (b.components().get(c) * 1e3)).toList());
+                    fills.put(c, PlotStyle.component(c));
                 }
             }
-            // ...and if a component itself is zero somewhere, the chart stays linear.
-            boolean log = LOG_BREAKDOWN.contains(knob)
-                    && series.values().stream().flatMap(List::stream).allMatch(v -> v.doubleValue() > 0);
-            CategoryChart chart = category(g.benchmark() + (label.equals(g.benchmark()) ? "" : " (" + label + ")")
-                    + ": time by " + knob.param(), knob.param(), "ms/op" + (log ? " (log scale)" : ""));
-            chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideNW);
-            // Segments do not add up on a log axis (and XChart stacks them wrongly there): a log chart
-            // puts the components side by side with their total instead of stacking them.
-            chart.getStyler().setStacked(!log);
-            // The spread is known for the total only (components are medians of counters): its error bar sits
-            // on the top of the stack, or on the total's own bar beside the components.
+            String by = e.source() == Breakdowns.Source.PROFILER ? " by component" : e.source() == Breakdowns.Source.STAGES
+                    ? " by stage" : "";
+            CategoryChart chart = category(benchmark + (label.equals(benchmark) ? "" : " (" + label + ")")
+                    + ": time" + by + " per " + e.knob().param(), e.knob().param(), "ms/op");
+            // Many profiler components: the legend goes beside the plot, where it does not cover a bar.
+            chart.getStyler().setLegendPosition(series.size() > 5 ? Styler.LegendPosition.OutsideE : Styler.LegendPosition.InsideNW);
+            chart.getStyler().setStacked(true);
+            // The spread is known for the total only (components are medians): its error bar sits on the top of the stack.
             String top = new ArrayList<>(series.keySet()).get(series.size() - 1);
             series.forEach((name, values) -> {
-                CategorySeries s = name.equals(top) && (!log || components.isEmpty())
-                        ? chart.addSeries(name, categories, values, errors) : chart.addSeries(name, categories, values);
+                CategorySeries s = name.equals(top) ? chart.addSeries(name, categories, values, errors)
+                        : chart.addSeries(name, categories, values);
                 s.setFillColor(fills.get(name));
             });
-            if (log && !components.isEmpty()) {
-                chart.addSeries("total", categories, totals, errors).setFillColor(base);
+            // XChart leaves stacked error bars out of the axis range. It draws them on the top of the stack,
+            // which is above the total where the components' medians add up to more than the median total.
+            double highest = 0;
+            for (int i = 0; i < e.bars().size(); i++) {
+                int at = i;
+                double stack = series.values().stream().mapToDouble(v -> v.get(at).doubleValue()).sum();
+                highest = Math.max(highest, Math.max(stack, totals.get(i).doubleValue()) + errors.get(i).doubleValue());
             }
-            if (!log) {
-                // XChart leaves stacked error bars out of the axis range. It draws them on the top of the stack,
-                // which is above the total where the components' medians add up to more than the median total.
-                double highest = 0;
-                for (int i = 0; i < rows.size(); i++) {
-                    int at = i;
-                    double stack = series.values().stream().mapToDouble(v -> v.get(at).doubleValue()).sum();
-                    highest = Math.max(highest, Math.max(stack, totals.get(i).doubleValue()) + errors.get(i).doubleValue());
-                }
-                chart.getStyler().setYAxisMin(0.0).setYAxisMax(highest * 1.05);
+            chart.getStyler().setYAxisMin(0.0).setYAxisMax(highest * 1.05);
+            String caption = "Median time per op for each " + e.knob().param() + (e.source() == Breakdowns.Source.TOTAL ? ": " : ", ")
+                    + Breakdowns.describe(e) + ". " + ERROR_BARS;
+            save(chart, "breakdown-" + benchmark + "-" + e.source().id() + (label.equals(benchmark) ? "" : "-" + label),
+                    benchmark, caption);
+        }
+    }
+
+    /** A symmetric error bar that covers a bar's interquartile range around its median. */
+    private static double errorBar(Breakdowns.Bar b) {
+        return Math.max(b.seconds() - b.q1Seconds(), b.q3Seconds() - b.seconds());
+    }
+
+    /**
+     * WarmupComparison, per group: the time of each timed step per warmupSteps (median over forks, bars
+     * from the fastest to the slowest fork), and the first timed step against the steady state.
+     */
+    private void warmup(Warmup warmup) throws IOException {
+        for (Warmup.Entry e : warmup.entries()) {
+            String benchmark = e.benchmark();
+            String suffix = e.label().equals(benchmark) ? "" : " (" + e.label() + ")";
+            XYChart steps = xy(benchmark + suffix + ": timed steps after warmup", "timed step (1 = first after the warmup steps)", "ms");
+            steps.getStyler().setLegendPosition(Styler.LegendPosition.InsideNE);
+            List<Color> shades = PlotStyle.shades(colour(benchmark), e.settings().size());
+            int i = 0;
+            for (Warmup.Setting s : e.settings()) {
+                Color color = shades.get(i++);
+                double[] x = s.steps().stream().mapToDouble(st -> st.iteration() + 1).toArray();
+                String name = unique(steps, s.warmupSteps() + " warmup " + (s.warmupSteps() == 1 ? "step" : "steps")
+                        + (s.excluded() == null ? "" : " (not read)"));
+                XYSeries line = steps.addSeries(name, x, s.steps().stream().mapToDouble(st -> st.medianSeconds() * 1e3).toArray());
+                line.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Line);
+                line.setMarker(SeriesMarkers.CIRCLE);
+                line.setLineColor(color);
+                line.setMarkerColor(color);
+                intervals(steps, name, x, s.steps().stream().mapToDouble(st -> st.minSeconds() * 1e3).toArray(),
+                        s.steps().stream().mapToDouble(st -> st.maxSeconds() * 1e3).toArray(), color);
             }
-            if (log) {
-                chart.getStyler().setYAxisLogarithmic(true);
-                // Bars start at zero, which a log axis has not: start it at the decade below the smallest segment.
-                double smallest = series.values().stream().flatMap(List::stream).mapToDouble(Number::doubleValue).min().orElseThrow();
-                chart.getStyler().setYAxisMin(StrictMath.pow(10, Math.floor(StrictMath.log10(smallest))));
-            }
-            String caption = (components.isEmpty()
-                    ? "Median time per op for each " + knob.param() + "."
-                    : "Median time per op for each " + knob.param() + ", split into the measured components ("
-                    + String.join(", ", components.stream().map(name -> name.replace("Ns", "")).toList()) + ")" + (log
-                    ? ", side by side with the total on a log scale (stacked segments do not add up on a log axis)."
-                    : "; 'other' is the rest of the step."))
-                    + " " + ERROR_BARS;
-            save(chart, "breakdown-" + g.benchmark() + (label.equals(g.benchmark()) ? "" : "-" + label), g.benchmark(), caption);
+            save(steps, "warmup-steps-" + benchmark + (suffix.isEmpty() ? "" : "-" + e.label()), benchmark,
+                    "Each timed step after warmupSteps untimed ones, single shots in fresh forks: the median over forks,"
+                            + " with bars from the fastest to the slowest fork. Step 1 is the first call.");
+
+            CategoryChart first = category(benchmark + suffix + ": first call by warmupSteps", Knob.WARMUP_STEPS, "ms");
+            first.getStyler().setLegendPosition(Styler.LegendPosition.InsideNE);
+            List<String> categories = e.settings().stream().map(s -> Integer.toString(s.warmupSteps())).toList();
+            first.addSeries("first timed step", categories,
+                    e.settings().stream().map(s -> (Number) (s.firstSeconds() * 1e3)).toList(),
+                    e.settings().stream().map(s -> (Number) (Math.max(s.firstSeconds() - s.steps().get(0).minSeconds(),
+                            s.steps().get(0).maxSeconds() - s.firstSeconds()) * 1e3)).toList())
+                    .setFillColor(colour(benchmark));
+            // A setting without a steady state gets no bar there, not a 0 ms one.
+            first.addSeries("steady state", categories,
+                    e.settings().stream().map(s -> s.steadySeconds() == null ? null : (Number) (s.steadySeconds() * 1e3)).toList())
+                    .setFillColor(PlotStyle.OTHER);
+            save(first, "warmup-first-call-" + benchmark + (suffix.isEmpty() ? "" : "-" + e.label()), benchmark,
+                    "The first timed step (median over forks; error bars reach the farther of the fastest and the slowest"
+                            + " fork on both sides) beside the steady state (each fork's second half of steps, median over forks).");
         }
     }
 

@@ -46,9 +46,11 @@ public class ReportPageTest {
         List<String> plots = OutputFolder.plotFiles(report);
         for (String expected : List.of("roofline", "model", "scaling-seqlenscaling-prefill-seqlen",
                 "scaling-contextscaling-forward-visiontokens",
-                "breakdown-contextscaling-forward", "breakdown-outputtokens-generate",
-                "breakdown-moetopk-forward-phase-decode", "breakdown-moetopk-forward-phase-prefill",
-                "breakdown-blocksmask-forward-phase-decode", "scaling-modelsize-step-pass-train-step-flops",
+                "breakdown-contextscaling-forward-stages", "breakdown-outputtokens-generate-stages",
+                "breakdown-moetopk-forward-total-phase-decode", "breakdown-moetopk-forward-total-phase-prefill",
+                "breakdown-blocksmask-forward-total-phase-decode", "breakdown-modelsize-step-total-pass-forward",
+                "breakdown-seqlenscaling-prefill-total", "breakdown-batchsize-forward-total",
+                "scaling-modelsize-step-pass-train-step-flops",
                 "passes-modelsize-step", "flops-scaling-moetopk-forward")) {
             assertTrue(plots.contains("plots/" + expected + ".png"), expected + " missing from " + plots);
             assertTrue(plots.contains("plots/" + expected + ".svg"), expected + ".svg missing");
@@ -61,7 +63,7 @@ public class ReportPageTest {
         }
         assertEquals(new TreeSet<>(plots), new TreeSet<>(links.stream().filter(l -> l.startsWith("plots/")).toList()));
         for (String data : List.of("summary.json", "summary.csv", "samples.csv", "roofline.json", "scaling.json",
-                "flops_scaling.json", "model.json", "findings.json")) {
+                "flops_scaling.json", "model.json", "findings.json", "breakdowns.json", "warmup.json")) {
             assertTrue(links.contains(data), data);
         }
         for (String png : plots.stream().filter(p -> p.endsWith(".png")).toList()) {
