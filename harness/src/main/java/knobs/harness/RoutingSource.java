@@ -1,6 +1,6 @@
 package knobs.harness;
 
-import java.nio.file.Path;
+import knobs.kernels.UserPaths;
 import knobs.kernels.Gpt;
 import knobs.kernels.ModelConfig;
 import knobs.kernels.RoutingMode;
@@ -30,7 +30,7 @@ public record RoutingSource(String knob, RoutingMode mode, RoutingTrace trace) {
             if (file.isBlank()) {
                 throw new IllegalArgumentException("routing=" + value + ": name the trace file, routing=trace:FILE");
             }
-            return new RoutingSource(value, RoutingMode.ROUTER, RoutingTraceFile.read(Path.of(file), "routing=" + value));
+            return new RoutingSource(value, RoutingMode.ROUTER, RoutingTraceFile.read(UserPaths.resolve(file), "routing=" + value));
         }
         try {
             return new RoutingSource(value, RoutingMode.parse(value), null);

@@ -58,7 +58,7 @@ public final class TokenFile {
         if (value.isBlank()) {
             throw new IllegalArgumentException("tokens= is empty; allowed: " + RANDOM + " or a file of token ids");
         }
-        Path path = Path.of(value);
+        Path path = knobs.kernels.UserPaths.resolve(value);
         if (!Files.exists(path)) {
             throw new IllegalArgumentException("tokens=" + value + ": no such file; allowed: " + RANDOM + " or a file of token ids");
         }

@@ -35,7 +35,7 @@ public final class Models {
             return ModelSource.of(preset);
         }
         if (isPath(spec)) {
-            Path dir = Path.of(spec.startsWith("~/") ? System.getProperty("user.home") + spec.substring(1) : spec);
+            Path dir = UserPaths.resolve(spec);
             return ModelSource.of(LoadPlan.open(dir, spec));
         }
         throw new IllegalArgumentException("unknown model preset '" + spec + "'; known presets: "
