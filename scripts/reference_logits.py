@@ -29,7 +29,8 @@ Regenerate the golden files (only when the tiny checkpoints or this math change 
         -Dsurefire.failIfNoSpecifiedTests=false -Dknobs.tinyCheckpoints=/tmp/knobs-tiny
     python3 scripts/reference_logits.py /tmp/knobs-tiny kernels/src/test/resources/golden-logits
 
-Needs only torch (Debian's python3-torch 1.13 is enough) and numpy; CI never runs it: the golden
+Needs only torch (Debian's python3-torch 1.13 is enough: run it with /usr/bin/python3 where another
+python3 comes first on PATH) and numpy; CI never runs it: the golden
 files it writes are committed. Each golden file records the SHA-256 of the checkpoint files it
 was computed from, so GoldenLogitsTest fails clearly if the test checkpoints change without a
 regeneration. Routing margins (the gap between the k-th and (k+1)-th router logit) are checked

@@ -30,7 +30,13 @@ public record RoutingSource(String knob, RoutingMode mode, RoutingTrace trace) {
             if (file.isBlank()) {
                 throw new IllegalArgumentException("routing=" + value + ": name the trace file, routing=trace:FILE");
             }
-            return new RoutingSource(value, RoutingMode.ROUTER, RoutingTraceFile.read(UserPaths.resolve(file), "routing=" + value));
+            java.nio.file.Path path;
+            try {
+                path = UserPaths.resolve(file);
+            } catch (java.nio.file.InvalidPathException e) {
+                throw new IllegalArgumentException("routing=" + value + ": not a valid path: " + e.getMessage(), e);
+            }
+            return new RoutingSource(value, RoutingMode.ROUTER, RoutingTraceFile.read(path, "routing=" + value));
         }
         try {
             return new RoutingSource(value, RoutingMode.parse(value), null);

@@ -58,7 +58,12 @@ public final class TokenFile {
         if (value.isBlank()) {
             throw new IllegalArgumentException("tokens= is empty; allowed: " + RANDOM + " or a file of token ids");
         }
-        Path path = knobs.kernels.UserPaths.resolve(value);
+        Path path;
+        try {
+            path = knobs.kernels.UserPaths.resolve(value);
+        } catch (java.nio.file.InvalidPathException e) {
+            throw new IllegalArgumentException("tokens=" + value + " is not a valid path: " + e.getMessage(), e);
+        }
         if (!Files.exists(path)) {
             throw new IllegalArgumentException("tokens=" + value + ": no such file; allowed: " + RANDOM + " or a file of token ids");
         }

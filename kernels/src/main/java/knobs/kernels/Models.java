@@ -1,6 +1,7 @@
 package knobs.kernels;
 
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.stream.Collectors;
 import knobs.kernels.checkpoint.Family;
@@ -35,8 +36,7 @@ public final class Models {
             return ModelSource.of(preset);
         }
         if (isPath(spec)) {
-            Path dir = UserPaths.resolve(spec);
-            return ModelSource.of(LoadPlan.open(dir, spec));
+            return ModelSource.of(LoadPlan.open(path(spec), spec));
         }
         throw new IllegalArgumentException("unknown model preset '" + spec + "'; known presets: "
                 + String.join(", ", Presets.all().keySet()) + "; or " + FOLDER + " (write ./" + spec
@@ -59,6 +59,14 @@ public final class Models {
     }
 
     private static boolean isPath(String spec) {
-        return spec.contains("/") || spec.contains("\\") || spec.startsWith(".") || spec.startsWith("~") || Files.exists(Path.of(spec));
+        return spec.contains("/") || spec.contains("\\") || spec.startsWith(".") || spec.startsWith("~") || Files.exists(path(spec));
+    }
+
+    private static Path path(String spec) {
+        try {
+            return UserPaths.resolve(spec);
+        } catch (InvalidPathException e) {
+            throw new IllegalArgumentException("model '" + spec + "' is neither a preset nor a valid path: " + e.getMessage(), e);
+        }
     }
 }

@@ -16,7 +16,11 @@ public final class UserPaths {
     private UserPaths() {
     }
 
-    /** The path {@code spec} names (see the class comment). */
+    /**
+     * The path {@code spec} names (see the class comment).
+     *
+     * @throws java.nio.file.InvalidPathException when it is no path on this system (a NUL character, say)
+     */
     public static Path resolve(String spec) {
         Path p = Path.of(spec.equals("~") || spec.startsWith("~/") ? System.getProperty("user.home") + spec.substring(1) : spec);
         String base = System.getProperty(BASE_DIR);
