@@ -18,8 +18,8 @@ import java.util.Optional;
 
 /**
  * Every analysis of one report, computed in memory before anything is written: the data quality
- * first, then roofline, scaling fits, FLOPs scaling, the performance model and the bottleneck
- * findings over the trustworthy rows only ({@link DataQuality#trusted()}).
+ * first, then roofline, scaling fits, FLOPs scaling, the performance model, the bottleneck
+ * findings and the component roofline over the trustworthy rows only ({@link DataQuality#trusted()}).
  *
  * @param quality      see {@link DataQuality}
  * @param roofline     see {@link Roofline}
@@ -30,11 +30,12 @@ import java.util.Optional;
  * @param breakdowns   see {@link Breakdowns}
  * @param components   see {@link ComponentScaling}
  * @param warmup       see {@link Warmup} (which reads every WarmupComparison row, judging them itself)
+ * @param componentRoofline see {@link ComponentRoofline}
  * @param qualityLatency see {@link QualityLatency} (which lists every row with quality counters, marking the untrustworthy)
  */
 public record Analyses(DataQuality quality, Roofline roofline, Scaling scaling, FlopsScaling flopsScaling,
                        PerformanceModel model, Findings findings, Breakdowns breakdowns, ComponentScaling components,
-                       Warmup warmup, QualityLatency qualityLatency) {
+                       Warmup warmup, ComponentRoofline componentRoofline, QualityLatency qualityLatency) {
 
     /**
      * Checks the values the analyses rely on, then runs them.
@@ -61,7 +62,7 @@ public record Analyses(DataQuality quality, Roofline roofline, Scaling scaling, 
         Breakdowns breakdowns = Breakdowns.of(trusted);
         return new Analyses(quality, roofline, scaling, FlopsScaling.of(trusted, roofline), model,
                 Bottlenecks.of(quality, roofline, scaling, model), breakdowns, ComponentScaling.of(breakdowns, trusted),
-                Warmup.of(report, quality), QualityLatency.of(report, quality));
+                Warmup.of(report, quality), ComponentRoofline.of(trusted), QualityLatency.of(report, quality));
     }
 
     /**
@@ -107,7 +108,8 @@ public record Analyses(DataQuality quality, Roofline roofline, Scaling scaling, 
                 double v = e.getValue().median();
                 if (Knob.COMPONENTS.contains(name) || name.equals(RoutingImbalance.EXPERTS_HIT)
                         || name.equals(Knob.CONTEXT_SCALING.alternateCounter())
-                        || isComponentTime(name, e.getValue().unit())) {
+                        || isComponentTime(name, e.getValue().unit())
+                        || name.startsWith(ComponentMetrics.FLOPS_PREFIX) || name.startsWith(ComponentMetrics.BYTES_PREFIX)) {
                     nonNegative(where, name, v);
                 }
                 if (name.equals(QualityLatency.KL) && !(v >= 0 && Double.isFinite(v))) {

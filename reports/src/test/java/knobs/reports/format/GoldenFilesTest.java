@@ -43,8 +43,9 @@ public class GoldenFilesTest {
         }
         // summarize also writes the analyses, the figures and the page (sealed by AnalysisGoldenTest, BreakdownsTest,
         // QualityLatencyTest and ReportPageTest).
-        assertEquals(List.of("breakdowns.json", "findings.json", "flops_scaling.json", "index.html", "model.json", "plots",
-                "quality.json", "roofline.json", "samples.csv", "scaling.json", "summary.csv", "summary.json", "warmup.json"),
+        assertEquals(List.of("breakdowns.json", "component_roofline.json", "findings.json", "flops_scaling.json", "index.html",
+                "model.json", "plots", "quality.json", "roofline.json", "samples.csv", "scaling.json", "summary.csv",
+                "summary.json", "warmup.json"),
                 OutputFolder.listing(dir.resolve("report")));
     }
 

@@ -2,6 +2,7 @@ package knobs.reports.format.html;
 
 import knobs.reports.analysis.Analyses;
 import knobs.reports.analysis.Breakdowns;
+import knobs.reports.analysis.ComponentRoofline;
 import knobs.reports.analysis.ComponentScaling;
 import knobs.reports.analysis.Warmup;
 import knobs.reports.analysis.Findings;
@@ -17,6 +18,7 @@ import knobs.reports.analysis.rules.Rule;
 import knobs.reports.format.Format;
 import knobs.reports.input.FailedConfig;
 import knobs.reports.summary.Ceilings;
+import knobs.reports.summary.ComponentMetrics;
 import knobs.reports.summary.Environment;
 import knobs.reports.summary.Knob;
 import knobs.reports.summary.Params;
@@ -423,7 +425,9 @@ public final class HtmlReport {
     private void benchmark(String benchmark, String id, List<SummaryRow> rows, Analyses a, List<Plots.Figure> figures,
                            List<Plots.Figure> all) {
         raw("<section id=\"").raw(id).raw("\">\n<h2>").text(benchmark).raw("</h2>\n");
-        List<String> secondary = rows.stream().flatMap(r -> r.secondary().keySet().stream()).distinct().sorted().toList();
+        // The component profiler's metrics (dozens per row) have their own table below.
+        List<String> secondary = rows.stream().flatMap(r -> r.secondary().keySet().stream())
+                .filter(name -> !ComponentMetrics.isComponentMetric(name)).distinct().sorted().toList();
         raw("<table>\n<tr><th>params</th><th>median</th><th>IQR</th><th>IQR/median</th><th>n</th><th>FLOP/s</th>")
                 .raw("<th>% FLOP/s ceiling</th><th>bytes/s</th><th>% bytes/s ceiling</th><th>tokens/s</th>");
         secondary.forEach(s -> raw("<th>").text(isTime(s, rows) ? s.substring(0, s.length() - 2) + " time" : s).raw("</th>"));
@@ -451,6 +455,7 @@ public final class HtmlReport {
         figures(figures);
         breakdownNotes(benchmark, a.breakdowns());
         warmup(benchmark, a.warmup());
+        componentRoofline(benchmark, a.componentRoofline());
 
         List<Scaling.Entry> scaling = a.scaling().entries().stream().filter(e -> e.group().benchmark().equals(benchmark)).toList();
         if (!scaling.isEmpty()) {
@@ -598,6 +603,48 @@ public final class HtmlReport {
             raw("</table>\n");
             figures(section(figures, Plots.qualitySection(benchmark, label)));
             raw("<p><b>Reading:</b> ").text(e.reading()).raw(".</p>\n");
+        }
+    }
+
+    /**
+     * Where the time goes, per profiled trustworthy configuration of the benchmark: one table each
+     * (open when there is only one), headed by its reading; rows left out are named with why.
+     */
+    private void componentRoofline(String benchmark, ComponentRoofline b) {
+        List<ComponentRoofline.Entry> entries = b.of(benchmark);
+        List<Roofline.Skipped> skipped = b.skipped().stream().filter(x -> x.row().benchmark().equals(benchmark)).toList();
+        if (entries.isEmpty() && skipped.isEmpty()) {
+            return;
+        }
+        raw("<h3>Where the time goes</h3>\n<p class=\"meta\">Exclusive time per component (<code>-prof knobs.harness.ComponentProfiler</code>),")
+                .raw(" its share of the step, and where it sits against the ceilings: <i>overhead</i> below ")
+                .text(Format.plain(ComponentRoofline.OVERHEAD_PERCENT))
+                .raw(" % of both, else <i>compute</i> or <i>memory</i> by the ridge, with the fraction of that roof reached.")
+                .raw(" Trustworthy configurations only.</p>\n");
+        missing(b.missing());
+        for (ComponentRoofline.Entry e : entries) {
+            raw(entries.size() == 1 ? "<details open>" : "<details>").raw("<summary><b>").text(params(e.row().params()))
+                    .raw("</b> (").text(Format.seconds(e.row().secondsPerOp())).raw("): ").text(e.reading()).raw("</summary>\n");
+            raw("<table>\n<tr><th>component</th><th>time</th><th>share</th><th>FLOPs</th><th>bytes</th><th>FLOP/s</th>")
+                    .raw("<th>% FLOP/s ceiling</th><th>bytes/s</th><th>% bytes/s ceiling</th><th>bound</th></tr>\n");
+            for (ComponentRoofline.Part p : e.parts()) {
+                raw("<tr><td>").text(p.name())
+                        .raw("</td><td class=\"n\">").text(Format.seconds(p.seconds()))
+                        .raw("</td><td class=\"n\">").text(Format.percent(100 * p.share()))
+                        .raw("</td><td class=\"n\">").text(p.flops() == null ? "—" : Format.si(p.flops(), "FLOP"))
+                        .raw("</td><td class=\"n\">").text(p.bytes() == null ? "—" : Format.si(p.bytes(), "B"))
+                        .raw("</td><td class=\"n\">").text(opt(p.flopsPerS(), "FLOP/s"))
+                        .raw("</td><td class=\"n\">").text(pct(p.percentOfFlopsCeiling()))
+                        .raw("</td><td class=\"n\">").text(opt(p.bytesPerS(), "B/s"))
+                        .raw("</td><td class=\"n\">").text(pct(p.percentOfBytesCeiling()))
+                        .raw("</td><td>").text(p.bound() == null ? "—" : p.bound().id()
+                                + (p.bound() == ComponentRoofline.Bound.OVERHEAD ? "" : ", " + Format.percent(100 * p.fractionOfBound()) + " of roof"))
+                        .raw("</td></tr>\n");
+            }
+            raw("</table>\n</details>\n");
+        }
+        for (Roofline.Skipped x : skipped) {
+            raw("<p class=\"note\">").text(params(x.row().params()) + ": no component split, " + x.reason()).raw(".</p>\n");
         }
     }
 
