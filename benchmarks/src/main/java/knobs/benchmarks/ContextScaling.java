@@ -134,7 +134,7 @@ public class ContextScaling implements KnobCheck {
             parts.addVision(t1 - t0, visionTokens);
             parts.addProjector(t2 - t1);
             parts.addPrefill(t3 - t2);
-            work.add(cost.flops(), cost.bytes(), visionTokens + (long) batch * textTokens);
+            work.add(cost, visionTokens + (long) batch * textTokens);
             return logits;
         }
     }

@@ -8,6 +8,8 @@ import knobs.harness.Harness;
 import knobs.harness.MemoryBudget;
 import knobs.harness.MemoryRegistry;
 import knobs.harness.ModelStep;
+import knobs.harness.QualityCounters;
+import knobs.harness.TokenFile;
 import knobs.harness.WorkCounters;
 import knobs.kernels.CostModel;
 import knobs.kernels.Gpt;
@@ -18,6 +20,7 @@ import knobs.kernels.ModelSource;
 import knobs.kernels.Models;
 import knobs.kernels.Pass;
 import knobs.kernels.Precision;
+import knobs.kernels.Quality;
 import knobs.kernels.Training;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.AdamW;
@@ -44,6 +47,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * training step with AdamW. Backward should cost about 2× the forward (3× in total); a gap tells
  * where autograd or the optimizer add overhead. Sizes above {@code small} need a large machine:
  * a configuration that cannot fit fails with the estimated bytes and the limit, before building.
+ * Beside the time, what a reduced precision costs in output quality against fp32 (KL divergence,
+ * top-1 agreement of the forward's next-token distributions), measured in trial setup.
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
@@ -77,6 +82,13 @@ public class ModelSize implements KnobCheck {
     @Param("fp32")
     public String precision;
 
+    /**
+     * Input ids: random from a fixed seed, or a file of token ids (see TokenFile), whose next ids are
+     * then the training targets (contextLength + 1 ids per sequence for a pass with backward).
+     */
+    @Param(TokenFile.RANDOM)
+    public String tokens;
+
     @Param("cpu")
     public String device;
 
@@ -88,6 +100,8 @@ public class ModelSize implements KnobCheck {
     private AdamW optimizer;
     private CostModel.Cost cost;
     private DeviceTimer timer;
+    private Quality quality;
+    private boolean randomWeights;
 
     /** Every check of this configuration that needs no natives (see {@link KnobCheck}). */
     @Override
@@ -109,10 +123,22 @@ public class ModelSize implements KnobCheck {
             throw new IllegalArgumentException("batchSize=" + batchSize + " contextLength=" + contextLength
                     + " is not allowed for size '" + size + "': need batchSize >= 1 and 1 <= contextLength <= " + c.maxSeq());
         }
+        TokenFile file = TokenFile.forKnob(tokens);
+        if (file != null) {
+            boolean targets = k != Pass.FORWARD;
+            file.check(c, batchSize, contextLength + (targets ? 1 : 0), "contextLength=" + contextLength
+                    + (targets ? " with pass=" + pass + " (the inputs, then the last target)" : ""));
+        }
         MemoryEstimate estimate = MemoryEstimate.of(c, k, batchSize, contextLength, p.weightBytes());
         MemoryBudget.require(estimate,
                 "size=" + size + " pass=" + pass + " precision=" + precision + " batchSize=" + batchSize
                         + " contextLength=" + contextLength);
+        if (p != Precision.FP32) {
+            // The quality reference is the fp32 model's forward, taken in setup before the conversion.
+            MemoryBudget.require(MemoryEstimate.of(c, Pass.FORWARD, batchSize, contextLength, Precision.FP32.weightBytes()),
+                    "size=" + size + " precision=" + precision + ": its fp32 reference forward (quality, measured in setup)"
+                            + " batchSize=" + batchSize + " contextLength=" + contextLength);
+        }
         return estimate;
     }
 
@@ -124,10 +150,21 @@ public class ModelSize implements KnobCheck {
         kind = Pass.parse(pass);
         Precision p = Precision.parse(precision);
         session = Harness.setUp(device);
-        model = source.build(session.device().torchDevice(), p, ModelStep.SEED);
+        TokenFile file = TokenFile.forKnob(tokens);
+        inputs = (file == null ? Inputs.tokens(ModelStep.SEED + 1, c.vocab(), batchSize, contextLength)
+                : file.ids(batchSize, 0, contextLength)).to(session.device().torchDevice(), torch.ScalarType.Long);
+        targets = (file != null && file.shortestOf(batchSize) > contextLength ? file.ids(batchSize, 1, contextLength)
+                : Inputs.tokens(ModelStep.SEED + 2, c.vocab(), batchSize, contextLength)).to(session.device().torchDevice(), torch.ScalarType.Long);
+        model = source.build(session.device().torchDevice(), Precision.FP32, ModelStep.SEED);
+        // Against the unmodified model, fp32, before the conversion (which replaces the fp32 weights).
+        try (PointerScope scope = new PointerScope(); NoGradGuard noGrad = new NoGradGuard()) {
+            Tensor reference = model.forward(inputs, null);
+            model.toPrecision(p);
+            quality = Quality.compare(reference, model.forward(inputs, null));
+            session.device().sync();
+        }
+        randomWeights = !source.isCheckpoint();
         MemoryRegistry.register(model, estimate, session.device());
-        inputs = Inputs.tokens(ModelStep.SEED + 1, c.vocab(), batchSize, contextLength).to(session.device().torchDevice(), torch.ScalarType.Long);
-        targets = Inputs.tokens(ModelStep.SEED + 2, c.vocab(), batchSize, contextLength).to(session.device().torchDevice(), torch.ScalarType.Long);
         if (kind == Pass.TRAIN_STEP) {
             optimizer = new AdamW(model.parameters(), new AdamWOptions(1e-4));
         }
@@ -145,7 +182,7 @@ public class ModelSize implements KnobCheck {
     }
 
     @Benchmark
-    public Tensor step(WorkCounters work, DeviceTimeCounters time) {
+    public Tensor step(WorkCounters work, DeviceTimeCounters time, QualityCounters quality) {
         try (PointerScope scope = new PointerScope()) {
             timer.start();
             Tensor out;
@@ -167,6 +204,7 @@ public class ModelSize implements KnobCheck {
             }
             time.deviceNs += timer.stopAndSync();
             work.add(cost, (long) batchSize * contextLength);
+            quality.add(this.quality, randomWeights); // three additions: the quality was measured in setup
             return out;
         }
     }

@@ -5,6 +5,7 @@ import knobs.harness.ComputeDevice;
 import knobs.harness.DeviceTimeCounters;
 import knobs.harness.Harness;
 import knobs.harness.ModelStep;
+import knobs.harness.TokenFile;
 import knobs.harness.WorkCounters;
 import knobs.kernels.Phase;
 import knobs.kernels.Precision;
@@ -47,6 +48,10 @@ public class SeqLenScaling implements KnobCheck {
     @Param("1")
     public int batch;
 
+    /** Prompt ids: random from a fixed seed, or a file of token ids (see TokenFile). */
+    @Param(TokenFile.RANDOM)
+    public String tokens;
+
     @Param("cpu")
     public String device;
 
@@ -58,13 +63,15 @@ public class SeqLenScaling implements KnobCheck {
     public void check() {
         ComputeDevice.check(device);
         ModelStep.check(Models.resolve(model).config(), Phase.PREFILL, Precision.FP32, "batch", batch, "seqLen", seqLen);
+        ModelStep.checkTokens(TokenFile.forKnob(tokens), Models.resolve(model).config(), Phase.PREFILL, batch, "seqLen", seqLen);
     }
 
     @Setup(Level.Trial)
     public void setUp() {
         check();
         session = Harness.setUp(device);
-        step = new ModelStep(Models.resolve(model), Phase.PREFILL, batch, seqLen, session.device());
+        step = new ModelStep(Models.resolve(model), Phase.PREFILL, batch, seqLen, session.device(), Precision.FP32,
+                m -> { }, TokenFile.forKnob(tokens));
     }
 
     @TearDown(Level.Trial)

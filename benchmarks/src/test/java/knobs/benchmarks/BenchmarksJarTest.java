@@ -195,6 +195,24 @@ class BenchmarksJarTest {
     }
 
     @Test
+    void theComponentProfilerRunsFromTheJarAndItsBadOptionIsOneLine() throws Exception {
+        Run r = run(args("ModelSize -p size=tiny -p pass=forward -p batchSize=1 -p contextLength=16 -f 1 -wi 1 -w 100ms -i 1 -r 100ms"
+                + " -prof knobs.harness.ComponentProfiler:perLayer=true -rf json -rff x.json"));
+        assertEquals(0, r.status, r.err + r.out);
+        JsonNode metrics = new ObjectMapper().readTree(dir.resolve("x.json").toFile()).get(0).get("secondaryMetrics");
+        for (String name : new String[] {"component.mlp", "component.other", "component.L1.mlp", "componentFlops.mlp"}) {
+            assertTrue(metrics.has(name), name + " missing: " + metrics.fieldNames().next() + " ...");
+        }
+        assertTrue(metrics.has("contention.wallMs"), "the default contention profiler still runs beside it");
+
+        Run bad = run(args("ModelSize -p size=tiny " + FAST + " -prof knobs.harness.ComponentProfiler:perLayer=maybe -rf json -rff y.json"));
+        assertEquals(2, bad.status, bad.err);
+        assertTrue(bad.err.contains("knobs: ComponentProfiler: bad option 'perLayer=maybe'; allowed: perLayer=true"), bad.err);
+        assertNoStackTrace(bad, "bad profiler option");
+        assertFalse(Files.exists(dir.resolve("y.json")));
+    }
+
+    @Test
     void theDebugSwitchShowsTheTraceAndTheCheckLoadsNoNatives() throws Exception {
         List<String> cmd = List.of("-Dknobs.debug=true", "-Dorg.bytedeco.javacpp.logger.debug=true");
         Path out = dir.resolve("debug.txt");

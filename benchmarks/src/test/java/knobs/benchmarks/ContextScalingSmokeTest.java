@@ -11,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.Set;
+import knobs.harness.ComponentProfiler;
 import knobs.kernels.CostModel;
 import knobs.kernels.Precision;
 import knobs.kernels.Presets;
@@ -82,6 +83,30 @@ class ContextScalingSmokeTest {
             assertTrue(stages >= nsPerOp * 0.5, "stages " + stages + " ns cover under half of " + nsPerOp + " ns per op");
         }
         assertEquals(Set.of(1, 3), seen);
+    }
+
+    @Test
+    void theComponentProfilerKeepsTheVisionEncodersComponentsApartInsideItsStage() throws Exception {
+        new Runner(options().param("crops", "2").addProfiler(ComponentProfiler.class).build()).run();
+        JsonNode run = new ObjectMapper().readTree(dir.resolve("result.json").toFile()).get(0);
+        JsonNode metrics = run.get("secondaryMetrics");
+        double encoder = 0;
+        for (String name : new String[] {"vision", "vision.norm", "vision.attention.qkv", "vision.attention.kernel",
+                "vision.attention.out", "vision.mlp"}) {
+            JsonNode m = metrics.get("component." + name);
+            assertTrue(m != null, "component." + name + " missing");
+            encoder += m.at("/rawData/0/0").asDouble();
+        }
+        // The encoder's spans lie between the stage's two syncs, on the same clock, over the same operations.
+        double visionNs = perOp(run, "visionNs");
+        assertTrue(encoder <= visionNs * 1.001 && encoder >= 0.5 * visionNs, "encoder spans " + encoder + " ns, stage " + visionNs + " ns");
+        assertTrue(metrics.has("component.projector") && metrics.has("component.attention.qkv"), "LLM and projector too");
+
+        CostModel.Multimodal cost = CostModel.multimodal(VisionPresets.get("vit-tiny"), Presets.get("tiny"), 1, 2, TEXT, Precision.FP32);
+        assertEquals(cost.vision().flopsByCategory().get(CostModel.PATCH_EMBED),
+                metrics.at("/componentFlops.vision/rawData/0/0").asDouble(), 0.0);
+        assertEquals(cost.projector().flops(), metrics.at("/componentFlops.projector/rawData/0/0").asDouble(), 0.0);
+        assertEquals(cost.vision().flopsByCategory().get(CostModel.MLP), metrics.at("/componentFlops.vision.mlp/rawData/0/0").asDouble(), 0.0);
     }
 
     @Test

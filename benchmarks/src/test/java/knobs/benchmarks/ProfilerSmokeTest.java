@@ -11,6 +11,11 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import knobs.harness.ComponentProfiler;
 import knobs.harness.EnergyProfiler;
 import knobs.harness.MemoryProfiler;
 import knobs.harness.NoiseProfiler;
@@ -24,6 +29,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.openjdk.jmh.runner.Runner;
 import org.openjdk.jmh.runner.RunnerException;
+import org.openjdk.jmh.runner.options.TimeValue;
 
 /** The Knobs profilers through real JMH runs on {@code tiny}: their metrics land in JMH's JSON. */
 class ProfilerSmokeTest {
@@ -97,6 +103,65 @@ class ProfilerSmokeTest {
         String cause = String.valueOf(e.getCause());
         assertTrue(cause.contains(missing + "/intel-rapl:*/{name,energy_uj,max_energy_range_uj}"), cause);
         assertTrue(Files.notExists(dir.resolve("result.json")), "nothing ran");
+    }
+
+    @Test
+    void componentProfilerSplitsTheStepIntoComponentsThatAddUpToIt() throws Exception {
+        JsonNode run = jmh.run(jmh.options("knobs.benchmarks.ModelSize.step").param("size", "tiny").param("pass", "forward")
+                .param("batchSize", "1").param("contextLength", "16")
+                .warmupIterations(1).warmupTime(TimeValue.milliseconds(100))
+                .addProfiler(ComponentProfiler.class, "perLayer=true")).get(0);
+        Map<String, Double> components = prefixed(run, "component.", "ns/op");
+        for (String name : new String[] {"embedding", "norm", "attention.qkv", "attention.kernel", "attention.out", "mlp",
+                "lm_head", "other", "L0.mlp", "L1.mlp", "L1.attention.qkv"}) {
+            assertTrue(components.containsKey(name), name + " missing from " + components.keySet());
+        }
+        double stepNs = run.at("/primaryMetric/rawData/0/0").asDouble() * 1e6; // ms/op
+        double sum = components.entrySet().stream().filter(e -> !e.getKey().startsWith("L"))
+                .mapToDouble(Map.Entry::getValue).sum();
+        assertEquals(stepNs, sum, stepNs * 1e-9, "the components and other add up to JMH's time per op: " + components);
+        // A loose bound: this is one short iteration on a shared machine (ComponentSumTest bounds the rest
+        // on the median of real steps); it catches a wrong divisor (per iteration instead of per op, ns as ms).
+        double spans = sum - components.get("other");
+        assertTrue(spans > 0.1 * stepNs && spans < 1.5 * stepNs, "spans " + spans + " ns of a " + stepNs + " ns step");
+        double layers = components.entrySet().stream().filter(e -> e.getKey().startsWith("L"))
+                .mapToDouble(Map.Entry::getValue).sum();
+        double inBlocks = components.get("norm") + components.get("attention.qkv") + components.get("attention.kernel")
+                + components.get("attention.out") + components.get("mlp");
+        assertTrue(layers <= inBlocks * (1 + 1e-9) && layers >= components.get("mlp"),
+                "per-layer times " + layers + " are the blocks' part of the totals " + inBlocks);
+
+        Map<String, Double> flops = prefixed(run, "componentFlops.", "flops/op");
+        assertEquals(JmhRuns.perOp(run, "flops"), flops.values().stream().mapToDouble(Double::doubleValue).sum(), 0.0,
+                "the components' FLOPs are the step's: " + flops);
+        Map<String, Double> bytes = prefixed(run, "componentBytes.", "bytes/op");
+        assertEquals(JmhRuns.perOp(run, "bytes"), bytes.values().stream().mapToDouble(Double::doubleValue).sum(), 0.0,
+                "the components' bytes are the step's: " + bytes);
+        List<String> timed = new ArrayList<>(components.keySet());
+        assertTrue(timed.containsAll(flops.keySet()), "every component with work is timed: " + flops.keySet() + " vs " + timed);
+    }
+
+    @Test
+    void withoutWarmupTheFirstIterationHoldsTheSetupAndItsComponentsAreNaN() throws Exception {
+        JsonNode run = jmh.run(jmh.options("knobs.benchmarks.ModelSize.step").param("size", "tiny").param("pass", "forward")
+                .param("batchSize", "1").param("contextLength", "16").measurementIterations(2)
+                .addProfiler(ComponentProfiler.class)).get(0);
+        JsonNode mlp = run.at("/secondaryMetrics/component.mlp/rawData/0");
+        assertEquals("NaN", mlp.get(0).asText(), "iteration 1 ran the trial setup: " + mlp);
+        assertTrue(mlp.get(1).asDouble() > 0, "iteration 2 is a step's: " + mlp);
+    }
+
+    /** Secondary metrics named {@code prefix...} (first fork, last iteration), by the rest of the name, checking the unit. */
+    private static Map<String, Double> prefixed(JsonNode run, String prefix, String unit) {
+        Map<String, Double> out = new TreeMap<>();
+        run.get("secondaryMetrics").fields().forEachRemaining(e -> {
+            if (e.getKey().startsWith(prefix)) {
+                assertEquals(unit, e.getValue().get("scoreUnit").asText(), e.getKey());
+                JsonNode iterations = e.getValue().at("/rawData/0");
+                out.put(e.getKey().substring(prefix.length()), iterations.get(iterations.size() - 1).asDouble());
+            }
+        });
+        return out;
     }
 
     /** A secondary metric's value in the first iteration of the first fork, checking its unit. */

@@ -28,7 +28,8 @@ public final class Harness {
      * Loads libtorch, applies {@code -Dknobs.threads} (policy {@code auto}: the cores others left free while
      * the natives loaded) and {@code -Dknobs.intraop.threads}, records the resident-memory
      * baseline ({@link MemoryRegistry#recordBaseline()}), registers the calling thread as the
-     * benchmark thread for {@link ContentionProfiler}, resolves {@code device}, and writes the
+     * benchmark thread for {@link ContentionProfiler}, resolves {@code device} (registered with the
+     * thread for {@link ComponentProfiler}), and writes the
      * environment sidecar, with how busy the machine was while all this ran.
      */
     public static Session setUp(String device) {
@@ -51,6 +52,7 @@ public final class Harness {
         // Resident memory with libtorch loaded but no model built: the memory profiler's baseline.
         MemoryRegistry.recordBaseline();
         ComputeDevice d = ComputeDevice.parse(device);
+        ComponentProfiler.registerBenchmarkThread(d);
         Environment env = Environment.capture(d, threads, start);
         env.writeSidecar(Environment.sidecarDir());
         return new Session(d, threads, env);

@@ -11,6 +11,7 @@ import knobs.kernels.Models;
 import knobs.kernels.Pass;
 import knobs.kernels.Phase;
 import knobs.kernels.Precision;
+import knobs.kernels.Quality;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
@@ -67,7 +68,18 @@ public final class ModelStep implements AutoCloseable {
      */
     public ModelStep(ModelConfig config, Phase phase, int batch, int promptLen, ComputeDevice device, Precision precision,
                      java.util.function.Consumer<Gpt> configure) {
-        this(ModelSource.of(config), phase, batch, promptLen, device, precision, configure);
+        this(ModelSource.of(config), phase, batch, promptLen, device, precision, configure, null);
+    }
+
+    /**
+     * As the constructor above, with the prompt taken from {@code tokens} (null: random ids from a
+     * fixed seed): row b is the first {@code promptLen} ids of the file's sequence b, and a decode
+     * step decodes its next id. The file must have been checked for this model, batch and length
+     * ({@link TokenFile#check}); a prefill with no id after the prompt decodes a random one (unused).
+     */
+    public ModelStep(ModelConfig config, Phase phase, int batch, int promptLen, ComputeDevice device, Precision precision,
+                     java.util.function.Consumer<Gpt> configure, TokenFile tokens) {
+        this(ModelSource.of(config), phase, batch, promptLen, device, precision, configure, tokens);
     }
 
     /** An fp32 step of a resolved {@code model} knob (a preset or a checkpoint, see {@link Models#resolve}). */
@@ -81,13 +93,19 @@ public final class ModelStep implements AutoCloseable {
         this(source, phase, batch, promptLen, device, Precision.FP32, configure);
     }
 
+    /** A step of a resolved {@code model} knob with random prompt ids (see the full constructor). */
+    public ModelStep(ModelSource source, Phase phase, int batch, int promptLen, ComputeDevice device, Precision precision,
+                     java.util.function.Consumer<Gpt> configure) {
+        this(source, phase, batch, promptLen, device, precision, configure, null);
+    }
+
     /**
-     * As {@link #ModelStep(ModelConfig, Phase, int, int, ComputeDevice, Precision, java.util.function.Consumer)}
+     * As {@link #ModelStep(ModelConfig, Phase, int, int, ComputeDevice, Precision, java.util.function.Consumer, TokenFile)}
      * for a resolved {@code model} knob: a preset's weights are random from {@link #SEED}, a
      * checkpoint's are read from its files (after the memory check, converted to {@code precision}).
      */
     public ModelStep(ModelSource source, Phase phase, int batch, int promptLen, ComputeDevice device, Precision precision,
-                     java.util.function.Consumer<Gpt> configure) {
+                     java.util.function.Consumer<Gpt> configure, TokenFile tokens) {
         ModelConfig config = source.config();
         MemoryEstimate estimate = check(config, phase, precision, "batch", batch, "promptLen", promptLen);
         this.phase = phase;
@@ -98,14 +116,15 @@ public final class ModelStep implements AutoCloseable {
         this.model = source.build(device.torchDevice(), precision, SEED);
         configure.accept(model);
         MemoryRegistry.register(model, estimate, device);
-        this.prompt = Inputs.tokens(SEED + 1, config.vocab(), batch, promptLen).to(device.torchDevice(), torch.ScalarType.Long);
-        this.next = Inputs.tokens(SEED + 2, config.vocab(), batch, 1).to(device.torchDevice(), torch.ScalarType.Long);
+        checkTokens(tokens, config, phase, batch, "promptLen", promptLen);
+        this.prompt = (tokens == null ? Inputs.tokens(SEED + 1, config.vocab(), batch, promptLen) : tokens.ids(batch, 0, promptLen))
+                .to(device.torchDevice(), torch.ScalarType.Long);
+        boolean nextFromFile = tokens != null && tokens.shortestOf(batch) > promptLen;
+        this.next = (nextFromFile ? tokens.ids(batch, promptLen, 1) : Inputs.tokens(SEED + 2, config.vocab(), batch, 1))
+                .to(device.torchDevice(), torch.ScalarType.Long);
         if (phase == Phase.DECODE) {
             cache = model.newKvCache(batch, promptLen + 1); // not maxSeq: a checkpoint's can be 131072
-            try (PointerScope scope = new PointerScope(); NoGradGuard noGrad = new NoGradGuard()) {
-                model.forward(prompt, cache);
-                device.sync();
-            }
+            fillCache();
         } else {
             cache = null;
         }
@@ -142,6 +161,57 @@ public final class ModelStep implements AutoCloseable {
         MemoryBudget.require(estimate, "model '" + config.name() + "' with " + batchKnob + "=" + batch + " "
                 + lengthKnob + "=" + promptLen);
         return estimate;
+    }
+
+    /** Prefills the prompt into the (empty or rewound) KV cache under the model's current configuration. */
+    private void fillCache() {
+        cache.truncate(0);
+        try (PointerScope scope = new PointerScope(); NoGradGuard noGrad = new NoGradGuard()) {
+            model.forward(prompt, cache);
+            device.sync();
+        }
+    }
+
+    /**
+     * What a knob costs in output quality, measured outside any timed region: the logits of one
+     * {@link #run()} with the model configured by {@code reference} (the unmodified model: its own
+     * top-k, router, every block) against those with {@code modified} (the benchmark's knob; it must
+     * leave the model as the constructor's {@code configure} did, since the step is timed that way
+     * afterwards). A decode step prefills its KV cache again under each configuration, so each is
+     * compared over its own history. See {@link Quality}.
+     */
+    public Quality quality(java.util.function.Consumer<Gpt> reference, java.util.function.Consumer<Gpt> modified) {
+        try (PointerScope scope = new PointerScope(); NoGradGuard noGrad = new NoGradGuard()) {
+            reference.accept(model);
+            Tensor ref = qualityLogits();
+            modified.accept(model);
+            Tensor mod = qualityLogits();
+            Quality q = Quality.compare(ref, mod);
+            device.sync();
+            return q;
+        }
+    }
+
+    private Tensor qualityLogits() {
+        if (phase == Phase.DECODE) {
+            fillCache();
+        }
+        return run().clone(); // kept past the next run: a copy, should a model ever write logits into a reused buffer
+    }
+
+    /**
+     * Checks, with no native code, that {@code tokens} (null: random ids, always fine) can feed a step
+     * of {@code batch} sequences with a prompt of {@code promptLen} ids (and the decoded id after it
+     * for a decode step) to {@code config}: enough sequences, enough ids each, every id in the vocabulary.
+     *
+     * @throws IllegalArgumentException naming the file, the sequence and what is allowed
+     */
+    public static void checkTokens(TokenFile tokens, ModelConfig config, Phase phase, int batch, String lengthKnob, int promptLen) {
+        if (tokens != null) {
+            boolean decode = phase == Phase.DECODE;
+            tokens.check(config, batch, promptLen + (decode ? 1 : 0), lengthKnob + "=" + promptLen
+                    + (decode ? " with phase=decode (the prompt, then the decoded token)" : ""));
+        }
     }
 
     /** Runs one step and returns its logits: (B, promptLen, V) for prefill, (B, 1, V) for decode. */

@@ -29,9 +29,19 @@ public class WorkCounters {
         tokens = 0;
     }
 
-    /** Counts one invocation that did {@code cost}'s work on {@code tokenCount} tokens. */
+    /**
+     * Counts one invocation that did {@code cost}'s work on {@code tokenCount} tokens. With
+     * {@link ComponentProfiler} on, the cost also gives each component its FLOPs and bytes ({@link ComponentWork}).
+     */
     public void add(CostModel.Cost cost, long tokenCount) {
         add(cost.flops(), cost.bytes(), tokenCount);
+        ComponentProfiler.countWork(cost);
+    }
+
+    /** Counts one multimodal prefill (vision encoder, projector, LLM prefill) on {@code tokenCount} tokens. */
+    public void add(CostModel.Multimodal cost, long tokenCount) {
+        add(cost.flops(), cost.bytes(), tokenCount);
+        ComponentProfiler.countWork(cost);
     }
 
     /** Counts one invocation that did the given work. */

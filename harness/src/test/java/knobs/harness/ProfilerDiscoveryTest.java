@@ -19,7 +19,7 @@ class ProfilerDiscoveryTest {
     void jmhListsTheProfilersWithoutRunningTheirChecks() {
         Set<String> found = ServiceLoader.load(Profiler.class).stream().map(p -> p.type().getName()).collect(Collectors.toSet());
         assertTrue(found.containsAll(Set.of("knobs.harness.MemoryProfiler", "knobs.harness.EnergyProfiler",
-                "knobs.harness.NoiseProfiler", "knobs.harness.ContentionProfiler")), found.toString());
+                "knobs.harness.NoiseProfiler", "knobs.harness.ContentionProfiler", "knobs.harness.ComponentProfiler")), found.toString());
         // ServiceLoader instantiates through the no-argument constructors, which must not throw
         ServiceLoader.load(Profiler.class).forEach(p -> assertTrue(!p.getDescription().isEmpty()));
         assertThrows(IllegalStateException.class, () -> new MemoryProfiler().beforeIteration(null, null));
@@ -30,6 +30,11 @@ class ProfilerDiscoveryTest {
     void profNamesAreTheClassNames() throws ProfilerException {
         assertInstanceOf(MemoryProfiler.class, ProfilerFactory.getProfilerOrException(new ProfilerConfig("knobs.harness.MemoryProfiler", "")));
         assertInstanceOf(NoiseProfiler.class, ProfilerFactory.getProfilerOrException(new ProfilerConfig("knobs.harness.NoiseProfiler", "")));
+        assertInstanceOf(ComponentProfiler.class, ProfilerFactory.getProfilerOrException(
+                new ProfilerConfig("knobs.harness.ComponentProfiler", "perLayer=true")));
+        ProfilerException bad = assertThrows(ProfilerException.class, () -> ProfilerFactory.getProfilerOrException(
+                new ProfilerConfig("knobs.harness.ComponentProfiler", "perLayer=maybe")));
+        assertTrue(bad.getMessage().contains("allowed: perLayer=true"), bad.getMessage());
         // JMH hands the text after the colon to the String constructor; its checks surface as ProfilerException
         ProfilerException e = assertThrows(ProfilerException.class,
                 () -> ProfilerFactory.getProfilerOrException(new ProfilerConfig("knobs.harness.EnergyProfiler", "root=/nonexistent;nvml=off")));

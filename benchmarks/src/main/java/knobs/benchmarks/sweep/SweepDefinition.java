@@ -11,6 +11,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.openjdk.jmh.profile.ProfilerException;
+import org.openjdk.jmh.profile.ProfilerFactory;
+import org.openjdk.jmh.runner.options.ProfilerConfig;
 import org.openjdk.jmh.runner.options.TimeValue;
 
 /**
@@ -21,10 +24,13 @@ import org.openjdk.jmh.runner.options.TimeValue;
  * set interleave 2          # every configuration as 2 single-fork repetitions, in random order
  * set retry-noisy 1         # re-run a noisy or contended configuration once
  * MoeTopK topK=1,8 phase=prefill,decode -wi 1 -w 500ms -i 3 -r 500ms -f 1
+ * ModelSize size=tiny -prof knobs.harness.ComponentProfiler:perLayer=true
  * Calibration
  * </pre>
  * A benchmark is a class ({@code MoeTopK}: all its methods) or {@code Class.method}. Params not
- * named keep the benchmark's {@code @Param} defaults. Options: -wi, -w, -i, -r, -f (as in JMH).
+ * named keep the benchmark's {@code @Param} defaults. Options: -wi, -w, -i, -r, -f (as in JMH), and
+ * -prof PROFILER[:OPTIONS] (as in JMH, once per profiler; the profiler is created here, so a bad
+ * name or option is reported with the line before anything runs).
  * Every line is checked before the definition is accepted; all bad lines are reported together.
  *
  * @param interleave the {@code set interleave} value, or null when the file does not set it
@@ -32,8 +38,8 @@ import org.openjdk.jmh.runner.options.TimeValue;
  */
 public record SweepDefinition(String name, List<Entry> entries, String text, Integer interleave, Integer retryNoisy) {
 
-    /** JMH options a sweep line may set (each takes one value). */
-    public static final Set<String> OPTIONS = Set.of("-wi", "-w", "-i", "-r", "-f");
+    /** JMH options a sweep line may set (each takes one value; all but -prof at most once). */
+    public static final Set<String> OPTIONS = Set.of("-wi", "-w", "-i", "-r", "-f", "-prof");
 
     /** Sweep-wide settings a {@code set} line may give. */
     public static final Set<String> SETTINGS = Set.of("interleave", "retry-noisy");
@@ -138,15 +144,15 @@ public record SweepDefinition(String name, List<Entry> entries, String text, Int
             String word = words.get(w);
             if (word.startsWith("-")) {
                 if (!OPTIONS.contains(word)) {
-                    throw new IllegalArgumentException(where + "unknown option '" + word + "'; allowed: -wi, -w, -i, -r, -f");
+                    throw new IllegalArgumentException(where + "unknown option '" + word + "'; allowed: -wi, -w, -i, -r, -f, -prof");
                 }
                 if (w + 1 >= words.size()) {
                     throw new IllegalArgumentException(where + "option " + word + " needs a value");
                 }
-                if (options.contains(word)) {
-                    throw new IllegalArgumentException(where + "option " + word + " given twice");
-                }
                 String value = words.get(++w);
+                if (word.equals("-prof") ? profiled(options, value) : options.contains(word)) {
+                    throw new IllegalArgumentException(where + "option " + word + (word.equals("-prof") ? " " + value : "") + " given twice");
+                }
                 checkOption(where, word, value);
                 options.add(word);
                 options.add(value);
@@ -169,9 +175,24 @@ public record SweepDefinition(String name, List<Entry> entries, String text, Int
         return new Entry(no, bench, params, options);
     }
 
-    /** Counts must be counts (forks and measurement iterations at least 1), times positive JMH times. */
+    /** Whether {@code options} already name the profiler of {@code spec} (PROFILER[:OPTIONS]). */
+    private static boolean profiled(List<String> options, String spec) {
+        String name = spec.split(":", 2)[0];
+        for (int i = 0; i + 1 < options.size(); i += 2) {
+            if (options.get(i).equals("-prof") && options.get(i + 1).split(":", 2)[0].equals(name)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Counts must be counts (forks and measurement iterations at least 1), times positive JMH times,
+     * profilers profilers JMH can create with the options given.
+     */
     private static void checkOption(String where, String option, String value) {
         switch (option) {
+            case "-prof" -> checkProfiler(where, value);
             case "-wi" -> count(where + option, value, 0);
             case "-i", "-f" -> count(where + option, value, 1);
             default -> {
@@ -185,6 +206,18 @@ public record SweepDefinition(String name, List<Entry> entries, String text, Int
                     throw new IllegalArgumentException(where + option + " " + value + ": the time must be positive");
                 }
             }
+        }
+    }
+
+    /** Creates the profiler as JMH would in the launching JVM: an unknown name or a bad option fails here. */
+    private static void checkProfiler(String where, String spec) {
+        String[] parts = spec.split(":", 2);
+        try {
+            ProfilerFactory.getProfilerOrException(new ProfilerConfig(parts[0], parts.length > 1 ? parts[1] : ""));
+        } catch (ProfilerException e) {
+            throw new IllegalArgumentException(where + "-prof " + spec + ": " + e.getMessage()
+                    + " (Knobs' profilers: knobs.harness.ComponentProfiler, MemoryProfiler, NoiseProfiler, EnergyProfiler;"
+                    + " JMH's own by their short names, see java -jar benchmarks.jar -lprof)");
         }
     }
 

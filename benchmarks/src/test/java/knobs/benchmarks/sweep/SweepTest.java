@@ -88,6 +88,31 @@ class SweepTest {
     }
 
     @Test
+    void aLineMayNameProfilersWhichAreCheckedWhenTheFileIsRead() {
+        SweepDefinition def = SweepDefinition.parse("s.txt", "ModelSize size=tiny pass=forward -prof knobs.harness.ComponentProfiler:perLayer=true"
+                + " -prof knobs.harness.NoiseProfiler -i 2");
+        List<Configuration> configs = expander().expand(def);
+        assertEquals(1, configs.size());
+        List<String> args = configs.get(0).jmhArgs();
+        int at = args.indexOf("-prof");
+        assertEquals("knobs.harness.ComponentProfiler:perLayer=true", args.get(at + 1), args.toString());
+        assertEquals("knobs.harness.NoiseProfiler", args.get(args.lastIndexOf("-prof") + 1), args.toString());
+        assertFalse(configs.get(0).id().equals(expander().expand(SweepDefinition.parse("s.txt", "ModelSize size=tiny pass=forward -i 2")).get(0).id()),
+                "a profiled configuration is a different measurement: its own result file");
+
+        SweepException bad = assertThrows(SweepException.class, () -> SweepDefinition.parse("s.txt", String.join("\n",
+                "ModelSize -prof knobs.harness.ComponentProfiler:perLayer=maybe",
+                "ModelSize -prof knobs.harness.NoSuchProfiler",
+                "ModelSize -prof knobs.harness.ComponentProfiler -prof knobs.harness.ComponentProfiler:perLayer=true")));
+        List<String> lines = bad.getMessage().lines().toList();
+        assertEquals(3, lines.size(), bad.getMessage());
+        assertTrue(lines.get(0).startsWith("s.txt line 1: -prof knobs.harness.ComponentProfiler:perLayer=maybe: ")
+                && lines.get(0).contains("allowed: perLayer=true"), lines.get(0));
+        assertTrue(lines.get(1).startsWith("s.txt line 2: -prof knobs.harness.NoSuchProfiler: "), lines.get(1));
+        assertEquals("s.txt line 3: option -prof knobs.harness.ComponentProfiler:perLayer=true given twice", lines.get(2));
+    }
+
+    @Test
     void everyBadLineIsReportedBeforeAnythingRuns() {
         SweepException counts = assertThrows(SweepException.class, () -> SweepDefinition.parse("s.txt", String.join("\n",
                 "MoeTopK -i 0", "MoeTopK -f 0", "MoeTopK -wi -1", "MoeTopK -r 0ms", "MoeTopK -w soon", "MoeTopK -i x",

@@ -18,8 +18,8 @@ import java.util.Optional;
 
 /**
  * Every analysis of one report, computed in memory before anything is written: the data quality
- * first, then roofline, scaling fits, FLOPs scaling, the performance model and the bottleneck
- * findings over the trustworthy rows only ({@link DataQuality#trusted()}).
+ * first, then roofline, scaling fits, FLOPs scaling, the performance model, the bottleneck
+ * findings and the component roofline over the trustworthy rows only ({@link DataQuality#trusted()}).
  *
  * @param quality      see {@link DataQuality}
  * @param roofline     see {@link Roofline}
@@ -30,10 +30,12 @@ import java.util.Optional;
  * @param breakdowns   see {@link Breakdowns}
  * @param components   see {@link ComponentScaling}
  * @param warmup       see {@link Warmup} (which reads every WarmupComparison row, judging them itself)
+ * @param componentRoofline see {@link ComponentRoofline}
+ * @param qualityLatency see {@link QualityLatency} (which lists every row with quality counters, marking the untrustworthy)
  */
 public record Analyses(DataQuality quality, Roofline roofline, Scaling scaling, FlopsScaling flopsScaling,
                        PerformanceModel model, Findings findings, Breakdowns breakdowns, ComponentScaling components,
-                       Warmup warmup) {
+                       Warmup warmup, ComponentRoofline componentRoofline, QualityLatency qualityLatency) {
 
     /**
      * Checks the values the analyses rely on, then runs them.
@@ -60,7 +62,7 @@ public record Analyses(DataQuality quality, Roofline roofline, Scaling scaling, 
         Breakdowns breakdowns = Breakdowns.of(trusted);
         return new Analyses(quality, roofline, scaling, FlopsScaling.of(trusted, roofline), model,
                 Bottlenecks.of(quality, roofline, scaling, model), breakdowns, ComponentScaling.of(breakdowns, trusted),
-                Warmup.of(report, quality));
+                Warmup.of(report, quality), ComponentRoofline.of(trusted), QualityLatency.of(report, quality));
     }
 
     /**
@@ -106,8 +108,18 @@ public record Analyses(DataQuality quality, Roofline roofline, Scaling scaling, 
                 double v = e.getValue().median();
                 if (Knob.COMPONENTS.contains(name) || name.equals(RoutingImbalance.EXPERTS_HIT)
                         || name.equals(Knob.CONTEXT_SCALING.alternateCounter())
-                        || isComponentTime(name, e.getValue().unit())) {
+                        || isComponentTime(name, e.getValue().unit())
+                        || name.startsWith(ComponentMetrics.FLOPS_PREFIX) || name.startsWith(ComponentMetrics.BYTES_PREFIX)) {
                     nonNegative(where, name, v);
+                }
+                if (name.equals(QualityLatency.KL) && !(v >= 0 && Double.isFinite(v))) {
+                    throw new ReportException(where + ": counter '" + name + "' is " + v
+                            + " per op; it is a KL divergence in nats, 0 or more");
+                }
+                if ((name.equals(QualityLatency.TOP1) || name.equals(QualityLatency.RANDOM_WEIGHTS)) && !(v >= 0 && v <= 1 + 1e-9)) {
+                    throw new ReportException(where + ": counter '" + name + "' is " + v + " per op; it is "
+                            + (name.equals(QualityLatency.TOP1) ? "a share of positions" : "a flag (1 = random weights)")
+                            + ", from 0 to 1");
                 }
                 // Busiest over mean load is at least 1 whenever any token was routed.
                 if (name.equals(RoutingImbalance.COUNTER) && v < 1 - 1e-9) {

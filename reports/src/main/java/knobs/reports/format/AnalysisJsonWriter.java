@@ -2,6 +2,7 @@ package knobs.reports.format;
 
 import knobs.reports.analysis.Analyses;
 import knobs.reports.analysis.Breakdowns;
+import knobs.reports.analysis.ComponentRoofline;
 import knobs.reports.analysis.ComponentScaling;
 import knobs.reports.analysis.Warmup;
 import knobs.reports.analysis.Findings;
@@ -9,6 +10,7 @@ import knobs.reports.analysis.rules.Rule;
 import knobs.reports.analysis.FlopsScaling;
 import knobs.reports.analysis.LeastSquares;
 import knobs.reports.analysis.PerformanceModel;
+import knobs.reports.analysis.QualityLatency;
 import knobs.reports.analysis.Roofline;
 import knobs.reports.analysis.RowGroup;
 import knobs.reports.analysis.Scaling;
@@ -27,8 +29,8 @@ import java.util.Map;
 
 /**
  * Writes the analysis files: {@code roofline.json}, {@code scaling.json}, {@code flops_scaling.json},
- * {@code model.json}, {@code findings.json}, {@code breakdowns.json} and {@code warmup.json} (formats
- * in docs/reports.md). Like
+ * {@code model.json}, {@code findings.json}, {@code breakdowns.json}, {@code warmup.json},
+ * {@code component_roofline.json} and {@code quality.json} (formats in docs/reports.md). Like
  * {@link SummaryJsonWriter}, trees are built field by field so the order is fixed here; rows are
  * identified by {@code benchmark}, {@code params} and {@code mode} as in {@code summary.json}.
  */
@@ -41,6 +43,8 @@ public final class AnalysisJsonWriter {
     public static final String FINDINGS = "findings.json";
     public static final String BREAKDOWNS = "breakdowns.json";
     public static final String WARMUP = "warmup.json";
+    public static final String COMPONENT_ROOFLINE = "component_roofline.json";
+    public static final String QUALITY = "quality.json";
 
     private AnalysisJsonWriter() {
     }
@@ -58,7 +62,44 @@ public final class AnalysisJsonWriter {
         files.put(FINDINGS, Json.write(findings));
         files.put(BREAKDOWNS, Json.write(breakdowns(a.breakdowns(), a.components())));
         files.put(WARMUP, Json.write(warmup(a.warmup())));
+        files.put(COMPONENT_ROOFLINE, Json.write(componentRoofline(a.componentRoofline())));
+        files.put(QUALITY, Json.write(quality(a.qualityLatency())));
         return files;
+    }
+
+    /** Where the time goes: every profiled trustworthy row's components (docs/reports.md, "component_roofline.json"). */
+    static ObjectNode componentRoofline(ComponentRoofline b) {
+        ObjectNode root = Json.NODES.objectNode();
+        Ceilings c = b.ceilings();
+        root.set("ceilings", b.missing().isEmpty() ? ceilings(c, c.flopsPerS() / c.bytesPerS()) : ceilings(c, null));
+        root.set("missing", strings(b.missing()));
+        root.put("overhead_percent", ComponentRoofline.OVERHEAD_PERCENT);
+        ArrayNode entries = root.putArray("entries");
+        for (ComponentRoofline.Entry e : b.entries()) {
+            ObjectNode node = rowRef(e.row());
+            node.set("seconds_per_op", Json.number(e.row().secondsPerOp()));
+            ArrayNode parts = node.putArray("components");
+            for (ComponentRoofline.Part p : e.parts()) {
+                ObjectNode part = parts.addObject();
+                part.put("name", p.name());
+                part.set("seconds_per_op", Json.number(p.seconds()));
+                part.set("share", Json.number(p.share()));
+                part.set("flops", Json.numberOrNull(p.flops()));
+                part.set("bytes", Json.numberOrNull(p.bytes()));
+                part.set("achieved_flops_per_s", Json.numberOrNull(p.flopsPerS()));
+                part.set("achieved_bytes_per_s", Json.numberOrNull(p.bytesPerS()));
+                part.set("percent_of_flops_ceiling", Json.numberOrNull(p.percentOfFlopsCeiling()));
+                part.set("percent_of_bytes_ceiling", Json.numberOrNull(p.percentOfBytesCeiling()));
+                part.set("arithmetic_intensity", Json.numberOrNull(p.intensity()));
+                part.put("bound", p.bound() == null ? null : p.bound().id());
+                part.set("fraction_of_bound", Json.numberOrNull(p.fractionOfBound()));
+            }
+            node.put("reading", e.reading());
+            entries.add(node);
+        }
+        ArrayNode skipped = root.putArray("skipped");
+        b.skipped().forEach(s -> skipped.add(rowRef(s.row()).put("reason", s.reason())));
+        return root;
     }
 
     static ObjectNode roofline(Roofline r) {
@@ -162,6 +203,36 @@ public final class AnalysisJsonWriter {
             entries.add(node);
         }
         root.set("skipped", skipped(f.skipped()));
+        return root;
+    }
+
+    static ObjectNode quality(QualityLatency q) {
+        ObjectNode root = Json.NODES.objectNode();
+        ArrayNode entries = root.putArray("entries");
+        for (QualityLatency.Entry e : q.entries()) {
+            ObjectNode node = groupRef(e.group());
+            node.put("knob", e.knob());
+            node.put("random_weights", e.randomWeights());
+            if (e.randomWeights()) {
+                node.put("label", QualityLatency.RANDOM_LABEL);
+            } else {
+                node.putNull("label");
+            }
+            ArrayNode points = node.putArray("points");
+            for (QualityLatency.Point p : e.points()) {
+                ObjectNode point = points.addObject();
+                point.set("params", SummaryJsonWriter.params(p.row().params()));
+                point.set("value", SummaryJsonWriter.param(p.value()));
+                point.set("seconds_per_op", Json.number(p.row().secondsPerOp()));
+                point.set("kl_nats", Json.number(p.klNats()));
+                point.set("top1_agreement", Json.number(p.top1()));
+                point.put("trustworthy", p.trustworthy());
+                point.put("why", p.why());
+            }
+            node.put("reading", e.reading());
+            entries.add(node);
+        }
+        root.set("skipped", skipped(q.skipped()));
         return root;
     }
 

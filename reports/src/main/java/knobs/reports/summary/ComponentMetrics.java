@@ -18,8 +18,10 @@ import java.util.regex.Pattern;
  * unit {@code ns/op}; spans inside the vision encoder are {@code component.vision.<name>};
  * {@code component.other} is the step time outside every span, JMH's time per op less the
  * components, so noise can make it slightly negative; with {@code :perLayer=true}
- * {@code component.L<i>.<name>} splits each component by layer; {@code componentFlops.<name>} holds
- * a component's analytic FLOPs per op). The names
+ * {@code component.L<i>.<name>} splits each component by layer; {@code componentFlops.<name>} and
+ * {@code componentBytes.<name>} hold a component's analytic FLOPs and bytes per op; a time is NaN in
+ * an iteration that also ran the trial's setup, unknown there, and medians are over the known
+ * iterations). The names
  * live here only, so that the harness' naming can change in one place.
  *
  * <p>Each has a name in the per-sample fields of {@code all_samples} ({@link #sampleField}), as the
@@ -36,6 +38,8 @@ public final class ComponentMetrics {
     public static final String VISION_PREFIX = "vision.";
     /** Prefix of the profiler's per-component analytic FLOPs per op (unit {@code flops/op}). */
     public static final String FLOPS_PREFIX = "componentFlops.";
+    /** Prefix of the profiler's per-component analytic bytes per op (unit {@code bytes/op}). */
+    public static final String BYTES_PREFIX = "componentBytes.";
     /** The profiler's step time outside every component span. */
     public static final String OTHER = "other";
     /** How to get the profiler's split, for notes where a knob has none. */
@@ -84,6 +88,41 @@ public final class ComponentMetrics {
             return null;
         }
         return metric.substring(PREFIX.length());
+    }
+
+    /** True for any metric of the component profiler: times, FLOPs and bytes (with or without JMH's middle dot). */
+    public static boolean isComponentMetric(String name) {
+        String n = name.startsWith("\u00b7") ? name.substring(1) : name;
+        return n.startsWith(PREFIX) || n.startsWith(FLOPS_PREFIX) || n.startsWith(BYTES_PREFIX);
+    }
+
+    /**
+     * The whole-step component times of a row in seconds per op, by component, in {@link #ORDER}
+     * ({@link #OTHER} last; per-layer times left out); empty when the row has none.
+     */
+    public static Map<String, Double> seconds(SummaryRow row) {
+        Map<String, Double> seconds = new LinkedHashMap<>();
+        row.secondary().forEach((metric, stat) -> {
+            String c = profiled(metric, stat.unit());
+            if (c != null && !perLayer(c)) {
+                seconds.put(c, Units.secondsPerOp(stat.median(), stat.unit()));
+            }
+        });
+        Map<String, Double> out = new LinkedHashMap<>();
+        ordered(seconds.keySet()).forEach(c -> out.put(c, seconds.get(c)));
+        return out;
+    }
+
+    /** A component's analytic FLOPs per op, or null when the row does not carry them. */
+    public static Double flops(SummaryRow row, String component) {
+        SecondaryStat s = row.secondary().get(FLOPS_PREFIX + component);
+        return s == null ? null : s.median();
+    }
+
+    /** A component's analytic bytes per op, or null when the row does not carry them. */
+    public static Double bytes(SummaryRow row, String component) {
+        SecondaryStat s = row.secondary().get(BYTES_PREFIX + component);
+        return s == null ? null : s.median();
     }
 
     /** True for a per-layer component name ({@code L3.mlp}). */

@@ -179,6 +179,7 @@ public final class Summarizer {
         SortedMap<String, SecondaryStat> secondary = new TreeMap<>();
         SortedMap<String, Metric> sampleMetrics = new TreeMap<>();
         double[] opsValues = null;
+        boolean componentsUnknown = false;
         if (hasOps) {
             checkCounter(OPS, ops, primary, where);
             opsValues = flatten(ops);
@@ -224,6 +225,18 @@ public final class Summarizer {
                     secondary.put(name, new SecondaryStat(Statistics.median(known), metric.unit()));
                 }
                 sampleMetrics.put(name, metric);
+            } else if (ComponentMetrics.isComponentMetric(name)) {
+                // NaN marks an iteration that also ran the trial's setup (ComponentMetrics): unknown
+                // there; the median is over the known iterations.
+                double[] known = Arrays.stream(flatten(metric)).filter(Double::isFinite).toArray();
+                if (known.length > 0) {
+                    secondary.put(name, new SecondaryStat(Statistics.median(known), metric.unit()));
+                    sampleMetrics.put(name, metric);
+                } else if (!componentsUnknown) {
+                    componentsUnknown = true;
+                    warnings.add(where + ": component metrics are unknown in every iteration (each also ran the trial's"
+                            + " setup: profile with at least one warmup iteration); left out");
+                }
             } else if (!metric.allFinite()) {
                 warnings.add(where + ": secondary metric '" + name + "' has NaN or infinite values; left out");
             } else {

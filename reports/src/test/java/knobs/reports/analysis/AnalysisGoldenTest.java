@@ -28,7 +28,7 @@ class AnalysisGoldenTest {
 
     private static final Path GOLDEN = Golden.ROOT.resolve("analyses");
     static final List<String> FILES = List.of(AnalysisJsonWriter.ROOFLINE, AnalysisJsonWriter.SCALING,
-            AnalysisJsonWriter.FLOPS_SCALING, AnalysisJsonWriter.MODEL, AnalysisJsonWriter.FINDINGS);
+            AnalysisJsonWriter.FLOPS_SCALING, AnalysisJsonWriter.MODEL, AnalysisJsonWriter.FINDINGS, AnalysisJsonWriter.COMPONENT_ROOFLINE);
 
     @Test
     void analysesMatchGoldenFiles(@TempDir Path dir) throws IOException {

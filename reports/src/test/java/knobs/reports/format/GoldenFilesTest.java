@@ -41,10 +41,12 @@ public class GoldenFilesTest {
         for (String name : FILES) {
             Golden.check(GOLDEN, name, dir.resolve("report").resolve(name));
         }
-        // summarize also writes the analyses, the figures and the page (sealed by AnalysisGoldenTest, BreakdownsTest
-        // and ReportPageTest).
-        assertEquals(List.of("breakdowns.json", "findings.json", "flops_scaling.json", "index.html", "model.json", "plots",
-                "roofline.json", "samples.csv", "scaling.json", "summary.csv", "summary.json", "warmup.json"), OutputFolder.listing(dir.resolve("report")));
+        // summarize also writes the analyses, the figures and the page (sealed by AnalysisGoldenTest, BreakdownsTest,
+        // QualityLatencyTest and ReportPageTest).
+        assertEquals(List.of("breakdowns.json", "component_roofline.json", "findings.json", "flops_scaling.json", "index.html",
+                "model.json", "plots", "quality.json", "roofline.json", "samples.csv", "scaling.json", "summary.csv",
+                "summary.json", "warmup.json"),
+                OutputFolder.listing(dir.resolve("report")));
     }
 
     @Test

@@ -340,8 +340,9 @@ class SummarizeTest {
         summarize("a.json");
         write(dir.resolve("out/unrelated.txt"), "keep");
         summarize("a.json");
-        assertEquals(List.of("breakdowns.json", "findings.json", "flops_scaling.json", "index.html", "model.json", "roofline.json",
-                "samples.csv", "scaling.json", "summary.csv", "summary.json", "unrelated.txt", "warmup.json"),
+        assertEquals(List.of("breakdowns.json", "component_roofline.json", "findings.json", "flops_scaling.json", "index.html",
+                "model.json", "quality.json", "roofline.json", "samples.csv", "scaling.json", "summary.csv", "summary.json",
+                "unrelated.txt", "warmup.json"),
                 OutputFolder.listing(dir.resolve("out")));
     }
 

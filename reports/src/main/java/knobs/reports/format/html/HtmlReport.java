@@ -2,6 +2,7 @@ package knobs.reports.format.html;
 
 import knobs.reports.analysis.Analyses;
 import knobs.reports.analysis.Breakdowns;
+import knobs.reports.analysis.ComponentRoofline;
 import knobs.reports.analysis.ComponentScaling;
 import knobs.reports.analysis.Warmup;
 import knobs.reports.analysis.Findings;
@@ -9,6 +10,7 @@ import knobs.reports.analysis.FlopsScaling;
 import knobs.reports.analysis.DataQuality;
 import knobs.reports.analysis.Headlines;
 import knobs.reports.analysis.PerformanceModel;
+import knobs.reports.analysis.QualityLatency;
 import knobs.reports.analysis.Roofline;
 import knobs.reports.analysis.RowGroup;
 import knobs.reports.analysis.Scaling;
@@ -16,6 +18,7 @@ import knobs.reports.analysis.rules.Rule;
 import knobs.reports.format.Format;
 import knobs.reports.input.FailedConfig;
 import knobs.reports.summary.Ceilings;
+import knobs.reports.summary.ComponentMetrics;
 import knobs.reports.summary.Environment;
 import knobs.reports.summary.Knob;
 import knobs.reports.summary.Params;
@@ -129,7 +132,7 @@ public final class HtmlReport {
         }
         roofline(a.roofline(), section(figures, "roofline"));
         model(a.model(), section(figures, "model"));
-        benchmarks.forEach((b, rows) -> benchmark(b, ids.get(b), rows, a, section(figures, b)));
+        benchmarks.forEach((b, rows) -> benchmark(b, ids.get(b), rows, a, section(figures, b), figures));
         notAnalysed(a.quality());
         findings(a.findings());
         environment(report.environment());
@@ -419,9 +422,12 @@ public final class HtmlReport {
         raw("</section>\n");
     }
 
-    private void benchmark(String benchmark, String id, List<SummaryRow> rows, Analyses a, List<Plots.Figure> figures) {
+    private void benchmark(String benchmark, String id, List<SummaryRow> rows, Analyses a, List<Plots.Figure> figures,
+                           List<Plots.Figure> all) {
         raw("<section id=\"").raw(id).raw("\">\n<h2>").text(benchmark).raw("</h2>\n");
-        List<String> secondary = rows.stream().flatMap(r -> r.secondary().keySet().stream()).distinct().sorted().toList();
+        // The component profiler's metrics (dozens per row) have their own table below.
+        List<String> secondary = rows.stream().flatMap(r -> r.secondary().keySet().stream())
+                .filter(name -> !ComponentMetrics.isComponentMetric(name)).distinct().sorted().toList();
         raw("<table>\n<tr><th>params</th><th>median</th><th>IQR</th><th>IQR/median</th><th>n</th><th>FLOP/s</th>")
                 .raw("<th>% FLOP/s ceiling</th><th>bytes/s</th><th>% bytes/s ceiling</th><th>tokens/s</th>");
         secondary.forEach(s -> raw("<th>").text(isTime(s, rows) ? s.substring(0, s.length() - 2) + " time" : s).raw("</th>"));
@@ -449,6 +455,7 @@ public final class HtmlReport {
         figures(figures);
         breakdownNotes(benchmark, a.breakdowns());
         warmup(benchmark, a.warmup());
+        componentRoofline(benchmark, a.componentRoofline());
 
         List<Scaling.Entry> scaling = a.scaling().entries().stream().filter(e -> e.group().benchmark().equals(benchmark)).toList();
         if (!scaling.isEmpty()) {
@@ -467,6 +474,7 @@ public final class HtmlReport {
             raw("</ul>\n");
         }
         componentScaling(benchmark, a.components());
+        qualityLatency(benchmark, a.qualityLatency(), all);
         List<Findings.Finding> findings = a.findings().about(benchmark);
         if (!findings.isEmpty()) {
             // The findings themselves are listed by rule below; here, which rules hit this benchmark.
@@ -556,6 +564,87 @@ public final class HtmlReport {
                 raw("<td>").text(s.excluded() == null ? "yes" : "no: " + s.excluded()).raw("</td></tr>\n");
             }
             raw("</table>\n");
+        }
+    }
+
+    /**
+     * The benchmark's quality–latency groups: one table per group (knob value, median time, KL
+     * divergence, top-1 agreement, whether the time is trustworthy), the trade-off figure, the reading.
+     */
+    private void qualityLatency(String benchmark, QualityLatency q, List<Plots.Figure> figures) {
+        List<QualityLatency.Entry> entries = q.entries().stream().filter(e -> e.group().benchmark().equals(benchmark)).toList();
+        if (entries.isEmpty()) {
+            return;
+        }
+        List<RowGroup> siblings = q.entries().stream().map(QualityLatency.Entry::group).toList();
+        raw("<h3>Quality and latency</h3>\n<p class=\"meta\">What each ").text(entries.get(0).knob())
+                .raw(" costs in output quality beside what it saves in time: KL divergence of the next-token distributions")
+                .raw(" from the unmodified model's, KL(reference ‖ modified) in nats averaged over positions (0: identical),")
+                .raw(" and the share of positions whose greedy token agrees; measured once per configuration in trial setup,")
+                .raw(" outside the timed region.</p>\n");
+        if (entries.stream().anyMatch(QualityLatency.Entry::randomWeights)) {
+            raw("<p class=\"note\">").text(QualityLatency.RANDOM_LABEL.substring(0, 1).toUpperCase(java.util.Locale.ROOT)
+                    + QualityLatency.RANDOM_LABEL.substring(1)).raw(": the cost a knob would have on a trained model can be")
+                    .raw(" quite different; run a checkpoint for that.</p>\n");
+        }
+        for (QualityLatency.Entry e : entries) {
+            String label = e.group().label(siblings);
+            if (entries.size() > 1) {
+                raw("<h4>").text(label).raw("</h4>\n");
+            }
+            raw("<table>\n<tr><th>").text(e.knob()).raw("</th><th>median time</th><th>KL (nats)</th>")
+                    .raw("<th>top-1 agreement</th><th>time</th></tr>\n");
+            for (QualityLatency.Point p : e.points()) {
+                raw("<tr><td>").text(p.value().text()).raw("</td><td class=\"n\">").text(Format.seconds(p.row().secondsPerOp()))
+                        .raw("</td><td class=\"n\">").text(Format.sig(p.klNats()))
+                        .raw("</td><td class=\"n\">").text(Format.percent(100 * p.top1()))
+                        .raw("</td><td>").text(p.trustworthy() ? "trustworthy" : "not analysed: " + p.why()).raw("</td></tr>\n");
+            }
+            raw("</table>\n");
+            figures(section(figures, Plots.qualitySection(benchmark, label)));
+            raw("<p><b>Reading:</b> ").text(e.reading()).raw(".</p>\n");
+        }
+    }
+
+    /**
+     * Where the time goes, per profiled trustworthy configuration of the benchmark: one table each
+     * (open when there is only one), headed by its reading; rows left out are named with why.
+     */
+    private void componentRoofline(String benchmark, ComponentRoofline b) {
+        List<ComponentRoofline.Entry> entries = b.of(benchmark);
+        List<Roofline.Skipped> skipped = b.skipped().stream().filter(x -> x.row().benchmark().equals(benchmark)).toList();
+        if (entries.isEmpty() && skipped.isEmpty()) {
+            return;
+        }
+        raw("<h3>Where the time goes</h3>\n<p class=\"meta\">Exclusive time per component (<code>-prof knobs.harness.ComponentProfiler</code>),")
+                .raw(" its share of the step, and where it sits against the ceilings: <i>overhead</i> below ")
+                .text(Format.plain(ComponentRoofline.OVERHEAD_PERCENT))
+                .raw(" % of both, else <i>compute</i> or <i>memory</i> by the ridge, with the fraction of that roof reached.")
+                .raw(" Trustworthy configurations only.</p>\n");
+        missing(b.missing());
+        for (ComponentRoofline.Entry e : entries) {
+            raw(entries.size() == 1 ? "<details open>" : "<details>").raw("<summary><b>").text(params(e.row().params()))
+                    .raw("</b> (").text(Format.seconds(e.row().secondsPerOp())).raw("): ").text(e.reading()).raw("</summary>\n");
+            raw("<table>\n<tr><th>component</th><th>time</th><th>share</th><th>FLOPs</th><th>bytes</th><th>FLOP/s</th>")
+                    .raw("<th>% FLOP/s ceiling</th><th>bytes/s</th><th>% bytes/s ceiling</th><th>bound</th></tr>\n");
+            for (ComponentRoofline.Part p : e.parts()) {
+                raw("<tr><td>").text(p.name())
+                        .raw("</td><td class=\"n\">").text(Format.seconds(p.seconds()))
+                        .raw("</td><td class=\"n\">").text(Format.percent(100 * p.share()))
+                        .raw("</td><td class=\"n\">").text(p.flops() == null ? "—" : Format.si(p.flops(), "FLOP"))
+                        .raw("</td><td class=\"n\">").text(p.bytes() == null ? "—" : Format.si(p.bytes(), "B"))
+                        .raw("</td><td class=\"n\">").text(opt(p.flopsPerS(), "FLOP/s"))
+                        .raw("</td><td class=\"n\">").text(pct(p.percentOfFlopsCeiling()))
+                        .raw("</td><td class=\"n\">").text(opt(p.bytesPerS(), "B/s"))
+                        .raw("</td><td class=\"n\">").text(pct(p.percentOfBytesCeiling()))
+                        .raw("</td><td>").text(p.bound() == null ? "—" : p.bound().id()
+                                + (p.bound() == ComponentRoofline.Bound.OVERHEAD ? "" : ", " + Format.percent(100 * p.fractionOfBound()) + " of roof"))
+                        .raw("</td></tr>\n");
+            }
+            raw("</table>\n</details>\n");
+        }
+        for (Roofline.Skipped x : skipped) {
+            raw("<p class=\"note\">").text(params(x.row().params()) + ": no component split, " + x.reason()).raw(".</p>\n");
         }
     }
 

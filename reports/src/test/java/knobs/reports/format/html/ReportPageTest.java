@@ -63,7 +63,7 @@ public class ReportPageTest {
         }
         assertEquals(new TreeSet<>(plots), new TreeSet<>(links.stream().filter(l -> l.startsWith("plots/")).toList()));
         for (String data : List.of("summary.json", "summary.csv", "samples.csv", "roofline.json", "scaling.json",
-                "flops_scaling.json", "model.json", "findings.json", "breakdowns.json", "warmup.json")) {
+                "flops_scaling.json", "model.json", "findings.json", "breakdowns.json", "warmup.json", "component_roofline.json")) {
             assertTrue(links.contains(data), data);
         }
         for (String png : plots.stream().filter(p -> p.endsWith(".png")).toList()) {
