@@ -2,7 +2,8 @@
 """Independent reference logits for Knobs' checkpoint loader (golden files of GoldenLogitsTest).
 
 Reads the tiny Hugging Face folders that Knobs' test code writes (one per supported family:
-llama, qwen2, olmoe, mixtral, qwen2_moe) and computes, in PyTorch eager fp32, the logits of
+llama, qwen2, olmoe, mixtral, qwen2_moe; and llama_scaled, llama's weights with Llama 3's
+rope_scaling) and computes, in PyTorch eager fp32, the logits of
 
   * a prefill over PROMPT (every position), and
   * one decode step: the logits of token NEXT after PROMPT (computed here by a full forward over
@@ -10,7 +11,8 @@ llama, qwen2, olmoe, mixtral, qwen2_moe) and computes, in PyTorch eager fp32, th
 
 The model math is written out from the Hugging Face modelling code (modeling_llama.py,
 modeling_qwen2.py, modeling_olmoe.py, modeling_mixtral.py, modeling_qwen2_moe.py) and does NOT
-import transformers or Knobs: RMSNorm, rotate-half RoPE, grouped-query attention with a causal
+import transformers or Knobs: RMSNorm, rotate-half RoPE (with rope_scaling "linear" or "llama3",
+as modeling_rope_utils.py computes the inverse frequencies), grouped-query attention with a causal
 mask, QK-norm over the full projections (OLMoE), q/k/v biases (Qwen2, Qwen2-MoE), SwiGLU, and
 per family the MoE routing:
   * OLMoE:     softmax over all experts, top-k, no renormalisation (norm_topk_prob false);
@@ -48,7 +50,8 @@ import tempfile
 import numpy as np
 import torch
 
-FAMILIES = ("llama", "qwen2", "olmoe", "mixtral", "qwen2_moe")
+# Folder names; the family (model math) of each is its config's model_type.
+NAMES = ("llama", "qwen2", "olmoe", "mixtral", "qwen2_moe", "llama_scaled")
 PROMPT = [3, 17, 42, 5, 88, 61, 0, 29, 73, 11, 50, 95]
 NEXT = 7
 MIN_MARGIN = 1e-3  # router-logit gap below which fp32 rounding could flip an expert choice
@@ -128,8 +131,33 @@ def rotate_half(x):
     return torch.cat((-x2, x1), dim=-1)
 
 
-def rope_cos_sin(seq, head_dim, theta):
+def scaled_inv_freq(inv_freq, scaling):
+    """rope_scaling applied to the fp32 inverse frequencies, vectorised as modeling_rope_utils does."""
+    if scaling is None:
+        return inv_freq
+    kind = scaling.get("rope_type", scaling.get("type"))
+    if kind == "default":
+        return inv_freq
+    if kind == "linear":
+        return inv_freq / scaling["factor"]
+    if kind != "llama3":
+        die(f"rope_scaling type {kind!r}: this script knows default, linear, llama3")
+    factor = scaling["factor"]
+    low, high = scaling["low_freq_factor"], scaling["high_freq_factor"]
+    old_len = scaling["original_max_position_embeddings"]
+    wavelen = 2 * math.pi / inv_freq
+    # long wavelengths (> old_len / low): divided by factor; short ones (< old_len / high): kept
+    out = torch.where(wavelen > old_len / low, inv_freq / factor, inv_freq)
+    # in between: a blend, weight s of the unscaled frequency rising linearly in old_len / wavelength
+    s = (old_len / wavelen - low) / (high - low)
+    blended = (1 - s) * out / factor + s * out
+    medium = (wavelen >= old_len / high) & (wavelen <= old_len / low)
+    return torch.where(medium, blended, out)
+
+
+def rope_cos_sin(seq, head_dim, theta, scaling=None):
     inv_freq = 1.0 / (theta ** (torch.arange(0, head_dim, 2, dtype=torch.int64).float() / head_dim))
+    inv_freq = scaled_inv_freq(inv_freq, scaling)
     pos = torch.arange(seq, dtype=torch.float32)
     inv_freq = inv_freq.to(torch.get_default_dtype())
     pos = pos.to(torch.get_default_dtype())
@@ -158,7 +186,7 @@ def attention(x, W, p, cfg, family):
     q = q.view(T, nh, hd).transpose(0, 1)   # (nh, T, hd)
     k = k.view(T, nkv, hd).transpose(0, 1)  # (nkv, T, hd)
     v = v.view(T, nkv, hd).transpose(0, 1)
-    cos, sin = rope_cos_sin(T, hd, cfg["rope_theta"])
+    cos, sin = rope_cos_sin(T, hd, cfg["rope_theta"], cfg.get("rope_scaling"))
     q = q * cos + rotate_half(q) * sin
     k = k * cos + rotate_half(k) * sin
     rep = nh // nkv                          # repeat_kv
@@ -257,13 +285,14 @@ def main():
     src, out_dir = sys.argv[1], sys.argv[2]
     os.makedirs(out_dir, exist_ok=True)
     torch.set_grad_enabled(False)
-    for family in FAMILIES:
-        folder = os.path.join(src, family)
+    for name in NAMES:
+        folder = os.path.join(src, name)
         if not os.path.isdir(folder):
             die(f"{folder}: not a directory (write the tiny checkpoints first, see this script's header)")
         cfg, W, hashes = read_checkpoint(folder)
-        if cfg["model_type"] != family:
-            die(f"{folder}: model_type {cfg['model_type']}, expected {family}")
+        family = cfg["model_type"]
+        if not name.startswith(family):
+            die(f"{folder}: model_type {family}, expected the family {name} is named after")
         margins = []
         prefill = forward(PROMPT, cfg, W, family, margins)
         decode = forward(PROMPT + [NEXT], cfg, W, family, margins)[-1]
@@ -278,7 +307,7 @@ def main():
         torch.set_default_dtype(torch.float32)
         rounding = float((prefill.double() - prefill64).abs().max() / prefill64.abs().max())
         golden = {
-            "family": family,
+            "family": name,
             "generated_by": "scripts/reference_logits.py",
             "torch": torch.__version__,
             "files_sha256": hashes,
@@ -289,10 +318,10 @@ def main():
             "prefill_logits": [[float(v) for v in row] for row in prefill.tolist()],
             "decode_logits": [float(v) for v in decode.tolist()],
         }
-        path = os.path.join(out_dir, family + ".json")
+        path = os.path.join(out_dir, name + ".json")
         write_atomic(path, dumps(golden))
         scale = float(prefill.abs().max())
-        print(f"{family}: max |logit| {scale:.4f}, min router margin {min_margin}, fp32 vs fp64 {rounding:.2g}, -> {path}")
+        print(f"{name}: max |logit| {scale:.4f}, min router margin {min_margin}, fp32 vs fp64 {rounding:.2g}, -> {path}")
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ import knobs.harness.ComputeDevice;
 import knobs.harness.DeviceTimeCounters;
 import knobs.harness.Harness;
 import knobs.harness.ModelStep;
+import knobs.harness.TokenFile;
 import knobs.harness.WorkCounters;
 import knobs.kernels.Pass;
 import knobs.kernels.Phase;
@@ -59,6 +60,10 @@ public class BatchSize implements KnobCheck {
     @Param("128")
     public int promptLen;
 
+    /** Prompt ids: random from a fixed seed, or a file of token ids (see TokenFile). */
+    @Param(TokenFile.RANDOM)
+    public String tokens;
+
     @Param("cpu")
     public String device;
 
@@ -71,14 +76,16 @@ public class BatchSize implements KnobCheck {
         ComputeDevice.check(device);
         ModelStep.check(Models.resolve(model).config(), Phase.parse(phase), Pass.parse(pass), Precision.FP32, "batchSize", batchSize,
                 "promptLen", promptLen);
+        ModelStep.checkTokens(TokenFile.forKnob(tokens), Models.resolve(model).config(), Phase.parse(phase), Pass.parse(pass), batchSize,
+                "promptLen", promptLen);
     }
 
     @Setup(Level.Trial)
     public void setUp() {
         check();
         session = Harness.setUp(device);
-        step = new ModelStep(Models.resolve(model), Phase.parse(phase), Pass.parse(pass), batchSize, promptLen, session.device(),
-                Precision.FP32, m -> { });
+        step = new ModelStep(Models.resolve(model), Phase.parse(phase), Pass.parse(pass), batchSize, promptLen, session.device(), Precision.FP32,
+                m -> { }, TokenFile.forKnob(tokens));
     }
 
     @TearDown(Level.Trial)

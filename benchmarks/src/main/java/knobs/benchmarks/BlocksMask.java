@@ -5,12 +5,16 @@ import knobs.harness.ComputeDevice;
 import knobs.harness.DeviceTimeCounters;
 import knobs.harness.Harness;
 import knobs.harness.ModelStep;
+import knobs.harness.QualityCounters;
+import knobs.harness.TokenFile;
 import knobs.harness.WorkCounters;
 import knobs.kernels.ModelConfig;
 import knobs.kernels.Pass;
 import knobs.kernels.Phase;
 import knobs.kernels.Precision;
+import knobs.kernels.ModelSource;
 import knobs.kernels.Models;
+import knobs.kernels.Quality;
 import org.bytedeco.pytorch.Tensor;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -30,7 +34,9 @@ import org.openjdk.jmh.annotations.Warmup;
  * How latency responds to depth, by masking rather than early exit: the first {@code activeBlocks}
  * blocks run and the rest are skipped while staying in the model (same weights, same memory), so
  * only the work changes. Per-block cost and the fixed cost (embeddings, LM head) fall out of the
- * slope and intercept of time against the number of active blocks.
+ * slope and intercept of time against the number of active blocks. Beside the time, what skipping
+ * blocks costs in output quality against the whole model (KL divergence, top-1 agreement), measured
+ * in trial setup.
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
@@ -63,11 +69,17 @@ public class BlocksMask implements KnobCheck {
     @Param("1")
     public int batch;
 
+    /** Prompt ids: random from a fixed seed, or a file of token ids (see TokenFile). */
+    @Param(TokenFile.RANDOM)
+    public String tokens;
+
     @Param("cpu")
     public String device;
 
     private Harness.Session session;
     private ModelStep step;
+    private Quality quality;
+    private boolean randomWeights;
 
     /** Every check of this configuration that needs no natives (see {@link KnobCheck}). */
     @Override
@@ -79,14 +91,19 @@ public class BlocksMask implements KnobCheck {
                     + "': must be in 1.." + c.layers() + " (its number of blocks)");
         }
         ModelStep.check(c, Phase.parse(phase), Pass.parse(pass), Precision.FP32, "batch", batch, "promptLen", promptLen);
+        ModelStep.checkTokens(TokenFile.forKnob(tokens), c, Phase.parse(phase), Pass.parse(pass), batch, "promptLen", promptLen);
     }
 
     @Setup(Level.Trial)
     public void setUp() {
         check();
         session = Harness.setUp(device);
-        step = new ModelStep(Models.resolve(model), Phase.parse(phase), Pass.parse(pass), batch, promptLen, session.device(),
-                Precision.FP32, m -> m.setActiveBlocks(activeBlocks));
+        ModelSource source = Models.resolve(model);
+        int layers = source.config().layers();
+        step = new ModelStep(source, Phase.parse(phase), Pass.parse(pass), batch, promptLen, session.device(), Precision.FP32,
+                m -> m.setActiveBlocks(activeBlocks), TokenFile.forKnob(tokens));
+        quality = step.quality(m -> m.setActiveBlocks(layers), m -> m.setActiveBlocks(activeBlocks));
+        randomWeights = !source.isCheckpoint();
     }
 
     @TearDown(Level.Trial)
@@ -95,7 +112,9 @@ public class BlocksMask implements KnobCheck {
     }
 
     @Benchmark
-    public Tensor forward(WorkCounters work, DeviceTimeCounters time) {
-        return step.measure(work, time);
+    public Tensor forward(WorkCounters work, DeviceTimeCounters time, QualityCounters quality) {
+        Tensor logits = step.measure(work, time);
+        quality.add(this.quality, randomWeights); // three additions: the quality was measured in setup
+        return logits;
     }
 }

@@ -1,16 +1,34 @@
 package knobs.benchmarks;
 
+import java.util.List;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import knobs.harness.ComputeDevice;
 import knobs.harness.DeviceTimeCounters;
+import knobs.harness.DeviceTimer;
 import knobs.harness.Harness;
+import knobs.harness.MemoryBudget;
+import knobs.harness.MemoryRegistry;
 import knobs.harness.ModelStep;
+import knobs.harness.QualityCounters;
+import knobs.harness.TokenFile;
 import knobs.harness.WorkCounters;
+import knobs.kernels.CostModel;
+import knobs.kernels.Gpt;
+import knobs.kernels.Inputs;
+import knobs.kernels.MemoryEstimate;
+import knobs.kernels.ModelConfig;
+import knobs.kernels.ModelSource;
 import knobs.kernels.Models;
 import knobs.kernels.Pass;
-import knobs.kernels.Phase;
+import knobs.kernels.PassRunner;
 import knobs.kernels.Precision;
+import knobs.kernels.Quality;
+import knobs.kernels.Training;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -27,10 +45,12 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * The CS336 comparison: one step of each model size as a forward, a forward + backward, or a full
- * training step with AdamW (the {@code pass} every model knob has, run by {@link ModelStep}).
- * Backward should cost about 2× the forward (3× in total); a gap tells where autograd or the
- * optimizer add overhead. Sizes above {@code small} need a large machine: a configuration that
- * cannot fit fails with the estimated bytes and the limit, before building.
+ * training step with AdamW — the {@code pass} every model knob has, run by the same
+ * {@link PassRunner} as {@link ModelStep}'s. Backward should cost about 2× the forward (3× in total);
+ * a gap tells where autograd or the optimizer add overhead. Sizes above {@code small} need a large machine:
+ * a configuration that cannot fit fails with the estimated bytes and the limit, before building.
+ * Beside the time, what a reduced precision costs in output quality against fp32 (KL divergence,
+ * top-1 agreement of the forward's next-token distributions), measured in trial setup.
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
@@ -64,35 +84,113 @@ public class ModelSize implements KnobCheck {
     @Param("fp32")
     public String precision;
 
+    /**
+     * Input ids: random from a fixed seed, or a file of token ids (see TokenFile), whose next ids are
+     * then the training targets (contextLength + 1 ids per sequence for a pass with backward).
+     */
+    @Param(TokenFile.RANDOM)
+    public String tokens;
+
     @Param("cpu")
     public String device;
 
     private Harness.Session session;
-    private ModelStep step;
+    private Pass kind;
+    private Gpt model;
+    private Tensor inputs;
+    private Tensor targets;
+    private PassRunner runner;
+    private CostModel.Cost cost;
+    private DeviceTimer timer;
+    private Quality quality;
+    private boolean randomWeights;
 
     /** Every check of this configuration that needs no natives (see {@link KnobCheck}). */
     @Override
     public void check() {
+        checked();
+    }
+
+    /** {@link #check()}, returning the step's memory estimate. */
+    private MemoryEstimate checked() {
         ComputeDevice.check(device);
-        ModelStep.check(Models.resolve(size).config(), Phase.PREFILL, Pass.parse(pass), Precision.parse(precision),
-                "batchSize", batchSize, "contextLength", contextLength);
+        ModelConfig c = Models.resolve(size).config();
+        Pass k = Pass.parse(pass);
+        Precision p = Precision.parse(precision);
+        p.requireModel(c);
+        if (k != Pass.FORWARD) {
+            p.requireBackward(pass);
+        }
+        if (batchSize < 1 || contextLength < 1 || contextLength > c.maxSeq()) {
+            throw new IllegalArgumentException("batchSize=" + batchSize + " contextLength=" + contextLength
+                    + " is not allowed for size '" + size + "': need batchSize >= 1 and 1 <= contextLength <= " + c.maxSeq());
+        }
+        TokenFile file = TokenFile.forKnob(tokens);
+        if (file != null) {
+            boolean targets = k != Pass.FORWARD;
+            file.check(c, batchSize, contextLength + (targets ? 1 : 0), "contextLength=" + contextLength
+                    + (targets ? " with pass=" + pass + " (the inputs, then the last target)" : ""));
+        }
+        MemoryEstimate estimate = MemoryEstimate.of(c, k, batchSize, contextLength, p.weightBytes());
+        MemoryBudget.require(estimate,
+                "size=" + size + " pass=" + pass + " precision=" + precision + " batchSize=" + batchSize
+                        + " contextLength=" + contextLength);
+        if (p != Precision.FP32) {
+            // The quality reference is the fp32 model's forward, taken in setup before the conversion.
+            MemoryBudget.require(MemoryEstimate.of(c, Pass.FORWARD, batchSize, contextLength, Precision.FP32.weightBytes()),
+                    "size=" + size + " precision=" + precision + ": its fp32 reference forward (quality, measured in setup)"
+                            + " batchSize=" + batchSize + " contextLength=" + contextLength);
+        }
+        return estimate;
     }
 
     @Setup(Level.Trial)
     public void setUp() {
-        check();
+        MemoryEstimate estimate = checked();
+        ModelSource source = Models.resolve(size);
+        ModelConfig c = source.config();
+        kind = Pass.parse(pass);
+        Precision p = Precision.parse(precision);
         session = Harness.setUp(device);
-        step = new ModelStep(Models.resolve(size), Phase.PREFILL, Pass.parse(pass), batchSize, contextLength, session.device(),
-                Precision.parse(precision), m -> { });
+        TokenFile file = TokenFile.forKnob(tokens);
+        inputs = (file == null ? Inputs.tokens(ModelStep.SEED + 1, c.vocab(), batchSize, contextLength)
+                : file.ids(batchSize, 0, contextLength)).to(session.device().torchDevice(), torch.ScalarType.Long);
+        targets = (file != null && file.shortestOf(batchSize) > contextLength ? file.ids(batchSize, 1, contextLength)
+                : Inputs.tokens(ModelStep.SEED + 2, c.vocab(), batchSize, contextLength)).to(session.device().torchDevice(), torch.ScalarType.Long);
+        model = source.build(session.device().torchDevice(), Precision.FP32, ModelStep.SEED);
+        // Against the unmodified model, fp32, before the conversion (which replaces the fp32 weights).
+        try (PointerScope scope = new PointerScope(); NoGradGuard noGrad = new NoGradGuard()) {
+            Tensor reference = model.forward(inputs, null);
+            model.toPrecision(p);
+            quality = Quality.compare(reference, model.forward(inputs, null));
+            session.device().sync();
+        }
+        randomWeights = !source.isCheckpoint();
+        MemoryRegistry.register(model, estimate, session.device());
+        runner = new PassRunner(kind, List.of(model));
+        CostModel.Cost forward = CostModel.forward(c, batchSize, contextLength, 0, p);
+        cost = CostModel.step(forward, kind, CostModel.trainedParameters(c, c.layers()), p, Set.of());
+        timer = session.device().newTimer();
     }
 
     @TearDown(Level.Trial)
     public void tearDown() {
-        step.close();
+        session.device().sync();
+        timer.close();
+        runner.close();
+        inputs.close();
+        targets.close();
     }
 
     @Benchmark
-    public Tensor step(WorkCounters work, DeviceTimeCounters time) {
-        return step.measure(work, time);
+    public Tensor step(WorkCounters work, DeviceTimeCounters time, QualityCounters quality) {
+        try (PointerScope scope = new PointerScope()) {
+            timer.start();
+            Tensor out = runner.run(() -> model.forward(inputs, null), logits -> Training.loss(logits, targets));
+            time.deviceNs += timer.stopAndSync();
+            work.add(cost, (long) batchSize * contextLength);
+            quality.add(this.quality, randomWeights); // three additions: the quality was measured in setup
+            return out;
+        }
     }
 }

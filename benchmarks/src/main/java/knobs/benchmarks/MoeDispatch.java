@@ -80,6 +80,11 @@ public class MoeDispatch implements KnobCheck {
         if (tokens < 1) {
             throw new IllegalArgumentException("tokens=" + tokens + " is not allowed: must be >= 1");
         }
+        if (routing.startsWith("trace:")) {
+            throw new IllegalArgumentException("routing=" + routing + " is not allowed here: MoeDispatch times one MoE layer on"
+                    + " random activations, which a whole-model trace does not describe (replay traces with MoeTopK);"
+                    + " allowed: router, balanced, skewed");
+        }
         RoutingMode.parse(routing);
     }
 

@@ -5,13 +5,18 @@ import knobs.harness.ComputeDevice;
 import knobs.harness.DeviceTimeCounters;
 import knobs.harness.Harness;
 import knobs.harness.ModelStep;
+import knobs.harness.QualityCounters;
 import knobs.harness.RoutingCounters;
+import knobs.harness.RoutingSource;
+import knobs.harness.TokenFile;
 import knobs.harness.WorkCounters;
 import knobs.kernels.ModelConfig;
 import knobs.kernels.Pass;
 import knobs.kernels.Phase;
 import knobs.kernels.Precision;
+import knobs.kernels.ModelSource;
 import knobs.kernels.Models;
+import knobs.kernels.Quality;
 import knobs.kernels.RoutingMode;
 import org.bytedeco.pytorch.Tensor;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -32,7 +37,9 @@ import org.openjdk.jmh.annotations.Warmup;
  * How MoE latency responds to top-k: the same 64-expert model with k experts active per token,
  * timed for a whole prefill or for one decode step over a filled KV cache. FLOPs grow linearly
  * with k; whether time does tells if the MoE layer is compute-bound or dispatch-bound
- * (the FLOPs-vs-latency reading is a report over these results).
+ * (the FLOPs-vs-latency reading is a report over these results). Beside the time, what k costs in
+ * output quality against the model's own k and router (KL divergence, top-1 agreement), measured
+ * in trial setup.
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
@@ -67,32 +74,56 @@ public class MoeTopK implements KnobCheck {
     @Param("1")
     public int batch;
 
-    /** Who picks the experts: the random learned router, round-robin balanced, or Zipf-skewed (see RoutingMode). */
+    /**
+     * Who picks the experts: the model's router, round-robin balanced, Zipf-skewed (see RoutingMode),
+     * or trace:FILE, a recorded trace replayed instead of the router (see RoutingTrace).
+     */
     @Param("router")
     public String routing;
+
+    /** Prompt ids: random from a fixed seed, or a file of token ids (see TokenFile). */
+    @Param(TokenFile.RANDOM)
+    public String tokens;
 
     @Param("cpu")
     public String device;
 
     private Harness.Session session;
     private ModelStep step;
+    private Quality quality;
+    private boolean randomWeights;
 
     /** Every check of this configuration that needs no natives (see {@link KnobCheck}). */
     @Override
     public void check() {
         ComputeDevice.check(device);
         ModelConfig c = Models.resolveMoe(model).withTopK(topK).config();
-        RoutingMode.parse(routing);
-        ModelStep.check(c, Phase.parse(phase), Pass.parse(pass), Precision.FP32, "batch", batch, "promptLen", promptLen);
+        Phase p = Phase.parse(phase);
+        Pass k = Pass.parse(pass);
+        RoutingSource r = RoutingSource.parse(routing);
+        ModelStep.check(c, p, k, Precision.FP32, "batch", batch, "promptLen", promptLen);
+        r.check(c, topK, batch, promptLen + (p == Phase.DECODE ? 1 : 0));
+        ModelStep.checkTokens(TokenFile.forKnob(tokens), c, p, k, batch, "promptLen", promptLen);
     }
 
     @Setup(Level.Trial)
     public void setUp() {
         check();
         session = Harness.setUp(device);
-        RoutingMode mode = RoutingMode.parse(routing);
-        step = new ModelStep(Models.resolveMoe(model).withTopK(topK), Phase.parse(phase), Pass.parse(pass), batch, promptLen,
-                session.device(), Precision.FP32, m -> m.setRouting(mode));
+        RoutingSource r = RoutingSource.parse(routing);
+        ModelSource own = Models.resolveMoe(model);
+        step = new ModelStep(own.withTopK(topK), Phase.parse(phase), Pass.parse(pass), batch, promptLen, session.device(),
+                Precision.FP32, r::apply, TokenFile.forKnob(tokens));
+        // Against the unmodified model: its own k (a checkpoint's num_experts_per_tok), its own router.
+        int ownK = own.config().topK();
+        quality = step.quality(m -> {
+            m.setRouting(RoutingMode.ROUTER);
+            m.setTopK(ownK);
+        }, m -> {
+            m.setTopK(topK);
+            r.apply(m);
+        });
+        randomWeights = !own.isCheckpoint();
     }
 
     @TearDown(Level.Trial)
@@ -101,9 +132,10 @@ public class MoeTopK implements KnobCheck {
     }
 
     @Benchmark
-    public Tensor forward(WorkCounters work, DeviceTimeCounters time, RoutingCounters routing) {
+    public Tensor forward(WorkCounters work, DeviceTimeCounters time, RoutingCounters routing, QualityCounters quality) {
         Tensor logits = step.measure(work, time);
         routing.add(step.model().lastRouting()); // a few Java loops over 64 counts per layer, after the sync
+        quality.add(this.quality, randomWeights); // three additions: the quality was measured in setup
         return logits;
     }
 }

@@ -9,6 +9,7 @@ import knobs.harness.Harness;
 import knobs.harness.MemoryBudget;
 import knobs.harness.MemoryRegistry;
 import knobs.harness.ModelStep;
+import knobs.harness.TokenFile;
 import knobs.harness.WorkCounters;
 import knobs.kernels.CostModel;
 import knobs.kernels.Generation;
@@ -63,6 +64,10 @@ public class OutputTokens implements KnobCheck {
     @Param("1")
     public int batch;
 
+    /** Prompt ids: random from a fixed seed, or a file of token ids (see TokenFile). */
+    @Param(TokenFile.RANDOM)
+    public String tokens;
+
     @Param("cpu")
     public String device;
 
@@ -87,6 +92,10 @@ public class OutputTokens implements KnobCheck {
         if (batch < 1) {
             throw new IllegalArgumentException("batch=" + batch + " is not allowed: must be >= 1");
         }
+        TokenFile file = TokenFile.forKnob(tokens);
+        if (file != null) {
+            file.check(c, batch, promptLen, "promptLen=" + promptLen);
+        }
         MemoryEstimate estimate = MemoryEstimate.of(c, Pass.FORWARD, batch, promptLen + maxNewTokens, Float.BYTES);
         MemoryBudget.require(estimate, "model '" + model + "' with batch=" + batch + " promptLen=" + promptLen
                 + " maxNewTokens=" + maxNewTokens);
@@ -102,7 +111,9 @@ public class OutputTokens implements KnobCheck {
         gpt = source.build(session.device().torchDevice(), Precision.FP32, ModelStep.SEED);
         MemoryRegistry.register(gpt, estimate, session.device());
         generation = new Generation(gpt, batch, promptLen + maxNewTokens); // the cache holds what is generated, not maxSeq
-        prompt = Inputs.tokens(ModelStep.SEED + 1, c.vocab(), batch, promptLen).to(session.device().torchDevice(), torch.ScalarType.Long);
+        TokenFile file = TokenFile.forKnob(tokens);
+        prompt = (file == null ? Inputs.tokens(ModelStep.SEED + 1, c.vocab(), batch, promptLen) : file.ids(batch, 0, promptLen))
+                .to(session.device().torchDevice(), torch.ScalarType.Long);
         cost = CostModel.generation(c, batch, promptLen, maxNewTokens, Precision.FP32);
         timer = session.device().newTimer();
     }

@@ -5,6 +5,7 @@ import knobs.harness.ComputeDevice;
 import knobs.harness.DeviceTimeCounters;
 import knobs.harness.Harness;
 import knobs.harness.ModelStep;
+import knobs.harness.TokenFile;
 import knobs.harness.WorkCounters;
 import knobs.kernels.Pass;
 import knobs.kernels.Phase;
@@ -55,6 +56,10 @@ public class SeqLenScaling implements KnobCheck {
     @Param("1")
     public int batch;
 
+    /** Prompt ids: random from a fixed seed, or a file of token ids (see TokenFile). */
+    @Param(TokenFile.RANDOM)
+    public String tokens;
+
     @Param("cpu")
     public String device;
 
@@ -65,7 +70,10 @@ public class SeqLenScaling implements KnobCheck {
     @Override
     public void check() {
         ComputeDevice.check(device);
-        ModelStep.check(Models.resolve(model).config(), Phase.PREFILL, Pass.parse(pass), Precision.FP32, "batch", batch, "seqLen", seqLen);
+        ModelStep.check(Models.resolve(model).config(), Phase.PREFILL, Pass.parse(pass), Precision.FP32, "batch", batch,
+                "seqLen", seqLen);
+        ModelStep.checkTokens(TokenFile.forKnob(tokens), Models.resolve(model).config(), Phase.PREFILL, Pass.parse(pass), batch,
+                "seqLen", seqLen);
     }
 
     @Setup(Level.Trial)
@@ -73,7 +81,7 @@ public class SeqLenScaling implements KnobCheck {
         check();
         session = Harness.setUp(device);
         step = new ModelStep(Models.resolve(model), Phase.PREFILL, Pass.parse(pass), batch, seqLen, session.device(), Precision.FP32,
-                m -> { });
+                m -> { }, TokenFile.forKnob(tokens));
     }
 
     @TearDown(Level.Trial)

@@ -5,6 +5,7 @@ import knobs.harness.ComputeDevice;
 import knobs.harness.DeviceTimeCounters;
 import knobs.harness.Harness;
 import knobs.harness.ModelStep;
+import knobs.harness.TokenFile;
 import knobs.harness.WorkCounters;
 import knobs.kernels.Pass;
 import knobs.kernels.Phase;
@@ -62,6 +63,10 @@ public class WarmupComparison implements KnobCheck {
     @Param("1")
     public int batch;
 
+    /** Prompt ids: random from a fixed seed, or a file of token ids (see TokenFile). */
+    @Param(TokenFile.RANDOM)
+    public String tokens;
+
     @Param("cpu")
     public String device;
 
@@ -77,14 +82,16 @@ public class WarmupComparison implements KnobCheck {
         ComputeDevice.check(device);
         ModelStep.check(Models.resolve(model).config(), Phase.parse(phase), Pass.parse(pass), Precision.FP32, "batch", batch,
                 "promptLen", promptLen);
+        ModelStep.checkTokens(TokenFile.forKnob(tokens), Models.resolve(model).config(), Phase.parse(phase), Pass.parse(pass), batch,
+                "promptLen", promptLen);
     }
 
     @Setup(Level.Trial)
     public void setUp() {
         check();
         session = Harness.setUp(device);
-        step = new ModelStep(Models.resolve(model), Phase.parse(phase), Pass.parse(pass), batch, promptLen, session.device(),
-                Precision.FP32, m -> { });
+        step = new ModelStep(Models.resolve(model), Phase.parse(phase), Pass.parse(pass), batch, promptLen, session.device(), Precision.FP32,
+                m -> { }, TokenFile.forKnob(tokens));
         WorkCounters untimed = new WorkCounters();
         for (int i = 0; i < warmupSteps; i++) {
             step.measure(untimed, new DeviceTimeCounters()); // exactly what a timed step does, outside the measurement

@@ -49,7 +49,7 @@ class BenchmarksJarTest {
         {"MoeTopK -p device=cuda", "knobs: MoeTopK: device 'cuda' requested but no CUDA device is available: this build has CPU-only natives"},
         {"BlocksMask -p activeBlocks=99", "knobs: BlocksMask: activeBlocks=99 is not allowed for model 'dense-cpu': must be in 1..8"},
         {"ModelSize -p size=2.7B -p pass=train_step -jvmArgsAppend -Dknobs.memory.limit=8g",
-            "knobs: ModelSize: model '2.7B' pass=train_step precision=fp32 batchSize=4 contextLength=128 needs about 60.54 GB"},
+            "knobs: ModelSize: size=2.7B pass=train_step precision=fp32 batchSize=4 contextLength=128 needs about 60.54 GB"},
         {"MoeTopK -p pass=forward_backward", "knobs: MoeTopK: pass=forward_backward is not allowed with phase=decode: a backward"
             + " runs on a whole sequence, never on a KV-cache decode step; allowed: phase=prefill with pass=forward,"
             + " forward_backward or train_step, or phase=decode with pass=forward"},

@@ -58,6 +58,23 @@ class CheckpointSmokeTest {
     }
 
     @Test
+    void aTraceRecordedFromACheckpointReplaysItsRouterWithQualityFromRealWeights() throws Exception {
+        Path trace = dir.resolve("olmoe.trace.jsonl");
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        Inspect.run(new String[] {"--model", model("olmoe"), "--tokens", "8", "--record-routing", trace.toString()},
+                new java.io.PrintStream(bytes, true, java.nio.charset.StandardCharsets.UTF_8));
+        int k = config("olmoe").topK();
+        assertTrue(bytes.toString(java.nio.charset.StandardCharsets.UTF_8).contains("sequence(s) × 8 positions, k=" + k),
+                bytes.toString(java.nio.charset.StandardCharsets.UTF_8));
+        JsonNode r = jmh.run(jmh.options("knobs.benchmarks.MoeTopK.forward").param("model", model("olmoe"))
+                .param("topK", Integer.toString(k)).param("phase", "prefill").param("promptLen", "8")
+                .param("routing", "trace:" + trace)).get(0);
+        assertEquals(0.0, JmhRuns.perOp(r, "qualityRandomWeights"), 0.0, "a checkpoint's weights are not random");
+        assertEquals(0.0, JmhRuns.perOp(r, "qualityKlNats"), 0.0, "its own router's choices at its own k: the reference itself");
+        assertEquals(1.0, JmhRuns.perOp(r, "qualityTop1"), 0.0);
+    }
+
+    @Test
     void blocksMaskOnALlamaCheckpoint() throws Exception {
         JsonNode r = jmh.run(jmh.options("knobs.benchmarks.BlocksMask.forward").param("model", model("llama"))
                 .param("activeBlocks", "1").param("phase", "prefill").param("promptLen", "8")).get(0);

@@ -178,7 +178,7 @@ class KnobSmokeTest {
         }
         String log = jmh.failure(jmh.options("knobs.benchmarks.ModelSize.step").param("size", "2.7B").param("pass", "train_step")
                 .jvmArgsAppend("-Dknobs.env.dir=" + dir.resolve("knobs-env"), "-Dknobs.memory.limit=8g"));
-        assertTrue(log.contains("model '2.7B' pass=train_step precision=fp32") && log.contains("more than the 8.59 GB available"), log);
+        assertTrue(log.contains("size=2.7B pass=train_step precision=fp32") && log.contains("more than the 8.59 GB available"), log);
         String unknown = jmh.failure(jmh.options("knobs.benchmarks.ModelSize.step").param("size", "huge").param("pass", "forward"));
         assertTrue(unknown.contains("unknown model preset 'huge'"), unknown);
     }

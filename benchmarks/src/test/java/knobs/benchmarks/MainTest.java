@@ -73,7 +73,7 @@ class MainTest {
                 Map.entry("MoeTopK -p device=tpu", "MoeTopK: unknown device 'tpu'; allowed: cpu, cuda, cuda:N, auto"),
                 Map.entry("BlocksMask -p activeBlocks=99", "BlocksMask: activeBlocks=99 is not allowed for model 'dense-cpu': must be in 1..8"),
                 Map.entry("ModelSize -p size=2.7B -p pass=train_step -jvmArgsAppend -Dknobs.memory.limit=8g",
-                        "ModelSize: model '2.7B' pass=train_step precision=fp32 batchSize=4 contextLength=128 needs about 60.54 GB"),
+                        "ModelSize: size=2.7B pass=train_step precision=fp32 batchSize=4 contextLength=128 needs about 60.54 GB"),
                 Map.entry("MoeTopK -p pass=forward_backward", "MoeTopK: pass=forward_backward is not allowed with phase=decode:"
                         + " a backward runs on a whole sequence, never on a KV-cache decode step; allowed: phase=prefill with"
                         + " pass=forward, forward_backward or train_step, or phase=decode with pass=forward"),

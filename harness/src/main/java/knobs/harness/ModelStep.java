@@ -14,6 +14,7 @@ import knobs.kernels.Pass;
 import knobs.kernels.PassRunner;
 import knobs.kernels.Phase;
 import knobs.kernels.Precision;
+import knobs.kernels.Quality;
 import knobs.kernels.Training;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.NoGradGuard;
@@ -52,49 +53,61 @@ public final class ModelStep implements AutoCloseable {
     private final ComputeDevice device;
     private final DeviceTimer timer;
 
-    /** An fp32 forward step; see {@link #ModelStep(ModelConfig, Phase, Pass, int, int, ComputeDevice, Precision, java.util.function.Consumer)}. */
+    /** An fp32 forward step; see {@link #ModelStep(ModelSource, Phase, Pass, int, int, ComputeDevice, Precision, java.util.function.Consumer, TokenFile)}. */
     public ModelStep(ModelConfig config, Phase phase, int batch, int promptLen, ComputeDevice device) {
-        this(config, phase, Pass.FORWARD, batch, promptLen, device, Precision.FP32, m -> { });
+        this(config, phase, batch, promptLen, device, Precision.FP32, m -> { });
     }
 
     /** An fp32 forward step with {@code configure} applied to the model (see the full constructor). */
     public ModelStep(ModelConfig config, Phase phase, int batch, int promptLen, ComputeDevice device,
                      java.util.function.Consumer<Gpt> configure) {
-        this(config, phase, Pass.FORWARD, batch, promptLen, device, Precision.FP32, configure);
+        this(config, phase, batch, promptLen, device, Precision.FP32, configure);
     }
 
     /** A forward step in {@code precision} (see the full constructor). */
     public ModelStep(ModelConfig config, Phase phase, int batch, int promptLen, ComputeDevice device, Precision precision) {
-        this(config, phase, Pass.FORWARD, batch, promptLen, device, precision, m -> { });
+        this(config, phase, batch, promptLen, device, precision, m -> { });
     }
 
-    /** A forward step in {@code precision} with {@code configure} applied to the model (see the full constructor). */
+    /** A forward step of a preset's config in {@code precision} with {@code configure} applied (see the full constructor). */
     public ModelStep(ModelConfig config, Phase phase, int batch, int promptLen, ComputeDevice device, Precision precision,
                      java.util.function.Consumer<Gpt> configure) {
-        this(ModelSource.of(config), phase, Pass.FORWARD, batch, promptLen, device, precision, configure);
+        this(ModelSource.of(config), phase, Pass.FORWARD, batch, promptLen, device, precision, configure, null);
+    }
+
+    /** A forward step of a preset's config with its prompt from {@code tokens} (see the full constructor). */
+    public ModelStep(ModelConfig config, Phase phase, int batch, int promptLen, ComputeDevice device, Precision precision,
+                     java.util.function.Consumer<Gpt> configure, TokenFile tokens) {
+        this(ModelSource.of(config), phase, Pass.FORWARD, batch, promptLen, device, precision, configure, tokens);
     }
 
     /** A step of {@code pass} of a preset's config (random weights from {@link #SEED}; see the full constructor). */
     public ModelStep(ModelConfig config, Phase phase, Pass pass, int batch, int promptLen, ComputeDevice device,
                      Precision precision, java.util.function.Consumer<Gpt> configure) {
-        this(ModelSource.of(config), phase, pass, batch, promptLen, device, precision, configure);
+        this(ModelSource.of(config), phase, pass, batch, promptLen, device, precision, configure, null);
     }
 
     /** An fp32 forward step of a resolved {@code model} knob (a preset or a checkpoint, see {@link Models#resolve}). */
     public ModelStep(ModelSource source, Phase phase, int batch, int promptLen, ComputeDevice device) {
-        this(source, phase, Pass.FORWARD, batch, promptLen, device, Precision.FP32, m -> { });
+        this(source, phase, Pass.FORWARD, batch, promptLen, device, Precision.FP32, m -> { }, null);
     }
 
     /** An fp32 forward step of a resolved {@code model} knob with {@code configure} applied to the model. */
     public ModelStep(ModelSource source, Phase phase, int batch, int promptLen, ComputeDevice device,
                      java.util.function.Consumer<Gpt> configure) {
-        this(source, phase, Pass.FORWARD, batch, promptLen, device, Precision.FP32, configure);
+        this(source, phase, Pass.FORWARD, batch, promptLen, device, Precision.FP32, configure, null);
     }
 
-    /** A forward step in {@code precision} of a resolved {@code model} knob (see the full constructor). */
+    /** A forward step of a resolved {@code model} knob with random prompt ids (see the full constructor). */
     public ModelStep(ModelSource source, Phase phase, int batch, int promptLen, ComputeDevice device, Precision precision,
                      java.util.function.Consumer<Gpt> configure) {
-        this(source, phase, Pass.FORWARD, batch, promptLen, device, precision, configure);
+        this(source, phase, Pass.FORWARD, batch, promptLen, device, precision, configure, null);
+    }
+
+    /** A forward step of a resolved {@code model} knob with its prompt from {@code tokens} (see the full constructor). */
+    public ModelStep(ModelSource source, Phase phase, int batch, int promptLen, ComputeDevice device, Precision precision,
+                     java.util.function.Consumer<Gpt> configure, TokenFile tokens) {
+        this(source, phase, Pass.FORWARD, batch, promptLen, device, precision, configure, tokens);
     }
 
     /**
@@ -107,9 +120,15 @@ public final class ModelStep implements AutoCloseable {
      * AdamW optimizer. The cost follows the model's active blocks and the pass ({@link CostModel#step}).
      * The model and its memory estimate are registered with {@link MemoryRegistry} for
      * {@link MemoryProfiler}.
+     *
+     * <p>The prompt comes from {@code tokens} (null: random ids from a fixed seed): row b is the first
+     * {@code promptLen} ids of the file's sequence b, and a decode step decodes its next id. The file
+     * must have been checked for this model, batch and length ({@link TokenFile#check}); a prefill
+     * with no id after the prompt decodes a random one (unused). A backward pass's targets are the
+     * file's next ids (ids 1..promptLen of each sequence), or random ids from a fixed seed without a file.
      */
     public ModelStep(ModelSource source, Phase phase, Pass pass, int batch, int promptLen, ComputeDevice device,
-                     Precision precision, java.util.function.Consumer<Gpt> configure) {
+                     Precision precision, java.util.function.Consumer<Gpt> configure, TokenFile tokens) {
         ModelConfig config = source.config();
         MemoryEstimate estimate = check(config, phase, pass, precision, "batch", batch, "promptLen", promptLen);
         this.phase = phase;
@@ -121,17 +140,19 @@ public final class ModelStep implements AutoCloseable {
         this.model = source.build(device.torchDevice(), precision, SEED);
         configure.accept(model);
         MemoryRegistry.register(model, estimate, device);
-        this.prompt = Inputs.tokens(SEED + 1, config.vocab(), batch, promptLen).to(device.torchDevice(), torch.ScalarType.Long);
-        this.next = Inputs.tokens(SEED + 2, config.vocab(), batch, 1).to(device.torchDevice(), torch.ScalarType.Long);
-        this.targets = pass.backward()
-                ? Inputs.tokens(SEED + 3, config.vocab(), batch, promptLen).to(device.torchDevice(), torch.ScalarType.Long)
-                : null;
+        checkTokens(tokens, config, phase, pass, batch, "promptLen", promptLen);
+        this.prompt = (tokens == null ? Inputs.tokens(SEED + 1, config.vocab(), batch, promptLen) : tokens.ids(batch, 0, promptLen))
+                .to(device.torchDevice(), torch.ScalarType.Long);
+        boolean nextFromFile = tokens != null && tokens.shortestOf(batch) > promptLen;
+        this.next = (nextFromFile ? tokens.ids(batch, promptLen, 1) : Inputs.tokens(SEED + 2, config.vocab(), batch, 1))
+                .to(device.torchDevice(), torch.ScalarType.Long);
+        // A backward's targets: the file's next ids (checked to be there), else random ids.
+        this.targets = !pass.backward() ? null
+                : (tokens == null ? Inputs.tokens(SEED + 3, config.vocab(), batch, promptLen) : tokens.ids(batch, 1, promptLen))
+                        .to(device.torchDevice(), torch.ScalarType.Long);
         if (phase == Phase.DECODE) {
             cache = model.newKvCache(batch, promptLen + 1); // not maxSeq: a checkpoint's can be 131072
-            try (PointerScope scope = new PointerScope(); NoGradGuard noGrad = new NoGradGuard()) {
-                model.forward(prompt, cache);
-                device.sync();
-            }
+            fillCache();
         } else {
             cache = null;
         }
@@ -194,6 +215,66 @@ public final class ModelStep implements AutoCloseable {
             throw new IllegalArgumentException("pass=" + pass.label() + " is not allowed with phase=decode: a backward"
                     + " runs on a whole sequence, never on a KV-cache decode step; allowed: phase=prefill with pass=forward,"
                     + " forward_backward or train_step, or phase=decode with pass=forward");
+        }
+    }
+
+    /** Prefills the prompt into the (empty or rewound) KV cache under the model's current configuration. */
+    private void fillCache() {
+        cache.truncate(0);
+        try (PointerScope scope = new PointerScope(); NoGradGuard noGrad = new NoGradGuard()) {
+            model.forward(prompt, cache);
+            device.sync();
+        }
+    }
+
+    /**
+     * What a knob costs in output quality, measured outside any timed region: the logits of one
+     * {@link #run()} with the model configured by {@code reference} (the unmodified model: its own
+     * top-k, router, every block) against those with {@code modified} (the benchmark's knob; it must
+     * leave the model as the constructor's {@code configure} did, since the step is timed that way
+     * afterwards). A decode step prefills its KV cache again under each configuration, so each is
+     * compared over its own history. See {@link Quality}.
+     */
+    public Quality quality(java.util.function.Consumer<Gpt> reference, java.util.function.Consumer<Gpt> modified) {
+        try (PointerScope scope = new PointerScope(); NoGradGuard noGrad = new NoGradGuard()) {
+            reference.accept(model);
+            Tensor ref = qualityLogits();
+            modified.accept(model);
+            Tensor mod = qualityLogits();
+            Quality q = Quality.compare(ref, mod);
+            device.sync();
+            return q;
+        }
+    }
+
+    private Tensor qualityLogits() {
+        if (phase == Phase.DECODE) {
+            fillCache();
+        }
+        return run().clone(); // kept past the next run: a copy, should a model ever write logits into a reused buffer
+    }
+
+    /** {@link #checkTokens(TokenFile, ModelConfig, Phase, Pass, int, String, int)} of a forward step. */
+    public static void checkTokens(TokenFile tokens, ModelConfig config, Phase phase, int batch, String lengthKnob, int promptLen) {
+        checkTokens(tokens, config, phase, Pass.FORWARD, batch, lengthKnob, promptLen);
+    }
+
+    /**
+     * Checks, with no native code, that {@code tokens} (null: random ids, always fine) can feed a step
+     * of {@code batch} sequences with a prompt of {@code promptLen} ids to {@code config} — and the id
+     * after it: the decoded one of a decode step, the last target of a backward pass — enough
+     * sequences, enough ids each, every id in the vocabulary.
+     *
+     * @throws IllegalArgumentException naming the file, the sequence and what is allowed
+     */
+    public static void checkTokens(TokenFile tokens, ModelConfig config, Phase phase, Pass pass, int batch, String lengthKnob,
+                                   int promptLen) {
+        if (tokens != null) {
+            boolean decode = phase == Phase.DECODE;
+            boolean next = decode || pass.backward();
+            tokens.check(config, batch, promptLen + (next ? 1 : 0), lengthKnob + "=" + promptLen
+                    + (decode ? " with phase=decode (the prompt, then the decoded token)"
+                    : pass.backward() ? " with pass=" + pass.label() + " (the inputs, then the last target)" : ""));
         }
     }
 

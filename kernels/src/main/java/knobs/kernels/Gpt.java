@@ -14,8 +14,9 @@ import org.bytedeco.pytorch.global.torch;
  * position table when {@link ModelConfig#positions()} is LEARNED), pre-norm blocks (LayerNorm or
  * RMSNorm; multi-head or grouped-query attention with optional QK-norm, rotary embeddings and
  * biases; GELU/SwiGLU MLP or mixture of experts with optional shared experts), final norm, LM head
- * (untied, or the token embedding itself when tied). Weights are random from a seed; nothing is
- * downloaded.
+ * (untied, or the token embedding itself when tied). Weights are random from a seed
+ * ({@link #create}), or left uninitialised for a checkpoint to fill ({@link #forLoading}); nothing
+ * is downloaded.
  *
  * <p>{@link #setActiveBlocks} runs only the first N blocks while keeping the rest in the model, so
  * depth can be turned as a knob without rebuilding.
@@ -76,6 +77,7 @@ public final class Gpt extends Module {
     private final Linear lmHead; // (V, d): its own parameter, or wte when tied
     private int activeBlocks;
     private Precision precision = Precision.FP32;
+    private RoutingTrace trace; // replayed instead of the routers, or null
 
     private Gpt(ModelConfig c) {
         super("Gpt");
@@ -105,6 +107,33 @@ public final class Gpt extends Module {
     public static Gpt create(ModelConfig c, long seed) {
         torch.manual_seed(seed);
         return new Gpt(c);
+    }
+
+    /**
+     * Builds the model on the CPU for loading weights into it: every parameter is allocated
+     * uninitialised ({@code torch.empty}) directly in {@code precision}'s dtype — no random draw, and
+     * for bf16/fp16 no fp32 copy, so building needs only the model's bytes in that dtype. The RoPE
+     * tables are computed in fp32 as always and converted to that dtype, as {@link #toPrecision}
+     * converts them; the model is then in {@code precision} exactly as {@code create(c, seed)
+     * .toPrecision(precision)} would be, except for the parameters' values, which are garbage until
+     * every element is written (the checkpoint loader's plan covers every element of every parameter).
+     *
+     * @param precision fp32, bf16 or fp16; int8 is quantized from loaded fp32 weights, so build fp32
+     *                  and call {@code toPrecision(INT8)} after loading
+     */
+    public static Gpt forLoading(ModelConfig c, Precision precision) {
+        if (precision == Precision.INT8) {
+            throw new IllegalArgumentException("Gpt.forLoading builds float models (fp32, bf16, fp16); for int8 build fp32,"
+                    + " load the weights, then call toPrecision(int8), which quantizes them");
+        }
+        Gpt model = Init.uninitialized(precision.activationType(), () -> new Gpt(c));
+        if (precision != Precision.FP32) {
+            if (model.rope != null) {
+                model.rope.to(precision.activationType(), false); // only the tables: every parameter already has the dtype
+            }
+            model.precision = precision;
+        }
+        return model;
     }
 
     /** Moves every parameter to {@code device}. An int8 model stays on the CPU (fbgemm is CPU-only). */
@@ -205,11 +234,79 @@ public final class Gpt extends Module {
         return activeBlocks;
     }
 
-    /** Sets the routing of every MoE block (see {@link RoutingMode}). */
+    /** Sets the routing of every MoE block (see {@link RoutingMode}); ends a trace replay. */
     public void setRouting(RoutingMode mode) {
+        trace = null;
         for (MoeFeedForward moe : moeLayers()) {
             moe.setRouting(mode);
         }
+    }
+
+    /**
+     * Replays a recorded trace instead of every MoE block's router: layer i's tokens go to the experts
+     * recorded for layer i at their sequence and position (see {@link RoutingTrace}); {@link #setRouting}
+     * ends it. The trace must have this model's number of MoE layers and experts, and k at least the
+     * blocks' topK; a forward outside its sequences or positions fails.
+     */
+    public void setRoutingTrace(RoutingTrace t) {
+        List<MoeFeedForward> moe = moeLayers();
+        if (t.layers() != moe.size() || t.experts() != config.experts()) {
+            throw new IllegalArgumentException(t.source() + ": the trace has " + t.layers() + " MoE layers of " + t.experts()
+                    + " experts; model '" + config.name() + "' has " + moe.size() + " of " + config.experts());
+        }
+        for (int i = 0; i < moe.size(); i++) {
+            moe.get(i).setReplay(t, i);
+        }
+        trace = t;
+    }
+
+    /** The trace being replayed, or null. */
+    public RoutingTrace routingTrace() {
+        return trace;
+    }
+
+    /** Sets the experts per token of every MoE block (1..experts; at most the k of a replayed trace). */
+    public void setTopK(int k) {
+        if (!config.isMoe()) {
+            throw new IllegalArgumentException("topK=" + k + " given for dense model '" + config.name() + "': it has no experts");
+        }
+        for (MoeFeedForward moe : moeLayers()) {
+            moe.setTopK(k);
+        }
+    }
+
+    /**
+     * Runs a prefill of {@code ids} (S, T) with autograd off and returns the experts every MoE block
+     * chose for every token, as a trace of S sequences × T positions at the blocks' topK (in the
+     * current routing: the router's own unless set otherwise). The caller owns the pointer scope.
+     *
+     * @param source what the trace will be called in messages (its file)
+     */
+    public RoutingTrace recordRouting(Tensor ids, String source) {
+        List<MoeFeedForward> moe = moeLayers();
+        if (moe.isEmpty()) {
+            throw new IllegalArgumentException("model '" + config.name() + "' is dense: it has no routing to record");
+        }
+        if (activeBlocks != blocks.length) {
+            throw new IllegalStateException("model '" + config.name() + "' runs " + activeBlocks + " of " + blocks.length
+                    + " blocks; a routing trace records every MoE layer, so record with all blocks active");
+        }
+        int[][] choices = new int[moe.size()][];
+        int k = moe.get(0).topK();
+        try (NoGradGuard noGrad = new NoGradGuard()) {
+            moe.forEach(m -> m.setRecording(true));
+            forward(ids, null);
+            for (int i = 0; i < moe.size(); i++) {
+                long[] r = moe.get(i).recorded();
+                choices[i] = new int[r.length];
+                for (int j = 0; j < r.length; j++) {
+                    choices[i][j] = (int) r[j];
+                }
+            }
+        } finally {
+            moe.forEach(m -> m.setRecording(false));
+        }
+        return new RoutingTrace(source, config.experts(), k, (int) ids.size(0), (int) ids.size(1), choices);
     }
 
     /** The MoE feed-forwards, one per block; empty for a dense model. */
@@ -273,6 +370,9 @@ public final class Gpt extends Module {
             try (Components.Span s = Components.span(Components.EMBEDDING)) {
                 x = x.add(wpe.narrow(0, pos, t));                           // (B, T, d)
             }
+        }
+        if (trace != null) {
+            moeLayers.forEach(m -> m.replayFrom(pos));
         }
         for (int i = 0; i < activeBlocks; i++) {
             Components.layer(i);

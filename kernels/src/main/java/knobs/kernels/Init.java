@@ -9,11 +9,17 @@ import java.util.concurrent.Future;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Generator;
 import org.bytedeco.pytorch.GeneratorOptional;
+import org.bytedeco.pytorch.MemoryFormatOptional;
 import org.bytedeco.pytorch.Module;
 import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorOptions;
 import org.bytedeco.pytorch.global.torch;
 
-/** Random weight initialisation (GPT-2 style: N(0, 0.02), residual projections scaled down). */
+/**
+ * Random weight initialisation (GPT-2 style: N(0, 0.02), residual projections scaled down), or, while
+ * {@link #uninitialized} runs, no initialisation at all: parameters allocated with {@code torch.empty}
+ * in a given dtype, for a model whose every parameter a checkpoint will overwrite.
+ */
 final class Init {
     static final double STD = 0.02;
     /**
@@ -35,7 +41,32 @@ final class Init {
                 });
     }
 
+    /** The dtype of uninitialised parameters while {@link #uninitialized} builds a model on this thread; null otherwise. */
+    private static final ThreadLocal<torch.ScalarType> EMPTY = new ThreadLocal<>();
+
     private Init() {
+    }
+
+    /**
+     * Runs {@code build} with every parameter made by {@link #normal}, {@link #ones} and {@link #zeros}
+     * allocated uninitialised in {@code dtype} instead (no random draw, no fp32 copy). Only on this thread.
+     */
+    static <T> T uninitialized(torch.ScalarType dtype, java.util.function.Supplier<T> build) {
+        if (EMPTY.get() != null) {
+            throw new IllegalStateException("Init.uninitialized does not nest");
+        }
+        EMPTY.set(dtype);
+        try {
+            return build.get();
+        } finally {
+            EMPTY.remove();
+        }
+    }
+
+    /** An uninitialised tensor of {@code shape} in the dtype of {@link #uninitialized}, or null outside it. */
+    private static Tensor empty(long... shape) {
+        torch.ScalarType dtype = EMPTY.get();
+        return dtype == null ? null : torch.empty(shape, new TensorOptions(dtype), new MemoryFormatOptional());
     }
 
     /**
@@ -46,6 +77,10 @@ final class Init {
      * not depend on how many.
      */
     static Tensor normal(double std, long... shape) {
+        Tensor uninitialized = empty(shape);
+        if (uninitialized != null) {
+            return uninitialized;
+        }
         long seed = drawSeed();
         Tensor t = torch.empty(shape);
         Tensor flat = t.view(-1);
@@ -113,10 +148,12 @@ final class Init {
     }
 
     static Tensor ones(long n) {
-        return torch.ones(n);
+        Tensor e = empty(n);
+        return e != null ? e : torch.ones(n);
     }
 
     static Tensor zeros(long n) {
-        return torch.zeros(n);
+        Tensor e = empty(n);
+        return e != null ? e : torch.zeros(n);
     }
 }

@@ -33,6 +33,8 @@ import java.util.Map;
  * @param normEps          epsilon of every norm (including QK-norm)
  * @param positions        learned absolute position embeddings, or rotary embeddings in the blocks
  * @param ropeTheta        RoPE base θ (inverse frequencies θ^(−2i/headDim)); 0 with learned positions
+ * @param ropeScaling      long-context rescaling of the RoPE frequencies (Hugging Face {@code rope_scaling}:
+ *                         linear or llama3); {@link RopeScaling#NONE} for plain RoPE and with learned positions
  * @param qkNorm           RMSNorm over the full query projection (width dModel) and the full key
  *                         projection (width kvHeads·headDim) before heads are split and RoPE applied (OLMoE)
  * @param qkvBias          biases on the query, key and value projections (Qwen2)
@@ -51,7 +53,7 @@ import java.util.Map;
 public record ModelConfig(String name, int vocab, int dModel, int layers, int heads, int kvHeads, int dFf, int maxSeq,
                           Activation activation, int experts, int topK, int expertDFf,
                           Norm norm, double normEps, Positions positions, double ropeTheta,
-                          boolean qkNorm, boolean qkvBias, boolean outBias, boolean mlpBias, boolean tiedEmbeddings,
+                          RopeScaling ropeScaling, boolean qkNorm, boolean qkvBias, boolean outBias, boolean mlpBias, boolean tiedEmbeddings,
                           boolean normTopkProb, int sharedExperts, int sharedExpertDFf, boolean sharedExpertGate) {
 
     /** Epsilon of the GPT-2-style LayerNorm (PyTorch's default). */
@@ -85,11 +87,15 @@ public record ModelConfig(String name, int vocab, int dModel, int layers, int he
         require(norm != null, "norm", "null", "LAYER_NORM or RMS_NORM");
         require(normEps > 0 && Double.isFinite(normEps), "normEps", normEps, "> 0");
         require(positions != null, "positions", "null", "LEARNED or ROPE");
+        if (ropeScaling == null) {
+            ropeScaling = RopeScaling.NONE;
+        }
         if (positions == Positions.ROPE) {
             require(ropeTheta > 1 && Double.isFinite(ropeTheta), "ropeTheta", ropeTheta, "> 1 with rotary positions");
             require(dModel / heads % 2 == 0, "heads", heads, "such that the head width dModel/heads is even (RoPE rotates pairs)");
         } else {
             require(ropeTheta == 0, "ropeTheta", ropeTheta, "0 with learned positions (no rotary embeddings)");
+            require(!ropeScaling.scales(), "ropeScaling", ropeScaling.describe(), "none with learned positions (no rotary embeddings)");
         }
         if (experts == 0) {
             require(dFf > 0, "dFf", dFf, "> 0 for a dense model");
@@ -115,6 +121,17 @@ public record ModelConfig(String name, int vocab, int dModel, int layers, int he
         }
     }
 
+    /** A config with plain RoPE (no {@code ropeScaling}): the constructor before rope scaling existed. */
+    public ModelConfig(String name, int vocab, int dModel, int layers, int heads, int kvHeads, int dFf, int maxSeq,
+                       Activation activation, int experts, int topK, int expertDFf,
+                       Norm norm, double normEps, Positions positions, double ropeTheta,
+                       boolean qkNorm, boolean qkvBias, boolean outBias, boolean mlpBias, boolean tiedEmbeddings,
+                       boolean normTopkProb, int sharedExperts, int sharedExpertDFf, boolean sharedExpertGate) {
+        this(name, vocab, dModel, layers, heads, kvHeads, dFf, maxSeq, activation, experts, topK, expertDFf, norm, normEps,
+                positions, ropeTheta, RopeScaling.NONE, qkNorm, qkvBias, outBias, mlpBias, tiedEmbeddings, normTopkProb,
+                sharedExperts, sharedExpertDFf, sharedExpertGate);
+    }
+
     /**
      * The GPT-2-style model this project's first presets are: LayerNorm (eps 1e-5), learned
      * positions, multi-head attention, no biases, untied LM head, MoE weights renormalised over the
@@ -123,7 +140,7 @@ public record ModelConfig(String name, int vocab, int dModel, int layers, int he
     public ModelConfig(String name, int vocab, int dModel, int layers, int heads, int dFf, int maxSeq,
                        Activation activation, int experts, int topK, int expertDFf) {
         this(name, vocab, dModel, layers, heads, heads, dFf, maxSeq, activation, experts, topK, expertDFf,
-                Norm.LAYER_NORM, LAYER_NORM_EPS, Positions.LEARNED, 0, false, false, false, false, false, true, 0, 0, false);
+                Norm.LAYER_NORM, LAYER_NORM_EPS, Positions.LEARNED, 0, RopeScaling.NONE, false, false, false, false, false, true, 0, 0, false);
     }
 
     /** The GPT-2-style config of {@link #ModelConfig(String, int, int, int, int, int, int, Activation, int, int, int)}. */
@@ -170,7 +187,8 @@ public record ModelConfig(String name, int vocab, int dModel, int layers, int he
 
     /**
      * One line naming the architecture, e.g. "GPT-2 style: LayerNorm, learned positions, GELU MLP"
-     * or "RMSNorm, RoPE θ=500000, GQA 32/8 heads, SwiGLU MLP, tied embeddings". Derived from the
+     * or "RMSNorm, RoPE θ=500000 llama3 scaling ×32 (low 1, high 4, original 8192), GQA 32/8 heads,
+     * SwiGLU MLP, tied embeddings". Derived from the
      * fields, so it cannot disagree with them.
      */
     public String architecture() {
@@ -180,6 +198,9 @@ public record ModelConfig(String name, int vocab, int dModel, int layers, int he
         }
         s.append(norm == Norm.LAYER_NORM ? "LayerNorm" : "RMSNorm");
         s.append(positions == Positions.LEARNED ? ", learned positions" : ", RoPE θ=" + number(ropeTheta));
+        if (ropeScaling.scales()) {
+            s.append(' ').append(ropeScaling.describe());
+        }
         if (kvHeads != heads) {
             s.append(", GQA ").append(heads).append('/').append(kvHeads).append(" heads");
         }
@@ -311,6 +332,7 @@ public record ModelConfig(String name, int vocab, int dModel, int layers, int he
         private double normEps = LAYER_NORM_EPS;
         private Positions positions = Positions.LEARNED;
         private double ropeTheta;
+        private RopeScaling ropeScaling = RopeScaling.NONE;
         private boolean qkNorm;
         private boolean qkvBias;
         private boolean outBias;
@@ -342,6 +364,7 @@ public record ModelConfig(String name, int vocab, int dModel, int layers, int he
             normEps = c.normEps;
             positions = c.positions;
             ropeTheta = c.ropeTheta;
+            ropeScaling = c.ropeScaling;
             qkNorm = c.qkNorm;
             qkvBias = c.qkvBias;
             outBias = c.outBias;
@@ -407,15 +430,18 @@ public record ModelConfig(String name, int vocab, int dModel, int layers, int he
         public Builder rmsNorm(double eps) { norm = Norm.RMS_NORM; normEps = eps; return this; }
 
         /** Learned absolute positions. */
-        public Builder learnedPositions() { positions = Positions.LEARNED; ropeTheta = 0; return this; }
+        public Builder learnedPositions() { positions = Positions.LEARNED; ropeTheta = 0; ropeScaling = RopeScaling.NONE; return this; }
 
-        /** Rotary embeddings with base {@code theta}. */
+        /** Rotary embeddings with base {@code theta} (keeps any {@link #ropeScaling} set). */
         public Builder rope(double theta) { positions = Positions.ROPE; ropeTheta = theta; return this; }
+
+        /** Long-context scaling of the rotary frequencies ({@link RopeScaling#NONE}: plain RoPE). */
+        public Builder ropeScaling(RopeScaling v) { ropeScaling = v; return this; }
 
         /** The config (validated by the record's constructor). */
         public ModelConfig build() {
             return new ModelConfig(name, vocab, dModel, layers, heads, kvHeads == 0 ? heads : kvHeads, dFf, maxSeq,
-                    activation, experts, topK, expertDFf, norm, normEps, positions, ropeTheta, qkNorm, qkvBias, outBias,
+                    activation, experts, topK, expertDFf, norm, normEps, positions, ropeTheta, ropeScaling, qkNorm, qkvBias, outBias,
                     mlpBias, tiedEmbeddings, normTopkProb, sharedExperts, sharedExpertDFf, sharedExpertGate);
         }
     }

@@ -64,7 +64,7 @@ public final class Models {
 
     private static Path path(String spec) {
         try {
-            return Path.of(spec.startsWith("~/") ? System.getProperty("user.home") + spec.substring(1) : spec);
+            return UserPaths.resolve(spec);
         } catch (InvalidPathException e) {
             throw new IllegalArgumentException("model '" + spec + "' is neither a preset nor a valid path: " + e.getMessage(), e);
         }

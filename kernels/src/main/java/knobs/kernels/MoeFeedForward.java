@@ -47,6 +47,14 @@ public final class MoeFeedForward extends Module implements FeedForward {
     private RoutingMode routing = RoutingMode.ROUTER;
     private Tensor fixedExperts;
     private long fixedTokens = -1;
+    private long fixedBatch = -1;
+    private int fixedPos = -1;
+    private RoutingTrace replay;  // recorded choices replayed instead of the mode's, or null
+    private int replayLayer;
+    private int replayPos;        // position of the next forward's first token (Gpt sets it: the KV length)
+    private long batchOfCall = 1;
+    private boolean recording;
+    private long[] recorded;      // (N·k) experts of the latest forward while recording
 
     public MoeFeedForward(ModelConfig c) {
         super("MoeFeedForward");
@@ -91,6 +99,10 @@ public final class MoeFeedForward extends Module implements FeedForward {
             throw new IllegalArgumentException("topK=" + k + " is not allowed: must be in 1.." + experts
                     + " (the number of experts)");
         }
+        if (replay != null && k > replay.k()) {
+            throw new IllegalArgumentException("topK=" + k + " is above the replayed trace's k=" + replay.k() + " ("
+                    + replay.source() + "); allowed: 1.." + replay.k());
+        }
         this.topK = k;
         Scalar old = topKScalar;
         this.topKScalar = Ops.pinned(new Scalar((long) k));
@@ -100,10 +112,49 @@ public final class MoeFeedForward extends Module implements FeedForward {
         setFixedExperts(null, -1);
     }
 
-    /** Chooses who routes tokens: the learned router, or a fixed balanced / skewed assignment. */
+    /** Chooses who routes tokens: the learned router, or a fixed balanced / skewed assignment. Ends a replay. */
     public void setRouting(RoutingMode mode) {
         this.routing = mode;
+        this.replay = null;
         setFixedExperts(null, -1);
+    }
+
+    /**
+     * Replays layer {@code layer} of a recorded trace instead of choosing experts (see
+     * {@link RoutingTrace}: token (b, t) of a forward gets the experts recorded for sequence b at
+     * position {@link #replayFrom} + t); null goes back to the routing mode. The trace must cover
+     * this layer's experts and the current topK.
+     */
+    public void setReplay(RoutingTrace trace, int layer) {
+        if (trace != null && (trace.experts() != experts || topK > trace.k() || layer < 0 || layer >= trace.layers())) {
+            throw new IllegalArgumentException(trace.source() + ": cannot replay layer " + layer + " of a trace of "
+                    + trace.layers() + " layers, " + trace.experts() + " experts, k=" + trace.k() + " on an MoE layer of "
+                    + experts + " experts at topK=" + topK);
+        }
+        this.replay = trace;
+        this.replayLayer = layer;
+        setFixedExperts(null, -1);
+    }
+
+    /** The trace being replayed, or null. */
+    public RoutingTrace replay() {
+        return replay;
+    }
+
+    /** Sets the position of the next forward's first token (0 for a prefill, the KV length for a decode step). */
+    public void replayFrom(int pos) {
+        this.replayPos = pos;
+    }
+
+    /** While on, each forward keeps its chosen experts for {@link #recorded()}. */
+    public void setRecording(boolean on) {
+        this.recording = on;
+        this.recorded = null;
+    }
+
+    /** The (N·k) experts the latest forward chose while recording, row-major (token, slot), most probable first; null if none. */
+    public long[] recorded() {
+        return recorded == null ? null : recorded.clone();
     }
 
     public RoutingMode routing() {
@@ -116,12 +167,27 @@ public final class MoeFeedForward extends Module implements FeedForward {
         }
         fixedExperts = t == null ? null : Ops.pinned(t);
         fixedTokens = tokens;
+        fixedBatch = batchOfCall;
+        fixedPos = replayPos;
     }
 
-    /** The (N, k) expert indices of a BALANCED or SKEWED routing, built once per token count. */
+    /**
+     * The (N, k) expert indices of a BALANCED or SKEWED routing, built once per token count, or of a
+     * replayed trace, built once per (batch, position, tokens) window: a decode benchmark replays
+     * the same window every step.
+     */
     private Tensor fixedExperts(long n, Tensor like) {
-        if (fixedTokens != n) {
-            long[] a = routing.assign((int) n, topK, experts);
+        boolean stale = fixedTokens != n || (replay != null && (fixedBatch != batchOfCall || fixedPos != replayPos));
+        if (stale) {
+            long[] a;
+            if (replay != null) {
+                if (n % batchOfCall != 0) {
+                    throw new IllegalStateException(n + " tokens do not split into " + batchOfCall + " sequences");
+                }
+                a = replay.window(replayLayer, (int) batchOfCall, replayPos, (int) (n / batchOfCall), topK);
+            } else {
+                a = routing.assign((int) n, topK, experts);
+            }
             Tensor cpu = torch.empty(n, topK).to(torch.ScalarType.Long);
             cpu.data_ptr_long().put(a);
             setFixedExperts(cpu.to(like.device(), torch.ScalarType.Long), n);
@@ -146,7 +212,12 @@ public final class MoeFeedForward extends Module implements FeedForward {
     @Override
     public Tensor forward(Tensor x) {
         Tensor xf = x.reshape(-1, d);                                        // (N, d)
+        batchOfCall = x.dim() == 3 ? x.size(0) : 1;
         Routing r = route(xf);
+        if (recording) {
+            recorded = new long[(int) (xf.size(0) * topK)];
+            r.experts.contiguous().cpu().data_ptr_long().get(recorded);
+        }
         Tensor tokenOfPair;
         long[] counts;
         Tensor w;
@@ -318,12 +389,12 @@ public final class MoeFeedForward extends Module implements FeedForward {
     private Routing select(Tensor probs, Tensor xf) {
         Tensor weights;
         Tensor chosen;
-        if (routing == RoutingMode.ROUTER) {
+        if (routing == RoutingMode.ROUTER && replay == null) {
             T_TensorTensor_T top = probs.topk(topK, -1, true, true);
             weights = top.get0();                                            // (N, k)
             chosen = top.get1();
         } else {
-            chosen = fixedExperts(xf.size(0), xf);                           // (N, k)
+            chosen = fixedExperts(xf.size(0), xf);                           // (N, k): mode or trace
             weights = probs.gather(1, chosen);
         }
         if (normTopkProb) {
@@ -343,6 +414,7 @@ public final class MoeFeedForward extends Module implements FeedForward {
      */
     public Tensor forwardNaive(Tensor x) {
         Tensor xf = x.reshape(-1, d);
+        batchOfCall = x.dim() == 3 ? x.size(0) : 1;
         Routing r = route(xf);
         long n = xf.size(0);
         long[] idx = new long[(int) (n * topK)];

@@ -25,8 +25,9 @@ import java.util.Map;
  *   <li>{@code mixtral-8x7b}: Mixtral-8x7B's shape — GQA 32/8, 8 experts of width 14336, top-2
  *       renormalised, RoPE θ=1e6, untied.
  *   <li>{@code llama-3.2-1b}: Llama-3.2-1B's shape — GQA 32/8, SwiGLU d_ff 8192, tied embeddings,
- *       RoPE θ=500000 <em>without</em> Llama 3's long-context frequency scaling (rope_scaling
- *       "llama3"), which only changes the rotation frequencies, not any shape or FLOP count.
+ *       RoPE θ=500000 with Llama 3.2's long-context frequency scaling (rope_scaling "llama3": factor 32,
+ *       low_freq_factor 1, high_freq_factor 4, original_max_position_embeddings 8192), which changes
+ *       only the rotation frequencies, not any shape or FLOP count.
  *   <li>Tiny versions of each family for tests: {@code tiny-llama} (GQA, tied), {@code tiny-olmoe}
  *       (QK-norm, no renormalisation), {@code tiny-mixtral} (GQA, renormalised top-2),
  *       {@code tiny-qwen2-moe} (q/k/v biases, one shared expert with a sigmoid gate).
@@ -51,7 +52,8 @@ public final class Presets {
         add(new ModelConfig("moe-cpu", 8192, 512, 4, 8, 0, 1024, Activation.SWIGLU, 64, 8, 256));
         add(olmoe("olmoe-1b-7b", 50304, 2048, 16, 16, 4096).moe(64, 8, 1024).build());
         add(mixtral("mixtral-8x7b", 32000, 4096, 32, 32, 8, 4096).moe(8, 2, 14336).build());
-        add(llama("llama-3.2-1b", 128256, 2048, 16, 32, 8, 4096).dense(8192).build());
+        add(llama("llama-3.2-1b", 128256, 2048, 16, 32, 8, 4096).ropeScaling(RopeScaling.llama3(32, 1, 4, 8192))
+                .dense(8192).build());
         add(llama("tiny-llama", 256, 64, 2, 4, 2, 128).dense(128).build());
         add(olmoe("tiny-olmoe", 256, 64, 2, 4, 128).moe(8, 2, 32).build());
         add(mixtral("tiny-mixtral", 256, 64, 2, 4, 2, 128).moe(4, 2, 64).build());

@@ -6,7 +6,8 @@ import org.bytedeco.pytorch.global.torch;
 
 /**
  * Rotary position embeddings (RoFormer; Llama's and Hugging Face's rotate-half layout): channel j
- * of a head pairs with channel j + hs/2 and the pair is rotated by the angle pos·θ^(−2j/hs),
+ * of a head pairs with channel j + hs/2 and the pair is rotated by the angle pos·f_j, where
+ * f_j = θ^(−2j/hs) is rescaled by the model's {@link RopeScaling} (linear or llama3) if it has one,
  * <pre>
  *   out[j]        = x[j]·cos − x[j+hs/2]·sin
  *   out[j + hs/2] = x[j+hs/2]·cos + x[j]·sin        (0 ≤ j &lt; hs/2)
@@ -28,10 +29,7 @@ public final class Rotary extends Module {
         this.half = hs / 2;
         float[] cs = new float[c.maxSeq() * hs];
         float[] sn = new float[c.maxSeq() * hs];
-        double[] invFreq = new double[half];
-        for (int j = 0; j < half; j++) {
-            invFreq[j] = Math.pow(c.ropeTheta(), -2.0 * j / hs);
-        }
+        double[] invFreq = inverseFrequencies(c);
         for (int p = 0; p < c.maxSeq(); p++) {
             for (int j = 0; j < half; j++) {
                 double angle = p * invFreq[j];
@@ -45,6 +43,22 @@ public final class Rotary extends Module {
         }
         this.cos = buffer("cos", cs, c.maxSeq(), hs);
         this.sinSigned = buffer("sin", sn, c.maxSeq(), hs);
+    }
+
+    /**
+     * The inverse frequency f_j (radians per position) of each of the hs/2 channel pairs:
+     * θ^(−2j/hs), then {@link RopeScaling#apply} of the config's rope scaling. Double precision.
+     */
+    public static double[] inverseFrequencies(ModelConfig c) {
+        if (c.positions() != ModelConfig.Positions.ROPE) {
+            throw new IllegalArgumentException("model '" + c.name() + "' has learned positions: no rotary frequencies");
+        }
+        int hs = c.headDim();
+        double[] invFreq = new double[hs / 2];
+        for (int j = 0; j < invFreq.length; j++) {
+            invFreq[j] = c.ropeScaling().apply(Math.pow(c.ropeTheta(), -2.0 * j / hs));
+        }
+        return invFreq;
     }
 
     private Tensor buffer(String name, float[] values, long rows, long cols) {

@@ -73,7 +73,9 @@ class PresetsTest {
         assertEquals(java.util.List.of(128256, 2048, 16, 32, 8, 8192, 4096),
                 java.util.List.of(llama.vocab(), llama.dModel(), llama.layers(), llama.heads(), llama.kvHeads(), llama.dFf(),
                         llama.maxSeq()));
-        assertEquals("RMSNorm, RoPE θ=500000, GQA 32/8 heads, SwiGLU MLP, tied embeddings", llama.architecture());
+        assertEquals("RMSNorm, RoPE θ=500000 llama3 scaling ×32 (low 1, high 4, original 8192), GQA 32/8 heads, SwiGLU MLP,"
+                + " tied embeddings", llama.architecture());
+        assertEquals(RopeScaling.llama3(32, 1, 4, 8192), llama.ropeScaling());
         // the published sizes: Llama-3.2-1B 1.24 B, OLMoE-1B-7B 6.92 B, Mixtral-8x7B 46.7 B parameters
         assertEquals(1.24e9, llama.parameterCount(), 0.01e9);
         assertEquals(6.92e9, Presets.get("olmoe-1b-7b").parameterCount(), 0.01e9);

@@ -183,6 +183,10 @@ final class Reference {
                 q[i] = rmsNorm(q[i], param(prefix + "q_norm.weight"), c.normEps());
                 k[i] = rmsNorm(k[i], param(prefix + "k_norm.weight"), c.normEps());
             }
+            if (c.ropeScaling().scales()) { // this reference has plain RoPE only: scaled RoPE is checked by GoldenLogitsTest
+                throw new IllegalArgumentException("Reference has no rope scaling; model '" + c.name() + "' uses "
+                        + c.ropeScaling().describe());
+            }
             if (c.positions() == ModelConfig.Positions.ROPE) {
                 q[i] = rope(q[i], hs, i, c.ropeTheta());
                 k[i] = rope(k[i], hs, i, c.ropeTheta());

@@ -44,8 +44,7 @@ import java.util.concurrent.Callable;
  * {@code summarize INPUT... --out DIR [--env PATH] [--ceilings FILE] [--failed DIR] [--no-plots]}: merges JMH
  * JSON result files — given one by one, or as the sweep folders that hold them — into the unified
  * {@code summary.json}, {@code summary.csv} and {@code samples.csv}, analyses them ({@code roofline.json},
- * {@code scaling.json}, {@code flops_scaling.json}, {@code model.json}, {@code findings.json},
- * {@code passes.json}), draws the
+ * {@code scaling.json}, {@code flops_scaling.json}, {@code model.json}, {@code findings.json}, {@code breakdowns.json}, {@code warmup.json}, {@code component_roofline.json}, {@code quality.json}, {@code passes.json}), draws the
  * figures under {@code plots/}, writes {@code index.html} and prints the paths it wrote.
  *
  * <p>Everything is read, checked, computed and drawn in memory before the first byte is written, so
@@ -54,7 +53,7 @@ import java.util.concurrent.Callable;
 @Command(name = "summarize",
         description = {"Merge JMH JSON results into a summary, analyses, figures and an HTML page.",
                 "Writes DIR/summary.json, summary.csv and samples.csv, the analyses (roofline.json, scaling.json,"
-                        + " flops_scaling.json, model.json, findings.json, passes.json), DIR/plots/*.png and *.svg and DIR/index.html,"
+                        + " flops_scaling.json, model.json, findings.json, breakdowns.json, warmup.json, component_roofline.json, quality.json, passes.json), DIR/plots/*.png and *.svg and DIR/index.html,"
                         + " and prints the paths written (docs/reports.md)."})
 public final class SummarizeCommand implements Callable<Integer> {
 

@@ -235,7 +235,10 @@ public final class SweepMain implements Callable<Integer> {
                     out);
             List<String> java = new ArrayList<>(List.of(Paths.get(System.getProperty("java.home"), "bin", "java").toString(),
                     // The sweep holds JMH's lock for all its runs (see JmhLock).
-                    "-Djmh.ignoreLock=true", "-cp", absoluteClassPath(), LAUNCHER));
+                    "-Djmh.ignoreLock=true",
+                    // Children run in results/: paths in knob values stay relative to where the user started.
+                    "-D" + knobs.kernels.UserPaths.BASE_DIR + "=" + Paths.get("").toAbsolutePath(),
+                    "-cp", absoluteClassPath(), LAUNCHER));
             SweepRunner.Outcome o;
             try {
                 o = new SweepRunner(store, java, settings, stdout, quiet).run(mine);

@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.stream.Collectors;
 import knobs.kernels.Activation;
 import knobs.kernels.ModelConfig;
+import knobs.kernels.RopeScaling;
 
 /**
  * The model families Knobs loads, by the {@code model_type} of their {@code config.json}: Llama
@@ -13,7 +14,7 @@ import knobs.kernels.ModelConfig;
  * Mixtral and Qwen2-MoE. {@link #modelConfig} reads a family's config the way its Hugging Face
  * {@code configuration_*.py} does (same keys, same defaults) into a {@link ModelConfig}; what
  * Knobs' model cannot reproduce exactly (another activation, a head width that is not
- * hidden/heads, RoPE scaling, QKV clipping, dense layers between MoE layers) is an error naming
+ * hidden/heads, RoPE scaling other than linear and llama3, QKV clipping, dense layers between MoE layers) is an error naming
  * the key, never an approximation. Each family's tensor names are one table in {@link NameTables}.
  */
 public enum Family {
@@ -68,10 +69,7 @@ public enum Family {
                     : "hidden_size/num_attention_heads=" + d + "/" + heads) + " is not supported: Knobs' attention needs"
                     + " head_dim = hidden_size / num_attention_heads exactly");
         }
-        if (c.has("rope_scaling") && !isDefaultRope(c)) {
-            throw new CheckpointException(c.file() + ": rope_scaling " + c.raw("rope_scaling") + " is not supported;"
-                    + " supported: none (plain RoPE)");
-        }
+        RopeScaling scaling = ropeScaling(c);
         ModelConfig.Builder b = ModelConfig.builder(name)
                 .vocab(c.positiveInt("vocab_size"))
                 .dModel(d)
@@ -85,6 +83,7 @@ public enum Family {
                     default -> 1e-6;
                 }))
                 .rope(c.positiveDouble("rope_theta", this == MIXTRAL ? 1e6 : 10000))
+                .ropeScaling(scaling)
                 .tiedEmbeddings(c.bool("tie_word_embeddings", false));
         switch (this) {
             case LLAMA -> {
@@ -128,11 +127,62 @@ public enum Family {
         }
     }
 
-    /** {@code rope_scaling} given but meaning plain RoPE ({@code {"rope_type": "default"}}). */
-    private static boolean isDefaultRope(HfConfig c) {
-        String raw = c.raw("rope_scaling").replace(" ", "");
-        return raw.equals("{\"rope_type\":\"default\"}") || raw.equals("{\"type\":\"default\"}");
+    /**
+     * {@code rope_scaling} as transformers reads it ({@code rope_type}, or the legacy {@code type}):
+     * absent, null or {@code "default"} is plain RoPE; {@code "linear"} needs {@code factor};
+     * {@code "llama3"} needs {@code factor}, {@code low_freq_factor}, {@code high_freq_factor} and
+     * {@code original_max_position_embeddings}. Other types (dynamic, yarn, longrope, ...) and keys
+     * a type does not use are errors naming them, since Knobs would not reproduce them.
+     */
+    static RopeScaling ropeScaling(HfConfig c) {
+        String key = "rope_scaling";
+        List<String> keys = c.objectKeys(key);
+        if (!c.has(key)) {
+            return RopeScaling.NONE;
+        }
+        String type;
+        if (keys.contains("rope_type")) {
+            type = c.objectString(key, "rope_type");
+            if (keys.contains("type") && !c.objectString(key, "type").equals(type)) {
+                throw new CheckpointException(c.file() + ": rope_scaling " + c.raw(key) + " gives rope_type '" + type
+                        + "' and type '" + c.objectString(key, "type") + "'; they must agree (type is the legacy name of rope_type)");
+            }
+        } else if (keys.contains("type")) {
+            type = c.objectString(key, "type");
+        } else {
+            throw new CheckpointException(c.file() + ": rope_scaling " + c.raw(key) + " has no \"rope_type\" (or legacy \"type\");"
+                    + " supported: " + SUPPORTED_ROPE_TYPES);
+        }
+        List<String> allowed = switch (type) {
+            case "default" -> List.of();
+            case "linear" -> List.of("factor");
+            case "llama3" -> List.of("factor", "low_freq_factor", "high_freq_factor", "original_max_position_embeddings");
+            default -> throw new CheckpointException(c.file() + ": rope_scaling rope_type '" + type + "' is not supported;"
+                    + " supported: " + SUPPORTED_ROPE_TYPES);
+        };
+        for (String k : keys) {
+            if (!k.equals("rope_type") && !k.equals("type") && !allowed.contains(k)) {
+                throw new CheckpointException(c.file() + ": rope_scaling key \"" + k + "\" is not supported with rope_type '"
+                        + type + "'; allowed keys: rope_type (or type)" + (allowed.isEmpty() ? "" : ", " + String.join(", ", allowed)));
+            }
+        }
+        if (type.equals("default")) {
+            return RopeScaling.NONE;
+        }
+        double factor = c.objectNumber(key, "factor");
+        boolean llama3 = type.equals("llama3");
+        double low = llama3 ? c.objectNumber(key, "low_freq_factor") : 0;
+        double high = llama3 ? c.objectNumber(key, "high_freq_factor") : 0;
+        int original = llama3 ? c.objectPositiveInt(key, "original_max_position_embeddings") : 0;
+        try {
+            return llama3 ? RopeScaling.llama3(factor, low, high, original) : RopeScaling.linear(factor);
+        } catch (IllegalArgumentException e) {
+            throw new CheckpointException(c.file() + ": rope_scaling " + c.raw(key) + ": " + e.getMessage(), e);
+        }
     }
+
+    /** The {@code rope_scaling} types Knobs reproduces. */
+    static final String SUPPORTED_ROPE_TYPES = "default (plain RoPE), linear, llama3";
 
     /**
      * Longest sequence: {@code max_position_embeddings}, or the sliding window when one is set

@@ -158,6 +158,59 @@ public final class HfConfig {
         return out;
     }
 
+    /**
+     * The field names of the object at {@code key}, in file order; empty when absent or null, an
+     * error when {@code key} holds something other than an object.
+     */
+    public List<String> objectKeys(String key) {
+        List<String> out = new ArrayList<>();
+        if (!has(key)) {
+            return out;
+        }
+        JsonNode v = root.get(key);
+        if (!v.isObject()) {
+            throw new CheckpointException(file + ": \"" + key + "\" is " + v + "; must be an object or null");
+        }
+        v.fieldNames().forEachRemaining(out::add);
+        return out;
+    }
+
+    /** A required number {@code key.field} (the object at {@code key} must exist). */
+    public double objectNumber(String key, String field) {
+        JsonNode v = member(key, field);
+        if (!v.isNumber() || !Double.isFinite(v.asDouble())) {
+            throw new CheckpointException(file + ": \"" + key + "\"." + field + " is " + v + "; must be a number");
+        }
+        return v.asDouble();
+    }
+
+    /** A required positive integer {@code key.field}. */
+    public int objectPositiveInt(String key, String field) {
+        JsonNode v = member(key, field);
+        if (!v.canConvertToExactIntegral() || !v.canConvertToInt() || v.asInt() < 1) {
+            throw new CheckpointException(file + ": \"" + key + "\"." + field + " is " + v + "; must be a positive integer");
+        }
+        return v.asInt();
+    }
+
+    /** A required string {@code key.field}. */
+    public String objectString(String key, String field) {
+        JsonNode v = member(key, field);
+        if (!v.isTextual()) {
+            throw new CheckpointException(file + ": \"" + key + "\"." + field + " is " + v + "; must be a string");
+        }
+        return v.asText();
+    }
+
+    private JsonNode member(String key, String field) {
+        objectKeys(key); // an error unless an object
+        JsonNode v = has(key) ? root.get(key).get(field) : null;
+        if (v == null || v.isNull()) {
+            throw new CheckpointException(file + ": missing \"" + key + "\"." + field + " (needed for model_type " + modelType + ")");
+        }
+        return v;
+    }
+
     /** The raw value of {@code key} as JSON text, for messages; {@code null} when absent. */
     public String raw(String key) {
         JsonNode v = root.get(key);

@@ -118,13 +118,13 @@ public final class LoadPlan {
 
     /**
      * Builds the model of {@link #config()} on {@code device} in {@code precision} and fills every
-     * parameter from the checkpoint. Float precisions convert the parameters first and copy each
-     * tensor straight into them, so every value is rounded once, from the checkpoint's dtype to the
-     * precision's (a bf16 checkpoint loads bit-exact in bf16); int8 loads fp32 weights, then
-     * quantizes them. The model is built by {@code Gpt.create}, whose random values are all
-     * overwritten (the plan covers every element of every parameter, see {@link NameTables#slots}).
-     * Known cost: that build draws random fp32 weights first, so a bf16/fp16 load briefly holds the
-     * model in fp32 (twice the 2-byte weights the memory check counts) and pays the random fill.
+     * parameter from the checkpoint. The model is built by {@link Gpt#forLoading}: parameters
+     * allocated uninitialised, directly in the precision's dtype (the plan covers every element of
+     * every parameter, see {@link NameTables#slots}), so a bf16/fp16 load never holds an fp32 copy
+     * of the weights and draws no random values: it needs the weights' bytes in that dtype, which is
+     * what the memory check counts. Each tensor is copied straight into its parameter, so every value
+     * is rounded once, from the checkpoint's dtype to the precision's (a bf16 checkpoint loads
+     * bit-exact in bf16); int8 loads fp32 weights, then quantizes them.
      *
      * @param variant {@link #config()} or the same model with another {@code topK} (a knob); any other
      *                difference is an error
@@ -135,10 +135,7 @@ public final class LoadPlan {
                     + variant + " (only topK may differ)");
         }
         precision.requireModel(variant);
-        Gpt model = Gpt.create(variant, 0).toDevice(device);
-        if (precision != Precision.INT8) {
-            model.toPrecision(precision);
-        }
+        Gpt model = Gpt.forLoading(variant, precision == Precision.INT8 ? Precision.FP32 : precision).toDevice(device);
         copyInto(model);
         if (precision == Precision.INT8) {
             model.toPrecision(precision);

@@ -1,6 +1,7 @@
 package knobs.kernels.checkpoint;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -22,6 +23,7 @@ import knobs.kernels.KvCache;
 import knobs.kernels.ModelConfig;
 import knobs.kernels.Natives;
 import knobs.kernels.Precision;
+import knobs.kernels.RopeScaling;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.NoGradGuard;
@@ -45,7 +47,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * Knobs differs from the script by 4e-7 to 1.3e-6 of it (printed by the test). The test allows
  * {@value #REL_TOL} of the largest golden logit — 15× the largest difference seen, room for other
  * BLAS builds and summation orders — while the smallest modelling change tried below (RoPE θ doubled, norm
- * epsilon ×10, top-k renormalisation flipped) moves the logits by 1e-3 to 0.4 of the largest logit,
+ * epsilon ×10, top-k renormalisation flipped, llama3 RoPE scaling dropped or made linear) moves the logits by 1e-3 to 0.4 of the largest logit,
  * 50× to 20000× the tolerance; {@link #modellingChangesAreFarAboveTheTolerance} checks it.
  */
 class GoldenLogitsTest {
@@ -168,7 +170,7 @@ class GoldenLogitsTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"llama", "qwen2", "olmoe", "mixtral", "qwen2_moe"})
+    @ValueSource(strings = {"llama", "qwen2", "olmoe", "mixtral", "qwen2_moe", "llama_scaled"})
     void logitsMatchTheReference(String family) {
         Golden g = golden(family);
         checkSameCheckpoint(family, g);
@@ -187,7 +189,8 @@ class GoldenLogitsTest {
      */
     @ParameterizedTest
     @ValueSource(strings = {"llama:eps", "llama:theta", "qwen2:eps", "qwen2:theta", "olmoe:eps", "olmoe:theta", "olmoe:renorm",
-            "mixtral:theta", "mixtral:renorm", "qwen2_moe:theta", "qwen2_moe:renorm"})
+            "mixtral:theta", "mixtral:renorm", "qwen2_moe:theta", "qwen2_moe:renorm", "llama_scaled:unscaled",
+            "llama_scaled:linear"})
     void modellingChangesAreFarAboveTheTolerance(String spec) {
         String family = spec.substring(0, spec.indexOf(':'));
         String change = spec.substring(spec.indexOf(':') + 1);
@@ -197,6 +200,8 @@ class GoldenLogitsTest {
             case "eps" -> b -> b.normEps(plan.config().normEps() * 10);
             case "theta" -> b -> b.rope(plan.config().ropeTheta() * 2);
             case "renorm" -> b -> b.normTopkProb(!plan.config().normTopkProb());
+            case "unscaled" -> b -> b.ropeScaling(RopeScaling.NONE);
+            case "linear" -> b -> b.ropeScaling(RopeScaling.linear(plan.config().ropeScaling().factor()));
             default -> throw new IllegalArgumentException(change);
         };
         Gpt model = Gpt.create(mutate.apply(plan.config().toBuilder()).build(), 0);
@@ -243,6 +248,71 @@ class GoldenLogitsTest {
             }
             assertEquals(0.0, w.narrow(0, 0, 32).to(torch.ScalarType.Float).sub(q).abs().max().item_double());
         }
+    }
+
+    /**
+     * Loading builds the model uninitialised, directly in the target dtype: right after
+     * {@link Gpt#forLoading} every parameter and buffer already has the precision's dtype (for bf16
+     * and fp16 no fp32 parameter ever exists), and no random weight was drawn (libtorch's global
+     * generator, from which every random weight's seed is drawn, has not moved).
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"llama:bf16", "qwen2:bf16", "qwen2_moe:fp16", "mixtral:bf16", "llama_scaled:fp16", "olmoe:fp32"})
+    void forLoadingAllocatesInTheTargetDtypeWithoutRandomFill(String spec) {
+        String[] s = spec.split(":");
+        Precision p = Precision.parse(s[1]);
+        ModelConfig c = LoadPlan.open(dirs.get(s[0]), s[0]).config();
+        try (PointerScope scope = new PointerScope()) {
+            torch.manual_seed(1234);
+            long expectedDraw = torch.randint(1L << 62, new long[] {1}).item_long();
+            torch.manual_seed(1234);
+            Gpt model = Gpt.forLoading(c, p);
+            assertEquals(expectedDraw, torch.randint(1L << 62, new long[] {1}).item_long(),
+                    "building for loading drew random numbers (random weights?)");
+            assertEquals(p, model.precision());
+            var params = model.named_parameters(true).items();
+            assertTrue(params.size() > 0);
+            for (long i = 0; i < params.size(); i++) {
+                assertEquals(p.activationType(), params.get(i).value().scalar_type().intern(), params.get(i).key().getString());
+            }
+            var buffers = model.named_buffers(true).items();
+            assertEquals(2, buffers.size(), "rope.cos and rope.sin");
+            for (long i = 0; i < buffers.size(); i++) {
+                assertEquals(p.activationType(), buffers.get(i).value().scalar_type().intern(), buffers.get(i).key().getString());
+            }
+        }
+        assertThrows(IllegalArgumentException.class, () -> Gpt.forLoading(c, Precision.INT8));
+    }
+
+    /**
+     * Loading through {@link Gpt#forLoading} gives bit for bit the logits of the former way
+     * (random fp32 model, converted to the precision, then overwritten): fp32 loads are unchanged,
+     * and a 2-byte load is the same model without its fp32 detour.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"llama:fp32", "qwen2:fp32", "olmoe:fp32", "mixtral:fp32", "qwen2_moe:fp32", "llama_scaled:fp32",
+            "llama:bf16", "qwen2:bf16", "mixtral:fp16", "qwen2_moe:bf16", "llama_scaled:bf16", "olmoe:fp16", "llama:int8"})
+    void loadingMatchesTheRandomThenOverwrittenModelExactly(String spec) {
+        String[] s = spec.split(":");
+        Precision p = Precision.parse(s[1]);
+        Golden g = golden(s[0]);
+        LoadPlan plan = LoadPlan.open(dirs.get(s[0]), s[0]);
+        Gpt former = Gpt.create(plan.config(), 0);
+        if (p != Precision.INT8) {
+            former.toPrecision(p);
+        }
+        plan.copyInto(former);
+        former.toPrecision(p);
+        Gpt loaded = plan.load(new Device(torch.DeviceType.CPU), p);
+        assertEquals(p, loaded.precision());
+        Logits a = run(former, g);
+        Logits b = run(loaded, g);
+        for (int t = 0; t < a.prefill().length; t++) {
+            org.junit.jupiter.api.Assertions.assertArrayEquals(a.prefill()[t], b.prefill()[t], spec + " prefill position " + t);
+        }
+        org.junit.jupiter.api.Assertions.assertArrayEquals(a.decode(), b.decode(), spec + " decode");
+        double rel = maxRelDiff(b, g);
+        assertTrue(rel <= (p == Precision.FP32 ? REL_TOL : 0.1), spec + ": " + rel);
     }
 
     /** A cache sized to the step (as ModelStep and Generation size it) refuses to grow past its capacity. */

@@ -11,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import knobs.kernels.ModelConfig;
+import knobs.kernels.RopeScaling;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -30,7 +31,7 @@ class LoadPlanTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"llama", "qwen2", "olmoe", "mixtral", "qwen2_moe"})
+    @ValueSource(strings = {"llama", "qwen2", "olmoe", "mixtral", "qwen2_moe", "llama_scaled"})
     void everyTinyCheckpointPlansCompletely(String name) {
         LoadPlan p = LoadPlan.open(tiny(name), name);
         long elements = p.assignments().stream().mapToLong(a -> a.source().numel()).sum();
@@ -48,6 +49,12 @@ class LoadPlanTest {
         assertEquals(1e-6, llama.normEps());
         assertEquals(48, llama.dFf());
         assertEquals(64, llama.maxSeq());
+        assertEquals(RopeScaling.NONE, llama.ropeScaling());
+        ModelConfig scaled = LoadPlan.open(tiny("llama_scaled"), "ls").config();
+        assertEquals(RopeScaling.llama3(4, 1, 4, 64), scaled.ropeScaling());
+        assertEquals(256, scaled.maxSeq());
+        assertEquals(llama.withName("ls").withMaxSeq(256).toBuilder().ropeScaling(RopeScaling.llama3(4, 1, 4, 64)).build(), scaled,
+                "llama_scaled differs from llama only in its RoPE scaling and length");
         ModelConfig qwen2 = LoadPlan.open(tiny("qwen2"), "q").config();
         assertTrue(qwen2.qkvBias());
         assertFalse(qwen2.outBias());
@@ -123,7 +130,7 @@ class LoadPlanTest {
     @ValueSource(strings = {
             "\"hidden_act\": \"silu\"=>\"hidden_act\": \"gelu\"=>hidden_act 'gelu'",
             "\"max_position_embeddings\": 64=>\"max_position_embeddings\": 64, \"head_dim\": 16=>head_dim=16",
-            "\"max_position_embeddings\": 64=>\"max_position_embeddings\": 64, \"rope_scaling\": {\"rope_type\": \"llama3\", \"factor\": 8.0}=>rope_scaling",
+            "\"max_position_embeddings\": 64=>\"max_position_embeddings\": 64, \"rope_scaling\": {\"rope_type\": \"yarn\", \"factor\": 8.0}=>rope_type 'yarn' is not supported; supported: default (plain RoPE), linear, llama3",
             "\"num_key_value_heads\": 2=>\"num_key_value_heads\": 3=>kvHeads=3",
             "\"vocab_size\": 96=>\"vocab_size\": -1=>\"vocab_size\" is -1"})
     void unsupportedConfigValuesNameTheKey(String edit) throws IOException {
@@ -133,6 +140,70 @@ class LoadPlanTest {
         assertTrue(json.contains(e[0]), json);
         Files.writeString(dir.resolve("config.json"), json.replace(e[0], e[1]));
         assertMessage(assertThrows(CheckpointException.class, () -> LoadPlan.open(dir, "l")), "config.json", e[2]);
+    }
+
+    private static final String LLAMA3 = "{\"rope_type\": \"llama3\", \"factor\": 4.0, \"low_freq_factor\": 1.0,"
+            + " \"high_freq_factor\": 4.0, \"original_max_position_embeddings\": 64}";
+
+    /** llama_scaled with its rope_scaling object replaced by {@code json}. */
+    private Path withRopeScaling(String json) throws IOException {
+        Path dir = tiny("llama_scaled");
+        String config = Files.readString(dir.resolve("config.json"));
+        assertTrue(config.contains(LLAMA3), config);
+        Files.writeString(dir.resolve("config.json"), config.replace(LLAMA3, json));
+        return dir;
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {
+            "{\"type\": \"llama3\", \"factor\": 8, \"low_freq_factor\": 1, \"high_freq_factor\": 4, \"original_max_position_embeddings\": 8192}"
+                    + "=>llama3:8:1:4:8192",
+            "{\"rope_type\": \"llama3\", \"type\": \"llama3\", \"factor\": 32.0, \"low_freq_factor\": 1.0, \"high_freq_factor\": 4.0,"
+                    + " \"original_max_position_embeddings\": 8192}=>llama3:32:1:4:8192",
+            "{\"type\": \"linear\", \"factor\": 2.0}=>linear:2",
+            "{\"rope_type\": \"linear\", \"factor\": 1.5}=>linear:1.5",
+            "{\"rope_type\": \"default\"}=>none",
+            "{\"type\": \"default\"}=>none",
+            "null=>none"})
+    void supportedRopeScalingIsRead(String spec) throws IOException {
+        String[] e = spec.split("=>");
+        String[] v = e[1].split(":");
+        RopeScaling expected = switch (v[0]) {
+            case "none" -> RopeScaling.NONE;
+            case "linear" -> RopeScaling.linear(Double.parseDouble(v[1]));
+            default -> RopeScaling.llama3(Double.parseDouble(v[1]), Double.parseDouble(v[2]), Double.parseDouble(v[3]),
+                    Integer.parseInt(v[4]));
+        };
+        assertEquals(expected, LoadPlan.open(withRopeScaling(e[0]), "l").config().ropeScaling());
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {
+            "{\"rope_type\": \"dynamic\", \"factor\": 2.0}=>rope_type 'dynamic' is not supported; supported: default (plain RoPE), linear, llama3",
+            "{\"type\": \"yarn\", \"factor\": 4.0}=>rope_type 'yarn' is not supported; supported: default (plain RoPE), linear, llama3",
+            "{\"rope_type\": \"longrope\", \"short_factor\": [1.0]}=>rope_type 'longrope' is not supported",
+            "{\"factor\": 2.0}=>has no \"rope_type\" (or legacy \"type\"); supported: default (plain RoPE), linear, llama3",
+            "{\"rope_type\": \"linear\", \"type\": \"llama3\", \"factor\": 2.0}=>gives rope_type 'linear' and type 'llama3'",
+            "{\"rope_type\": \"linear\"}=>missing \"rope_scaling\".factor",
+            "{\"rope_type\": \"linear\", \"factor\": 0.5}=>invalid linear rope scaling factor=0.5: must be a finite number >= 1",
+            "{\"rope_type\": \"linear\", \"factor\": \"2\"}=>\"rope_scaling\".factor is \"2\"; must be a number",
+            "{\"rope_type\": \"linear\", \"factor\": 2.0, \"low_freq_factor\": 1.0}=>rope_scaling key \"low_freq_factor\" is not"
+                    + " supported with rope_type 'linear'; allowed keys: rope_type (or type), factor",
+            "{\"rope_type\": \"llama3\", \"factor\": 8.0}=>missing \"rope_scaling\".low_freq_factor",
+            "{\"rope_type\": \"llama3\", \"factor\": 8.0, \"low_freq_factor\": 4.0, \"high_freq_factor\": 4.0,"
+                    + " \"original_max_position_embeddings\": 8192}=>highFreqFactor=4.0: must be > lowFreqFactor=4.0",
+            "{\"rope_type\": \"llama3\", \"factor\": 8.0, \"low_freq_factor\": 0, \"high_freq_factor\": 4.0,"
+                    + " \"original_max_position_embeddings\": 8192}=>lowFreqFactor=0.0: must be > 0",
+            "{\"rope_type\": \"llama3\", \"factor\": 8.0, \"low_freq_factor\": 1, \"high_freq_factor\": 4.0,"
+                    + " \"original_max_position_embeddings\": 8192.5}=>\"rope_scaling\".original_max_position_embeddings is 8192.5",
+            "{\"rope_type\": \"llama3\", \"factor\": 8.0, \"low_freq_factor\": 1, \"high_freq_factor\": 4.0,"
+                    + " \"original_max_position_embeddings\": 8192, \"attention_factor\": 1.0}=>rope_scaling key \"attention_factor\""
+                    + " is not supported with rope_type 'llama3'",
+            "4=>\"rope_scaling\" is 4; must be an object or null"})
+    void unsupportedOrBadRopeScalingNamesTheValue(String spec) throws IOException {
+        String[] e = spec.split("=>");
+        Path dir = withRopeScaling(e[0]);
+        assertMessage(assertThrows(CheckpointException.class, () -> LoadPlan.open(dir, "l")), "config.json", e[1]);
     }
 
     @Test
@@ -154,7 +225,7 @@ class LoadPlanTest {
 
     /** Every family's table covers its model's parameters exactly (also checked inside {@link NameTables#slots}). */
     @ParameterizedTest
-    @ValueSource(strings = {"llama", "qwen2", "olmoe", "mixtral", "qwen2_moe"})
+    @ValueSource(strings = {"llama", "qwen2", "olmoe", "mixtral", "qwen2_moe", "llama_scaled"})
     void tablesCoverEveryParameter(String name) {
         LoadPlan p = LoadPlan.open(tiny(name), name);
         Map<String, long[]> params = ParameterShapes.of(p.config());

@@ -19,7 +19,11 @@ import java.util.SplittableRandom;
  * tied embeddings (F32); {@code qwen2} q/k/v biases (BF16); {@code olmoe} QK-norm, 8 experts top-2
  * without renormalisation (F32); {@code mixtral} GQA, 4 experts top-2 renormalised (F16);
  * {@code qwen2_moe} q/k/v biases, 6 experts top-2 renormalised + a gated shared expert (F32, two
- * shards with an index).
+ * shards with an index); {@code llama_scaled} is {@code llama}'s weights with Llama 3's
+ * {@code rope_scaling} ("llama3", factor 4, low 1, high 4, original 64, max_position_embeddings 256),
+ * chosen so that the head width's four frequencies fall in all three of its bands: 1 (wavelength
+ * 2π, below 64/4: kept), 0.1 (wavelength 62.8, between: interpolated), 0.01 and 0.001 (above 64:
+ * divided by 4).
  *
  * <p>Values come from {@link SplittableRandom} seeded per tensor name (both are specified by the
  * JDK, so every JVM writes the same bytes). The embeddings are small (|x| ≤ 0.03, as real models
@@ -28,7 +32,7 @@ import java.util.SplittableRandom;
  */
 public final class TinyCheckpoints {
     /** The families, in the order the golden files list them. */
-    public static final List<String> NAMES = List.of("llama", "qwen2", "olmoe", "mixtral", "qwen2_moe");
+    public static final List<String> NAMES = List.of("llama", "qwen2", "olmoe", "mixtral", "qwen2_moe", "llama_scaled");
 
     static final int VOCAB = 96;
     static final int D = 32;
@@ -136,6 +140,19 @@ public final class TinyCheckpoints {
                     }
                     t.shard(dir);
                 }
+                case "llama_scaled" -> {
+                    config(dir, "\"model_type\": \"llama\", \"num_key_value_heads\": 2, \"intermediate_size\": 48,"
+                            + " \"rope_theta\": 10000.0, \"rope_scaling\": {\"rope_type\": \"llama3\", \"factor\": 4.0,"
+                            + " \"low_freq_factor\": 1.0, \"high_freq_factor\": 4.0, \"original_max_position_embeddings\": 64},"
+                            + " \"rms_norm_eps\": 1e-06, \"tie_word_embeddings\": true, \"attention_bias\": false,"
+                            + " \"mlp_bias\": false", 256);
+                    Tensors t = new Tensors(DType.F32);
+                    t.common(2, false, false);
+                    for (int i = 0; i < LAYERS; i++) {
+                        t.mlp("model.layers." + i + ".mlp.", 48);
+                    }
+                    t.write(dir.resolve("model.safetensors"), n -> true);
+                }
                 default -> throw new IllegalArgumentException("unknown tiny checkpoint '" + name + "'; known: " + NAMES);
             }
             return dir;
@@ -145,9 +162,13 @@ public final class TinyCheckpoints {
     }
 
     private static void config(Path dir, String familyFields) throws IOException {
+        config(dir, familyFields, 64);
+    }
+
+    private static void config(Path dir, String familyFields, int maxPositions) throws IOException {
         Files.writeString(dir.resolve("config.json"), "{\n  " + familyFields + ",\n  \"vocab_size\": " + VOCAB
                 + ", \"hidden_size\": " + D + ", \"num_hidden_layers\": " + LAYERS + ", \"num_attention_heads\": " + HEADS
-                + ",\n  \"max_position_embeddings\": 64, \"hidden_act\": \"silu\", \"torch_dtype\": \"float32\"\n}\n");
+                + ",\n  \"max_position_embeddings\": " + maxPositions + ", \"hidden_act\": \"silu\", \"torch_dtype\": \"float32\"\n}\n");
     }
 
     /** Tensors in the order Hugging Face's state_dict lists them. */

@@ -32,11 +32,13 @@ import java.util.Optional;
  * @param components   see {@link ComponentScaling}
  * @param warmup       see {@link Warmup} (which reads every WarmupComparison row, judging them itself)
  * @param componentRoofline see {@link ComponentRoofline}
+ * @param qualityLatency see {@link QualityLatency} (which lists every row with quality counters, marking the untrustworthy)
  * @param passes       see {@link Passes} (which reads every row with a {@code pass}, judged by {@code quality})
  */
 public record Analyses(DataQuality quality, Roofline roofline, Scaling scaling, FlopsScaling flopsScaling,
                        PerformanceModel model, Findings findings, Breakdowns breakdowns, ComponentScaling components,
-                       Warmup warmup, ComponentRoofline componentRoofline, Passes passes) {
+                       Warmup warmup, ComponentRoofline componentRoofline, QualityLatency qualityLatency,
+                       Passes passes) {
 
     /**
      * Checks the values the analyses rely on, then runs them.
@@ -64,7 +66,7 @@ public record Analyses(DataQuality quality, Roofline roofline, Scaling scaling, 
         Passes passes = Passes.of(quality);
         return new Analyses(quality, roofline, scaling, FlopsScaling.of(trusted, roofline), model,
                 Bottlenecks.of(quality, roofline, scaling, model, passes), breakdowns, ComponentScaling.of(breakdowns, trusted),
-                Warmup.of(report, quality), ComponentRoofline.of(trusted), passes);
+                Warmup.of(report, quality), ComponentRoofline.of(trusted), QualityLatency.of(report, quality), passes);
     }
 
     /**
@@ -113,6 +115,15 @@ public record Analyses(DataQuality quality, Roofline roofline, Scaling scaling, 
                         || isComponentTime(name, e.getValue().unit())
                         || name.startsWith(ComponentMetrics.FLOPS_PREFIX) || name.startsWith(ComponentMetrics.BYTES_PREFIX)) {
                     nonNegative(where, name, v);
+                }
+                if (name.equals(QualityLatency.KL) && !(v >= 0 && Double.isFinite(v))) {
+                    throw new ReportException(where + ": counter '" + name + "' is " + v
+                            + " per op; it is a KL divergence in nats, 0 or more");
+                }
+                if ((name.equals(QualityLatency.TOP1) || name.equals(QualityLatency.RANDOM_WEIGHTS)) && !(v >= 0 && v <= 1 + 1e-9)) {
+                    throw new ReportException(where + ": counter '" + name + "' is " + v + " per op; it is "
+                            + (name.equals(QualityLatency.TOP1) ? "a share of positions" : "a flag (1 = random weights)")
+                            + ", from 0 to 1");
                 }
                 // Busiest over mean load is at least 1 whenever any token was routed.
                 if (name.equals(RoutingImbalance.COUNTER) && v < 1 - 1e-9) {

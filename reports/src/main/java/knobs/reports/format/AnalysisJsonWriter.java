@@ -10,6 +10,7 @@ import knobs.reports.analysis.rules.Rule;
 import knobs.reports.analysis.FlopsScaling;
 import knobs.reports.analysis.LeastSquares;
 import knobs.reports.analysis.PerformanceModel;
+import knobs.reports.analysis.QualityLatency;
 import knobs.reports.analysis.Roofline;
 import knobs.reports.analysis.RowGroup;
 import knobs.reports.analysis.Scaling;
@@ -28,8 +29,8 @@ import java.util.Map;
 
 /**
  * Writes the analysis files: {@code roofline.json}, {@code scaling.json}, {@code flops_scaling.json},
- * {@code model.json}, {@code findings.json}, {@code breakdowns.json}, {@code warmup.json} and
- * {@code component_roofline.json} (formats in docs/reports.md). Like
+ * {@code model.json}, {@code findings.json}, {@code breakdowns.json}, {@code warmup.json},
+ * {@code component_roofline.json} and {@code quality.json} (formats in docs/reports.md). Like
  * {@link SummaryJsonWriter}, trees are built field by field so the order is fixed here; rows are
  * identified by {@code benchmark}, {@code params} and {@code mode} as in {@code summary.json}.
  */
@@ -43,6 +44,7 @@ public final class AnalysisJsonWriter {
     public static final String BREAKDOWNS = "breakdowns.json";
     public static final String WARMUP = "warmup.json";
     public static final String COMPONENT_ROOFLINE = "component_roofline.json";
+    public static final String QUALITY = "quality.json";
 
     private AnalysisJsonWriter() {
     }
@@ -61,6 +63,7 @@ public final class AnalysisJsonWriter {
         files.put(BREAKDOWNS, Json.write(breakdowns(a.breakdowns(), a.components())));
         files.put(WARMUP, Json.write(warmup(a.warmup())));
         files.put(COMPONENT_ROOFLINE, Json.write(componentRoofline(a.componentRoofline())));
+        files.put(QUALITY, Json.write(quality(a.qualityLatency())));
         return files;
     }
 
@@ -200,6 +203,36 @@ public final class AnalysisJsonWriter {
             entries.add(node);
         }
         root.set("skipped", skipped(f.skipped()));
+        return root;
+    }
+
+    static ObjectNode quality(QualityLatency q) {
+        ObjectNode root = Json.NODES.objectNode();
+        ArrayNode entries = root.putArray("entries");
+        for (QualityLatency.Entry e : q.entries()) {
+            ObjectNode node = groupRef(e.group());
+            node.put("knob", e.knob());
+            node.put("random_weights", e.randomWeights());
+            if (e.randomWeights()) {
+                node.put("label", QualityLatency.RANDOM_LABEL);
+            } else {
+                node.putNull("label");
+            }
+            ArrayNode points = node.putArray("points");
+            for (QualityLatency.Point p : e.points()) {
+                ObjectNode point = points.addObject();
+                point.set("params", SummaryJsonWriter.params(p.row().params()));
+                point.set("value", SummaryJsonWriter.param(p.value()));
+                point.set("seconds_per_op", Json.number(p.row().secondsPerOp()));
+                point.set("kl_nats", Json.number(p.klNats()));
+                point.set("top1_agreement", Json.number(p.top1()));
+                point.put("trustworthy", p.trustworthy());
+                point.put("why", p.why());
+            }
+            node.put("reading", e.reading());
+            entries.add(node);
+        }
+        root.set("skipped", skipped(q.skipped()));
         return root;
     }
 

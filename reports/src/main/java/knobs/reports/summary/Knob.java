@@ -54,6 +54,16 @@ public record Knob(String benchmarkClass, String param, String unit, String alte
     /** Per-op nanosecond counters of a step's components, in the order a step runs them. */
     public static final List<String> COMPONENTS = List.of("visionNs", "projectorNs", "prefillNs", "decodeNs");
 
+    /**
+     * The knob of each benchmark that reports quality beside latency (harness' QualityCounters): the
+     * param that removes work relative to the model's own configuration, by benchmark class.
+     */
+    public static final java.util.SortedMap<String, String> QUALITY_PARAMS = java.util.Collections.unmodifiableSortedMap(
+            new java.util.TreeMap<>(java.util.Map.of(
+                    MOE_TOP_K.benchmarkClass(), MOE_TOP_K.param(),
+                    BLOCKS_MASK.benchmarkClass(), BLOCKS_MASK.param(),
+                    MODEL_SIZE.benchmarkClass(), "precision")));
+
     /** The {@code pass} param of every model knob, and its allowed values in the order a step grows. */
     public static final String PASS = "pass";
     public static final List<String> PASSES = List.of("forward", "forward_backward", "train_step");

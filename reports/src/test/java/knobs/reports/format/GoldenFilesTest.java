@@ -42,10 +42,11 @@ public class GoldenFilesTest {
             Golden.check(GOLDEN, name, dir.resolve("report").resolve(name));
         }
         // summarize also writes the analyses, the figures and the page (sealed by AnalysisGoldenTest, BreakdownsTest,
-        // PassesTest and ReportPageTest).
+        // PassesTest, QualityLatencyTest and ReportPageTest).
         assertEquals(List.of("breakdowns.json", "component_roofline.json", "findings.json", "flops_scaling.json", "index.html",
-                "model.json", "passes.json", "plots", "roofline.json", "samples.csv", "scaling.json", "summary.csv", "summary.json",
-                "warmup.json"), OutputFolder.listing(dir.resolve("report")));
+                "model.json", "passes.json", "plots", "quality.json", "roofline.json", "samples.csv", "scaling.json", "summary.csv",
+                "summary.json", "warmup.json"),
+                OutputFolder.listing(dir.resolve("report")));
     }
 
     @Test

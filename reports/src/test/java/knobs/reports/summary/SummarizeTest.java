@@ -341,7 +341,7 @@ class SummarizeTest {
         write(dir.resolve("out/unrelated.txt"), "keep");
         summarize("a.json");
         assertEquals(List.of("breakdowns.json", "component_roofline.json", "findings.json", "flops_scaling.json", "index.html",
-                "model.json", "passes.json", "roofline.json", "samples.csv", "scaling.json", "summary.csv", "summary.json",
+                "model.json", "passes.json", "quality.json", "roofline.json", "samples.csv", "scaling.json", "summary.csv", "summary.json",
                 "unrelated.txt", "warmup.json"),
                 OutputFolder.listing(dir.resolve("out")));
     }

@@ -10,6 +10,7 @@ import knobs.reports.analysis.FlopsScaling;
 import knobs.reports.analysis.DataQuality;
 import knobs.reports.analysis.Headlines;
 import knobs.reports.analysis.PerformanceModel;
+import knobs.reports.analysis.QualityLatency;
 import knobs.reports.analysis.Roofline;
 import knobs.reports.analysis.RowGroup;
 import knobs.reports.analysis.Scaling;
@@ -133,7 +134,7 @@ public final class HtmlReport {
         roofline(a.roofline(), section(figures, "roofline"));
         model(a.model(), section(figures, "model"));
         raw(PassesSection.html(a.passes(), section(figures, Plots.PASSES_SECTION)));
-        benchmarks.forEach((b, rows) -> benchmark(b, ids.get(b), rows, a, section(figures, b)));
+        benchmarks.forEach((b, rows) -> benchmark(b, ids.get(b), rows, a, section(figures, b), figures));
         notAnalysed(a.quality());
         findings(a.findings());
         environment(report.environment());
@@ -423,7 +424,8 @@ public final class HtmlReport {
         raw("</section>\n");
     }
 
-    private void benchmark(String benchmark, String id, List<SummaryRow> rows, Analyses a, List<Plots.Figure> figures) {
+    private void benchmark(String benchmark, String id, List<SummaryRow> rows, Analyses a, List<Plots.Figure> figures,
+                           List<Plots.Figure> all) {
         raw("<section id=\"").raw(id).raw("\">\n<h2>").text(benchmark).raw("</h2>\n");
         // The component profiler's metrics (dozens per row) have their own table below.
         List<String> secondary = rows.stream().flatMap(r -> r.secondary().keySet().stream())
@@ -474,6 +476,7 @@ public final class HtmlReport {
             raw("</ul>\n");
         }
         componentScaling(benchmark, a.components());
+        qualityLatency(benchmark, a.qualityLatency(), all);
         List<Findings.Finding> findings = a.findings().about(benchmark);
         if (!findings.isEmpty()) {
             // The findings themselves are listed by rule below; here, which rules hit this benchmark.
@@ -563,6 +566,45 @@ public final class HtmlReport {
                 raw("<td>").text(s.excluded() == null ? "yes" : "no: " + s.excluded()).raw("</td></tr>\n");
             }
             raw("</table>\n");
+        }
+    }
+
+    /**
+     * The benchmark's quality–latency groups: one table per group (knob value, median time, KL
+     * divergence, top-1 agreement, whether the time is trustworthy), the trade-off figure, the reading.
+     */
+    private void qualityLatency(String benchmark, QualityLatency q, List<Plots.Figure> figures) {
+        List<QualityLatency.Entry> entries = q.entries().stream().filter(e -> e.group().benchmark().equals(benchmark)).toList();
+        if (entries.isEmpty()) {
+            return;
+        }
+        List<RowGroup> siblings = q.entries().stream().map(QualityLatency.Entry::group).toList();
+        raw("<h3>Quality and latency</h3>\n<p class=\"meta\">What each ").text(entries.get(0).knob())
+                .raw(" costs in output quality beside what it saves in time: KL divergence of the next-token distributions")
+                .raw(" from the unmodified model's, KL(reference ‖ modified) in nats averaged over positions (0: identical),")
+                .raw(" and the share of positions whose greedy token agrees; measured once per configuration in trial setup,")
+                .raw(" outside the timed region.</p>\n");
+        if (entries.stream().anyMatch(QualityLatency.Entry::randomWeights)) {
+            raw("<p class=\"note\">").text(QualityLatency.RANDOM_LABEL.substring(0, 1).toUpperCase(java.util.Locale.ROOT)
+                    + QualityLatency.RANDOM_LABEL.substring(1)).raw(": the cost a knob would have on a trained model can be")
+                    .raw(" quite different; run a checkpoint for that.</p>\n");
+        }
+        for (QualityLatency.Entry e : entries) {
+            String label = e.group().label(siblings);
+            if (entries.size() > 1) {
+                raw("<h4>").text(label).raw("</h4>\n");
+            }
+            raw("<table>\n<tr><th>").text(e.knob()).raw("</th><th>median time</th><th>KL (nats)</th>")
+                    .raw("<th>top-1 agreement</th><th>time</th></tr>\n");
+            for (QualityLatency.Point p : e.points()) {
+                raw("<tr><td>").text(p.value().text()).raw("</td><td class=\"n\">").text(Format.seconds(p.row().secondsPerOp()))
+                        .raw("</td><td class=\"n\">").text(Format.sig(p.klNats()))
+                        .raw("</td><td class=\"n\">").text(Format.percent(100 * p.top1()))
+                        .raw("</td><td>").text(p.trustworthy() ? "trustworthy" : "not analysed: " + p.why()).raw("</td></tr>\n");
+            }
+            raw("</table>\n");
+            figures(section(figures, Plots.qualitySection(benchmark, label)));
+            raw("<p><b>Reading:</b> ").text(e.reading()).raw(".</p>\n");
         }
     }
 

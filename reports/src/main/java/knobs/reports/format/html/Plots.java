@@ -7,6 +7,7 @@ import knobs.reports.analysis.Warmup;
 import knobs.reports.analysis.FlopsScaling;
 import knobs.reports.analysis.Passes;
 import knobs.reports.analysis.PerformanceModel;
+import knobs.reports.analysis.QualityLatency;
 import knobs.reports.analysis.Roofline;
 import knobs.reports.analysis.RowGroup;
 import knobs.reports.analysis.Scaling;
@@ -43,9 +44,9 @@ import java.util.Set;
  * Draws the report's figures with XChart, each as PNG (for the page) and SVG (to zoom or reuse),
  * under {@code plots/}: the roofline, predicted against measured times, a line with its fit for
  * every scaling group, a stacked bar chart of time by component for every knob group (a total bar
- * where no split was measured), forward against backward for every configuration measured with a
- * backward pass, the FLOPs-against-time ratios of {@code MoeTopK}, and WarmupComparison's timed
- * steps and first calls.
+ * where no split was measured), forward against backward for every configuration measured with a backward pass, the FLOPs-against-time ratios of
+ * {@code MoeTopK}, WarmupComparison's timed steps and first calls, and the quality–latency
+ * trade-off of the knobs that report quality.
  *
  * <p>Every measured time carries its interquartile range: a vertical bar from the first to the third
  * quartile on line and scatter plots, an error bar on bar charts (XChart draws those symmetric, so
@@ -119,7 +120,59 @@ public final class Plots {
         p.passes(analyses.passes());
         p.flopsScaling(analyses.flopsScaling());
         p.warmup(analyses.warmup());
+        p.qualityLatency(analyses.qualityLatency());
         return new Result(List.copyOf(p.figures), p.files);
+    }
+
+    /**
+     * The page section of a quality group's figure (shown in its benchmark's "Quality and latency" part).
+     *
+     * @param label the group's label among every quality group ({@link RowGroup#label})
+     */
+    public static String qualitySection(String benchmark, String label) {
+        return "quality:" + benchmark + ":" + label;
+    }
+
+    /**
+     * One figure per quality group: each trustworthy knob value at its median time (with a horizontal
+     * bar over its interquartile range) and its KL divergence from the unmodified model, joined in the
+     * knob's order; one legend entry per value.
+     */
+    private void qualityLatency(QualityLatency q) throws IOException {
+        List<RowGroup> groups = q.entries().stream().map(QualityLatency.Entry::group).toList();
+        for (QualityLatency.Entry e : q.entries()) {
+            List<QualityLatency.Point> points = e.trusted();
+            if (points.isEmpty()) {
+                continue;
+            }
+            String benchmark = e.group().benchmark();
+            String label = e.group().label(groups);
+            XYChart chart = xy(benchmark + (label.equals(benchmark) ? "" : " (" + label + ")") + ": quality vs latency by "
+                    + e.knob(), "median time (ms/op)", "KL divergence from the unmodified model (nats)");
+            chart.getStyler().setLegendPosition(Styler.LegendPosition.OutsideE);
+            chart.getStyler().setYAxisMin(0.0);
+            double[] x = points.stream().mapToDouble(p -> p.row().secondsPerOp() * 1e3).toArray();
+            double[] y = points.stream().mapToDouble(QualityLatency.Point::klNats).toArray();
+            line(chart.addSeries(unique(chart, "order of " + e.knob()), x, y), PlotStyle.BAND).setShowInLegend(false);
+            List<Color> shades = PlotStyle.shades(colour(benchmark), points.size());
+            for (int i = 0; i < points.size(); i++) {
+                QualityLatency.Point p = points.get(i);
+                double[] iqr = iqrSeconds(p.row());
+                Color c = shades.get(i);
+                XYSeries bar = chart.addSeries(unique(chart, e.knob() + "=" + p.value().text() + " (IQR)"),
+                        new double[] {iqr[0] * 1e3, iqr[1] * 1e3}, new double[] {p.klNats(), p.klNats()});
+                line(bar, c).setLineWidth(2f);
+                bar.setShowInLegend(false);
+                scatter(chart.addSeries(unique(chart, e.knob() + "=" + p.value().text()), new double[] {x[i]}, new double[] {y[i]}), c);
+            }
+            int left = e.points().size() - points.size();
+            save(chart, "quality-" + benchmark + (label.equals(benchmark) ? "" : "-" + label), qualitySection(benchmark, label),
+                    "Each " + e.knob() + " at its median time (bars: first to third quartile) and the KL divergence of its"
+                            + " next-token distributions from the unmodified model's (0: identical); lower and further left"
+                            + " is better. Top-1 agreement is in the table."
+                            + (left > 0 ? " " + left + " untrustworthy row" + (left == 1 ? "" : "s") + " left out." : "")
+                            + (e.randomWeights() ? " Note: " + QualityLatency.RANDOM_LABEL + "." : ""));
+        }
     }
 
     /**
