@@ -248,14 +248,20 @@ public final class MoeFeedForward extends Module implements FeedForward {
         }
         TensorVector parts = new TensorVector();
         try (Components.Span s = Components.span(Components.MOE_EXPERTS)) {
+            // Per-expert views from one unbind per call, not the cached select() views: the backward of
+            // a select writes its slice into a zero tensor the size of all experts' weights, once per
+            // expert (64 experts: 64 full-size gradients per matrix per layer, 36 s for one moe-cpu
+            // step); unbind's backward stacks the experts' gradients once.
+            TensorVector ups = wUp.unbind(0);
+            TensorVector downs = wDown.unbind(0);
             long offset = 0;
             for (int e = 0; e < experts; e++) {
                 long c = counts[e];
                 if (c == 0) {
                     continue;
                 }
-                Tensor uT = Ops.linearT(CostModel.EXPERTS, up[e], xsT.narrow(1, offset, c));   // (m·dFf, c)
-                parts.push_back(Ops.linearT(CostModel.EXPERTS, down[e], MlpFeedForward.hidden(activation, expertDFf, uT, 0)));        // (d, c)
+                Tensor uT = Ops.linearT(CostModel.EXPERTS, ups.get(e), xsT.narrow(1, offset, c));   // (m·dFf, c)
+                parts.push_back(Ops.linearT(CostModel.EXPERTS, downs.get(e), MlpFeedForward.hidden(activation, expertDFf, uT, 0)));        // (d, c)
                 offset += c;
             }
         }
