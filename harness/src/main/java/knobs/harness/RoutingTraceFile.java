@@ -11,12 +11,9 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.util.List;
-import java.util.Map;
 import knobs.kernels.RoutingTrace;
 
 /**
@@ -39,8 +36,8 @@ public final class RoutingTraceFile {
     public static final String SCHEMA = "knobs-routing-trace/1";
 
     private static final ObjectMapper JSON = new ObjectMapper();
-    /** The last trace read, by path, size and modification time: a sweep's pre-fork check reads one file per configuration. */
-    private static Map.Entry<List<Object>, RoutingTrace> last;
+    /** The last trace read: a sweep's pre-fork check reads one file per configuration. */
+    private static final LastFile<RoutingTrace> LAST = new LastFile<>();
 
     private RoutingTraceFile() {
     }
@@ -51,21 +48,8 @@ public final class RoutingTraceFile {
      * @param display the file as the user named it, for messages
      * @throws IllegalArgumentException naming the file, the line and what is wrong
      */
-    public static synchronized RoutingTrace read(Path file, String display) {
-        List<Object> key;
-        try {
-            key = List.of(file.toAbsolutePath().normalize().toString(), Files.size(file), Files.getLastModifiedTime(file));
-        } catch (NoSuchFileException e) {
-            throw new IllegalArgumentException(display + ": no such file");
-        } catch (IOException e) {
-            throw new IllegalArgumentException(display + ": cannot read: " + e.getMessage());
-        }
-        if (last != null && last.getKey().equals(key)) {
-            return last.getValue();
-        }
-        RoutingTrace t = parse(file, display);
-        last = Map.entry(key, t);
-        return t;
+    public static RoutingTrace read(Path file, String display) {
+        return LAST.get(file, display, RoutingTraceFile::parse);
     }
 
     private static RoutingTrace parse(Path file, String display) {

@@ -6,11 +6,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import knobs.kernels.Inputs;
 import knobs.kernels.ModelConfig;
 import org.bytedeco.pytorch.Tensor;
@@ -34,7 +32,8 @@ public final class TokenFile {
     public static final String RANDOM = "random";
 
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static Map.Entry<List<Object>, TokenFile> last;
+    /** The last token file read: a sweep's pre-fork check reads one file per configuration. */
+    private static final LastFile<TokenFile> LAST = new LastFile<>();
 
     private final String display;
     private final long[][] sequences;
@@ -75,27 +74,18 @@ public final class TokenFile {
      *
      * @param display how messages name it ({@code tokens=prompts.txt})
      */
-    public static synchronized TokenFile read(Path file, String display) {
-        List<Object> key;
-        try {
-            key = List.of(file.toAbsolutePath().normalize().toString(), Files.size(file), Files.getLastModifiedTime(file));
-        } catch (NoSuchFileException e) {
-            throw new IllegalArgumentException(display + ": no such file");
-        } catch (IOException e) {
-            throw new IllegalArgumentException(display + ": cannot read: " + e.getMessage());
-        }
-        if (last != null && last.getKey().equals(key)) {
-            return last.getValue();
-        }
+    public static TokenFile read(Path file, String display) {
+        return LAST.get(file, display, TokenFile::parse);
+    }
+
+    private static TokenFile parse(Path file, String display) {
         String text;
         try {
             text = Files.readString(file, StandardCharsets.UTF_8);
         } catch (IOException e) {
             throw new IllegalArgumentException(display + ": cannot read: " + e.getMessage());
         }
-        TokenFile t = text.stripLeading().startsWith("[") ? json(text, display) : text(text, display);
-        last = Map.entry(key, t);
-        return t;
+        return text.stripLeading().startsWith("[") ? json(text, display) : text(text, display);
     }
 
     private static TokenFile text(String text, String display) {
