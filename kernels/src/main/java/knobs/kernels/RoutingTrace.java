@@ -8,7 +8,8 @@ import java.util.Arrays;
  * <p>For every MoE layer, every recorded sequence and every position of it, the {@code k} experts
  * its router chose, most probable first (the order of {@code topk(sorted=true)}). A replay at
  * {@code topK <= k} takes the first {@code topK} of them, which is what the router itself picks at
- * that top-k. A forward over batch B at positions {@code pos .. pos+T-1} (a prefill from 0, or a
+ * that top-k in the first MoE layer (deeper layers were recorded on hidden states computed at the
+ * recording's k, so there it may differ: record at the k you replay when that matters). A forward over batch B at positions {@code pos .. pos+T-1} (a prefill from 0, or a
  * decode step after a KV cache of length pos) routes token (b, t) to the experts recorded for
  * sequence b at position pos + t; the routing weights are the router's probabilities of those
  * experts, renormalised, as for the synthetic {@link RoutingMode}s. So a trace recorded from a
