@@ -81,9 +81,9 @@ public class BatchSize implements KnobCheck {
     }
 
     @Setup(Level.Trial)
-    public void setUp() {
+    public void setUp(ThreadKnobs threads) {
         check();
-        session = Harness.setUp(device);
+        session = Harness.setUp(device, threads.request());
         step = new ModelStep(Models.resolve(model), Phase.parse(phase), Pass.parse(pass), batchSize, promptLen, session.device(), Precision.FP32,
                 m -> { }, TokenFile.forKnob(tokens));
     }

@@ -95,9 +95,9 @@ public class BlocksMask implements KnobCheck {
     }
 
     @Setup(Level.Trial)
-    public void setUp() {
+    public void setUp(ThreadKnobs threads) {
         check();
-        session = Harness.setUp(device);
+        session = Harness.setUp(device, threads.request());
         ModelSource source = Models.resolve(model);
         int layers = source.config().layers();
         step = new ModelStep(source, Phase.parse(phase), Pass.parse(pass), batch, promptLen, session.device(), Precision.FP32,

@@ -69,9 +69,9 @@ public class Calibration implements KnobCheck {
     }
 
     @Setup(Level.Trial)
-    public void setUp() {
+    public void setUp(ThreadKnobs threads) {
         check();
-        session = Harness.setUp(device);
+        session = Harness.setUp(device, threads.request());
         TensorOptions on = new TensorOptions(torch.ScalarType.Float).device(new org.bytedeco.pytorch.DeviceOptional(session.device().torchDevice()));
         long n = gemmSize;
         torch.manual_seed(7);

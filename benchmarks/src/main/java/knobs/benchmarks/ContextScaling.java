@@ -112,13 +112,13 @@ public class ContextScaling implements KnobCheck {
     }
 
     @Setup(Level.Trial)
-    public void setUp() {
+    public void setUp(ThreadKnobs threads) {
         check(); // before loading anything
         VisionConfig v = VisionPresets.get(vision);
         ModelSource source = Models.resolve(model);
         ModelConfig llm = source.config();
         Pass p = Pass.parse(pass);
-        session = Harness.setUp(device);
+        session = Harness.setUp(device, threads.request());
         Device d = session.device().torchDevice();
         vlm = VisionLanguageModel.create(v, source, ModelStep.SEED).toDevice(d);
         images = Inputs.images(ModelStep.SEED + 1, (long) batch * crops, VisionConfig.CHANNELS, v.imageSize(), v.imageSize())

@@ -42,6 +42,12 @@ import org.openjdk.jmh.util.Utils;
  *   <li>Every configuration is checked before any fork starts ({@link PreForkCheck}): a bad knob
  *       value, an unknown {@code -p} name or a pattern that selects nothing is one line per
  *       problem on stderr and exit status 2, in milliseconds.</li>
+ *   <li>The thread aliases {@code -Dknobs.threads} / {@code -Dknobs.intraop.threads}, as the forks will
+ *       see them, become {@code -p blasThreads=V} / {@code -p intraOpThreads=V} (so that results are
+ *       keyed by them); a {@code -p} that disagrees with its alias is refused ({@link ThreadKnobs}).</li>
+ *   <li>{@code -prof async} works with nothing installed: the async-profiler library in the jar is
+ *       extracted and given as {@code libPath}, with {@code event=itimer} where perf events are not
+ *       available ({@link AsyncProfilerLib}).</li>
  *   <li>{@code -foe true} is the default: a configuration that fails in its fork (what only
  *       libtorch can tell, such as a missing GPU) stops the run with one line on stderr and status
  *       1. With an explicit {@code -foe false} the others still run, and the status is 1 if any
@@ -79,7 +85,8 @@ public final class Main {
         List<String> args;
         CommandLineOptions options;
         try {
-            args = arguments(argv, System.getProperty(ContentionProfiler.SWITCH_PROPERTY));
+            args = AsyncProfilerLib.complete(arguments(argv, System.getProperty(ContentionProfiler.SWITCH_PROPERTY)),
+                    note -> err.println("knobs: note: " + note));
             options = new CommandLineOptions(args.toArray(new String[0]));
         } catch (IllegalArgumentException e) {
             debug(e);
@@ -95,8 +102,21 @@ public final class Main {
             org.openjdk.jmh.Main.main(args.toArray(new String[0]));
             return 0;
         }
-        List<String> given = paramNames(args).stream().filter(n -> options.getParameter(n).hasValue()).toList();
-        List<String> problems = PreForkCheck.problems(options, given, BenchmarkList.defaultList());
+        List<String> problems = new ArrayList<>();
+        List<String> aliases = PreForkCheck.aliasParams(options, BenchmarkList.defaultList(), problems);
+        if (!aliases.isEmpty()) { // the thread aliases become params, so that results are keyed by them
+            List<String> withAliases = new ArrayList<>(aliases);
+            withAliases.addAll(args);
+            args = withAliases;
+            try {
+                options = new CommandLineOptions(args.toArray(new String[0]));
+            } catch (CommandLineOptionException e) {
+                throw new IllegalStateException("the command line with " + aliases + " added no longer parses", e);
+            }
+        }
+        CommandLineOptions parsed = options;
+        List<String> given = paramNames(args).stream().filter(n -> parsed.getParameter(n).hasValue()).toList();
+        problems.addAll(PreForkCheck.problems(options, given, BenchmarkList.defaultList()));
         if (!problems.isEmpty()) {
             problems.forEach(p -> err.println("knobs: " + p));
             return INVALID;
@@ -198,6 +218,38 @@ public final class Main {
             return rootCause(t.getCause());
         }
         return t;
+    }
+
+    /**
+     * What this launcher would refuse before any fork for a command line that runs benchmarks
+     * (its thread aliases and every configuration's knob check), one message per problem, without
+     * the {@code knobs: } prefix; empty when it would run. The sweep runner checks every
+     * configuration of a sweep with this before it runs any.
+     */
+    public static List<String> problems(List<String> jmhArgs) {
+        CommandLineOptions options;
+        try {
+            options = new CommandLineOptions(jmhArgs.toArray(new String[0]));
+        } catch (CommandLineOptionException e) {
+            return List.of("invalid command line: " + e.getMessage());
+        }
+        List<String> problems = new ArrayList<>();
+        List<String> aliases = PreForkCheck.aliasParams(options, BenchmarkList.defaultList(), problems);
+        if (!problems.isEmpty()) {
+            return problems;
+        }
+        if (!aliases.isEmpty()) {
+            List<String> args = new ArrayList<>(aliases);
+            args.addAll(jmhArgs);
+            try {
+                options = new CommandLineOptions(args.toArray(new String[0]));
+            } catch (CommandLineOptionException e) {
+                throw new IllegalStateException("the command line with " + aliases + " added no longer parses", e);
+            }
+        }
+        CommandLineOptions parsed = options;
+        List<String> given = paramNames(jmhArgs).stream().filter(n -> parsed.getParameter(n).hasValue()).toList();
+        return PreForkCheck.problems(options, given, BenchmarkList.defaultList());
     }
 
     /** JMH's console: {@code -o FILE}, else stdout (not closed when JMH closes its output). */

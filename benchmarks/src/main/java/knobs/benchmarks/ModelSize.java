@@ -145,13 +145,13 @@ public class ModelSize implements KnobCheck {
     }
 
     @Setup(Level.Trial)
-    public void setUp() {
+    public void setUp(ThreadKnobs threads) {
         MemoryEstimate estimate = checked();
         ModelSource source = Models.resolve(size);
         ModelConfig c = source.config();
         kind = Pass.parse(pass);
         Precision p = Precision.parse(precision);
-        session = Harness.setUp(device);
+        session = Harness.setUp(device, threads.request());
         TokenFile file = TokenFile.forKnob(tokens);
         inputs = (file == null ? Inputs.tokens(ModelStep.SEED + 1, c.vocab(), batchSize, contextLength)
                 : file.ids(batchSize, 0, contextLength)).to(session.device().torchDevice(), torch.ScalarType.Long);

@@ -89,9 +89,9 @@ public class MoeDispatch implements KnobCheck {
     }
 
     @Setup(Level.Trial)
-    public void setUp() {
+    public void setUp(ThreadKnobs threads) {
         check();
-        session = Harness.setUp(device);
+        session = Harness.setUp(device, threads.request());
         ModelConfig c = Presets.getMoe(model).withTopK(topK);
         RoutingMode mode = RoutingMode.parse(routing);
         org.bytedeco.pytorch.global.torch.manual_seed(ModelStep.SEED);

@@ -107,9 +107,9 @@ public class MoeTopK implements KnobCheck {
     }
 
     @Setup(Level.Trial)
-    public void setUp() {
+    public void setUp(ThreadKnobs threads) {
         check();
-        session = Harness.setUp(device);
+        session = Harness.setUp(device, threads.request());
         RoutingSource r = RoutingSource.parse(routing);
         ModelSource own = Models.resolveMoe(model);
         step = new ModelStep(own.withTopK(topK), Phase.parse(phase), Pass.parse(pass), batch, promptLen, session.device(),

@@ -103,11 +103,11 @@ public class OutputTokens implements KnobCheck {
     }
 
     @Setup(Level.Trial)
-    public void setUp() {
+    public void setUp(ThreadKnobs threads) {
         MemoryEstimate estimate = checked();
         ModelSource source = Models.resolve(model);
         ModelConfig c = source.config();
-        session = Harness.setUp(device);
+        session = Harness.setUp(device, threads.request());
         gpt = source.build(session.device().torchDevice(), Precision.FP32, ModelStep.SEED);
         MemoryRegistry.register(gpt, estimate, session.device());
         generation = new Generation(gpt, batch, promptLen + maxNewTokens); // the cache holds what is generated, not maxSeq

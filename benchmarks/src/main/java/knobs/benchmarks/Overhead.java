@@ -66,9 +66,9 @@ public class Overhead implements KnobCheck {
     }
 
     @Setup(Level.Trial)
-    public void setUp() {
+    public void setUp(ThreadKnobs threads) {
         check();
-        session = Harness.setUp(device);
+        session = Harness.setUp(device, threads.request());
         var dev = session.device().torchDevice();
         torch.manual_seed(7);
         a = torch.randn(16).to(dev, torch.ScalarType.Float);

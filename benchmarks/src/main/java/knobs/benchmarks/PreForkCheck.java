@@ -15,7 +15,11 @@ import java.util.Set;
 import java.util.SortedSet;
 import java.util.TreeSet;
 import knobs.harness.MemoryBudget;
+import knobs.harness.Threads;
+import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.runner.BenchmarkList;
 import org.openjdk.jmh.runner.BenchmarkListEntry;
 import org.openjdk.jmh.runner.format.OutputFormatFactory;
@@ -31,7 +35,9 @@ import org.openjdk.jmh.runner.options.VerboseMode;
  * would silently ignore it) and a pattern that selects nothing.
  *
  * <p>The memory budget is checked with the {@code -Dknobs.memory.limit} a fork would see, read from
- * the JVM arguments JMH will give it.
+ * the JVM arguments JMH will give it; so are the thread aliases {@code -Dknobs.threads} and
+ * {@code -Dknobs.intraop.threads} against the {@link ThreadKnobs} params. Besides the benchmark
+ * class, the {@code @State} classes its setup takes are checked when they are {@link KnobCheck}s.
  */
 final class PreForkCheck {
     private PreForkCheck() {
@@ -46,9 +52,7 @@ final class PreForkCheck {
      * @param list      the benchmarks in the jar
      */
     static List<String> problems(Options options, Collection<String> paramNames, BenchmarkList list) {
-        SortedSet<BenchmarkListEntry> entries = list.find(
-                OutputFormatFactory.createFormatInstance(new PrintStream(OutputStream.nullOutputStream()), VerboseMode.SILENT),
-                options.getIncludes(), options.getExcludes());
+        SortedSet<BenchmarkListEntry> entries = selected(options, list);
         Set<String> problems = new LinkedHashSet<>();
         if (entries.isEmpty()) {
             problems.add("no benchmark matches " + (options.getIncludes().isEmpty() ? "" : String.join(" ", options.getIncludes()) + " ")
@@ -68,20 +72,114 @@ final class PreForkCheck {
         Set<String> seen = new LinkedHashSet<>();
         for (BenchmarkListEntry e : entries) {
             Class<?> type = benchmarkClass(e);
-            if (!KnobCheck.class.isAssignableFrom(type)) {
+            List<Class<?>> checked = checkedStates(type);
+            if (checked.isEmpty()) {
                 continue;
             }
-            String limit = forkProperty(options, e, MemoryBudget.PROPERTY);
+            Map<String, String> forkProperties = new LinkedHashMap<>();
+            for (String name : FORK_PROPERTIES) {
+                forkProperties.put(name, forkProperty(options, e, name));
+            }
             for (Map<String, String> config : configurations(e, options)) {
                 if (seen.add(type.getName() + config)) { // the methods of one class share its checks
-                    String problem = withProperty(MemoryBudget.PROPERTY, limit, () -> problem(type, config));
-                    if (problem != null) {
-                        problems.add(type.getSimpleName() + ": " + problem);
+                    for (Class<?> state : checked) {
+                        String problem = withProperties(forkProperties, () -> problem(state, config));
+                        if (problem != null) {
+                            problems.add(type.getSimpleName() + ": " + problem);
+                            break;
+                        }
                     }
                 }
             }
         }
         return List.copyOf(problems);
+    }
+
+    /** The system properties a check reads as the fork will see them: the memory limit and the thread aliases. */
+    private static final List<String> FORK_PROPERTIES = List.of(MemoryBudget.PROPERTY, Threads.BLAS_PROPERTY, Threads.INTRAOP_PROPERTY);
+
+    /**
+     * The {@link KnobCheck} states of a benchmark class: the class itself, then the {@code @State}
+     * classes its trial setup takes (such as {@link ThreadKnobs}), each checked on a fresh instance.
+     */
+    static List<Class<?>> checkedStates(Class<?> type) {
+        List<Class<?>> out = new ArrayList<>();
+        if (KnobCheck.class.isAssignableFrom(type)) {
+            out.add(type);
+        }
+        for (java.lang.reflect.Method m : type.getMethods()) {
+            if (m.isAnnotationPresent(Setup.class) || m.isAnnotationPresent(Benchmark.class)) {
+                for (Class<?> p : m.getParameterTypes()) {
+                    if (KnobCheck.class.isAssignableFrom(p) && p.isAnnotationPresent(State.class) && !out.contains(p)) {
+                        out.add(p);
+                    }
+                }
+            }
+        }
+        return out;
+    }
+
+    /** The benchmarks the command line's patterns select. */
+    static SortedSet<BenchmarkListEntry> selected(Options options, BenchmarkList list) {
+        return list.find(OutputFormatFactory.createFormatInstance(new PrintStream(OutputStream.nullOutputStream()), VerboseMode.SILENT),
+                options.getIncludes(), options.getExcludes());
+    }
+
+    /**
+     * The thread aliases as params: for {@code -Dknobs.threads} / {@code -Dknobs.intraop.threads} as
+     * the forks will see them (this JVM's own, inherited, or from {@code -jvmArgs*}), the
+     * {@code -p blasThreads=V} / {@code -p intraOpThreads=V} to add so that the results are keyed by
+     * the counts the forks apply. A bad alias value, or a {@code -p} that disagrees with the alias, is
+     * a problem (one line each), and nothing is added for it.
+     *
+     * @param problems receives the problems
+     * @return the arguments to put before the command line's (empty when no alias is set)
+     */
+    static List<String> aliasParams(Options options, BenchmarkList list, List<String> problems) {
+        SortedSet<BenchmarkListEntry> entries = selected(options, list);
+        List<String> add = new ArrayList<>();
+        int cpus = Runtime.getRuntime().availableProcessors();
+        String[][] aliases = {{Threads.BLAS_PROPERTY, Threads.BLAS_PARAM}, {Threads.INTRAOP_PROPERTY, Threads.INTRAOP_PARAM}};
+        for (String[] alias : aliases) {
+            String property = alias[0];
+            String param = alias[1];
+            Set<String> values = new LinkedHashSet<>();
+            boolean hasParam = false;
+            for (BenchmarkListEntry e : entries) {
+                if (e.getParams().orElse(Collections.emptyMap()).containsKey(param)) {
+                    hasParam = true;
+                    values.add(String.valueOf(forkProperty(options, e, property)));
+                }
+            }
+            values.remove("null");
+            if (!hasParam || values.isEmpty()) {
+                continue;
+            }
+            if (values.size() > 1) {
+                problems.add("-D" + property + " is " + String.join(" in some forks and ", values)
+                        + " in others (their @Fork JVM arguments differ); give -p " + param + "=VALUE instead");
+                continue;
+            }
+            String value = values.iterator().next();
+            try {
+                if (param.equals(Threads.BLAS_PARAM)) {
+                    Threads.chooseBlas("-D" + property, value, cpus, Double.NaN);
+                } else {
+                    Threads.chooseIntraOp("-D" + property, value, cpus);
+                }
+                if (options.getParameter(param).hasValue()) {
+                    for (String v : options.getParameter(param).get()) {
+                        Threads.checkAlias(param, v, property, value);
+                    }
+                } else {
+                    add.add("-p");
+                    add.add(param + "=" + Threads.normalized(value));
+                }
+            } catch (IllegalArgumentException ex) {
+                problems.add(ex.getMessage());
+            }
+        }
+        return add;
     }
 
     /** Every combination of parameter values JMH would run for {@code e}, in JMH's order. */
@@ -103,7 +201,7 @@ final class PreForkCheck {
         return out;
     }
 
-    /** The problem of one configuration, or null when it passes its benchmark's check. */
+    /** The problem of one configuration for one checked state class, or null when it passes its check. */
     private static String problem(Class<?> type, Map<String, String> config) {
         KnobCheck benchmark;
         try {
@@ -208,14 +306,15 @@ final class PreForkCheck {
         return value;
     }
 
-    /** Runs {@code body} with the system property set to {@code value} (cleared when null), then restores it. */
-    private static <T> T withProperty(String name, String value, java.util.function.Supplier<T> body) {
-        String before = System.getProperty(name);
-        set(name, value);
+    /** Runs {@code body} with the system properties set to these values (cleared when null), then restores them. */
+    private static <T> T withProperties(Map<String, String> values, java.util.function.Supplier<T> body) {
+        Map<String, String> before = new LinkedHashMap<>();
+        values.keySet().forEach(name -> before.put(name, System.getProperty(name)));
+        values.forEach(PreForkCheck::set);
         try {
             return body.get();
         } finally {
-            set(name, before);
+            before.forEach(PreForkCheck::set);
         }
     }
 

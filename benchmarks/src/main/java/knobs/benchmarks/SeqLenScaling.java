@@ -77,9 +77,9 @@ public class SeqLenScaling implements KnobCheck {
     }
 
     @Setup(Level.Trial)
-    public void setUp() {
+    public void setUp(ThreadKnobs threads) {
         check();
-        session = Harness.setUp(device);
+        session = Harness.setUp(device, threads.request());
         step = new ModelStep(Models.resolve(model), Phase.PREFILL, Pass.parse(pass), batch, seqLen, session.device(), Precision.FP32,
                 m -> { }, TokenFile.forKnob(tokens));
     }

@@ -87,9 +87,9 @@ public class WarmupComparison implements KnobCheck {
     }
 
     @Setup(Level.Trial)
-    public void setUp() {
+    public void setUp(ThreadKnobs threads) {
         check();
-        session = Harness.setUp(device);
+        session = Harness.setUp(device, threads.request());
         step = new ModelStep(Models.resolve(model), Phase.parse(phase), Pass.parse(pass), batch, promptLen, session.device(), Precision.FP32,
                 m -> { }, TokenFile.forKnob(tokens));
         WorkCounters untimed = new WorkCounters();

@@ -25,14 +25,22 @@ public final class Harness {
     }
 
     /**
-     * Loads libtorch, applies {@code -Dknobs.threads} (policy {@code auto}: the cores others left free while
-     * the natives loaded) and {@code -Dknobs.intraop.threads}, records the resident-memory
+     * Loads libtorch, applies the aliases {@code -Dknobs.threads} (policy {@code auto}: the cores others left
+     * free while the natives loaded) and {@code -Dknobs.intraop.threads} as thread counts, records the resident-memory
      * baseline ({@link MemoryRegistry#recordBaseline()}), registers the calling thread as the
      * benchmark thread for {@link ContentionProfiler}, resolves {@code device} (registered with the
      * thread for {@link ComponentProfiler}), and writes the
      * environment sidecar, with how busy the machine was while all this ran.
      */
     public static Session setUp(String device) {
+        return setUp(device, Threads.Request.fromProperties());
+    }
+
+    /**
+     * {@link #setUp(String)} with the thread counts a benchmark's {@code blasThreads} and
+     * {@code intraOpThreads} params ask for ({@link Threads.Request#ofParams}).
+     */
+    public static Session setUp(String device, Threads.Request threads) {
         // Others' CPU while the natives load: a snapshot of the machine at fork start that adds no
         // waiting of its own (docs/metrics.md, "Contention").
         ContentionReader proc = new ContentionReader(ContentionReader.DEFAULT_ROOT);
@@ -46,15 +54,15 @@ public final class Harness {
         Natives.load();
         Environment.ForkStart start = Environment.ForkStart.between(forkStart, proc.sample(List.of()), proc.loadAverage1m());
         // The BLAS policy 'auto' leaves out the cores others kept busy while the natives loaded.
-        Threads.Counts threads = Threads.applyConfigured(start.othersCores()
+        Threads.Counts counts = Threads.apply(threads, start.othersCores()
                 + (Double.isFinite(start.stealCores()) ? start.stealCores() : 0));
-        ContentionProfiler.registerBenchmarkThread(threads);
+        ContentionProfiler.registerBenchmarkThread(counts);
         // Resident memory with libtorch loaded but no model built: the memory profiler's baseline.
         MemoryRegistry.recordBaseline();
         ComputeDevice d = ComputeDevice.parse(device);
         ComponentProfiler.registerBenchmarkThread(d);
-        Environment env = Environment.capture(d, threads, start);
+        Environment env = Environment.capture(d, counts, start);
         env.writeSidecar(Environment.sidecarDir());
-        return new Session(d, threads, env);
+        return new Session(d, counts, env);
     }
 }

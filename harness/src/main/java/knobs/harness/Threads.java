@@ -20,14 +20,23 @@ import org.bytedeco.pytorch.global.torch;
  * ran 2.7–3.8× slower than quiet, with one thread fewer 1.0–1.6× (docs/performance.md). On a quiet
  * machine {@code auto} is {@code all}. The choice and its reason are recorded in the environment.
  *
- * <p>Overrides: {@code -Dknobs.threads=N} (BLAS threads, fixed), {@code all} (every available
- * processor, the earlier default) and {@code -Dknobs.intraop.threads=N}.
+ * <p>Both counts are knobs: the {@code @Param}s {@code blasThreads} and {@code intraOpThreads} of
+ * every benchmark ({@code auto}, {@code all} or a count 1..4·processors; {@link Request}), so a
+ * sweep can scale them and every result is keyed by them. {@code auto} is the policy above for BLAS
+ * and 1 for intra-op; {@code all} is every available processor. The system properties
+ * {@code -Dknobs.threads} and {@code -Dknobs.intraop.threads} are aliases of the params' defaults:
+ * benchmarks.jar's launcher turns them into {@code -p}, and a fork refuses a param that disagrees
+ * with an alias it sees (docs/knobs.md, "Threads").
  */
 public final class Threads {
     /** System property: OpenBLAS (matmul) threads: {@code auto}, {@code all} or a count. */
     public static final String BLAS_PROPERTY = "knobs.threads";
     /** System property: libtorch intra-op threads. */
     public static final String INTRAOP_PROPERTY = "knobs.intraop.threads";
+    /** The {@code @Param} of BLAS threads; {@link #BLAS_PROPERTY} is an alias of its default. */
+    public static final String BLAS_PARAM = "blasThreads";
+    /** The {@code @Param} of libtorch intra-op threads; {@link #INTRAOP_PROPERTY} is an alias of its default. */
+    public static final String INTRAOP_PARAM = "intraOpThreads";
     /** The BLAS policy when {@link #BLAS_PROPERTY} is not set. */
     public static final String AUTO = "auto";
     /** Every available processor. */
@@ -89,25 +98,26 @@ public final class Threads {
                     : Math.max(1, Math.min(cpus, Math.round(cpus - Math.max(0, othersCores))));
             return new Blas((int) n, AUTO);
         }
-        return new Blas(parse(BLAS_PROPERTY, value, "auto, all or ", cpus), "fixed");
+        return new Blas(parse("-D" + BLAS_PROPERTY, value, "auto, all or ", cpus), "fixed");
     }
 
-    /** Intra-op threads: {@code knobs.intraop.threads} if set (validated), else 1. */
+    /** Intra-op threads for {@code -Dknobs.intraop.threads} (validated): {@code auto} or unset 1, {@code all}, or the count. */
     public static int configuredIntraOp() {
-        String v = System.getProperty(INTRAOP_PROPERTY);
-        return v == null || v.isBlank() ? 1 : parse(INTRAOP_PROPERTY, v, "", Runtime.getRuntime().availableProcessors());
+        return chooseIntraOp("-D" + INTRAOP_PROPERTY, System.getProperty(INTRAOP_PROPERTY), Runtime.getRuntime().availableProcessors());
     }
 
-    private static int parse(String property, String v, String words, int cpus) {
+    /** A count 1..4·cpus; {@code what} names the setting in the message ({@code -Dknobs.threads}, {@code blasThreads}). */
+    private static int parse(String what, String v, String words, int cpus) {
         int max = 4 * cpus;
         int n;
         try {
             n = Integer.parseInt(v.trim());
         } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("-D" + property + "=" + v + " is not allowed; allowed: " + words + "a whole number 1.." + max, e);
+            throw new IllegalArgumentException(what + "=" + v + " is not allowed; allowed: " + words + "a whole number 1.." + max
+                    + " (4 x the " + cpus + " available processors)", e);
         }
         if (n < 1 || n > max) {
-            throw new IllegalArgumentException("-D" + property + "=" + v + " is out of range; allowed: " + words + "1.." + max
+            throw new IllegalArgumentException(what + "=" + v + " is out of range; allowed: " + words + "1.." + max
                     + " (this machine has " + cpus + " processors)");
         }
         return n;
@@ -121,6 +131,101 @@ public final class Threads {
     public static Counts applyConfigured(double othersCores) {
         Blas blas = chooseBlas(System.getProperty(BLAS_PROPERTY), Runtime.getRuntime().availableProcessors(), othersCores);
         Counts c = apply(configuredIntraOp(), blas.threads());
+        return new Counts(c.intraOp(), c.interOp(), c.blas(), blas.policy());
+    }
+
+    /**
+     * The thread counts a benchmark's params ask for, each {@code auto}, {@code all} or a count
+     * 1..4·available processors (more threads than that only oversubscribe the cores).
+     *
+     * @param blas    {@code blasThreads}: {@code auto} (every processor less the cores others keep busy
+     *                at fork start, {@link #chooseBlas}), {@code all} or a count
+     * @param intraOp {@code intraOpThreads}: {@code auto} (= 1: libtorch's idle OpenMP threads would
+     *                spin against OpenBLAS's, see the class comment), {@code all} or a count
+     */
+    public record Request(String blas, String intraOp) {
+        /**
+         * The params' values, checked against their domain and against the aliases
+         * {@code -Dknobs.threads} / {@code -Dknobs.intraop.threads} of this JVM: an alias that is set
+         * must agree with its param.
+         *
+         * @throws IllegalArgumentException naming the bad value or the disagreement and what is allowed
+         */
+        public static Request ofParams(String blas, String intraOp) {
+            int cpus = Runtime.getRuntime().availableProcessors();
+            Request r = new Request(normalized(blas), normalized(intraOp));
+            chooseBlas(BLAS_PARAM, r.blas, cpus, Double.NaN);
+            chooseIntraOp(INTRAOP_PARAM, r.intraOp, cpus);
+            checkAlias(BLAS_PARAM, r.blas, BLAS_PROPERTY, System.getProperty(BLAS_PROPERTY));
+            checkAlias(INTRAOP_PARAM, r.intraOp, INTRAOP_PROPERTY, System.getProperty(INTRAOP_PROPERTY));
+            return r;
+        }
+
+        /** What the aliases alone ask for (each {@code auto} when not set): for code run outside a benchmark. */
+        public static Request fromProperties() {
+            int cpus = Runtime.getRuntime().availableProcessors();
+            Request r = new Request(normalized(System.getProperty(BLAS_PROPERTY)), normalized(System.getProperty(INTRAOP_PROPERTY)));
+            chooseBlas("-D" + BLAS_PROPERTY, r.blas, cpus, Double.NaN);
+            chooseIntraOp("-D" + INTRAOP_PROPERTY, r.intraOp, cpus);
+            return r;
+        }
+    }
+
+    /** A thread setting as compared and recorded: trimmed, {@code auto} when null or blank. */
+    public static String normalized(String value) {
+        return value == null || value.isBlank() ? AUTO : value.trim();
+    }
+
+    /**
+     * Checks that an alias, when set, names the same setting as its param.
+     *
+     * @throws IllegalArgumentException when they disagree, saying how to give one of them
+     */
+    public static void checkAlias(String param, String paramValue, String property, String propertyValue) {
+        if (propertyValue == null) {
+            return;
+        }
+        String alias = normalized(propertyValue);
+        if (!alias.equals(normalized(paramValue))) {
+            throw new IllegalArgumentException("-D" + property + "=" + propertyValue + " and " + param + "=" + paramValue
+                    + " disagree: the property is an alias of the param's default (benchmarks.jar's launcher turns it into -p "
+                    + param + "=" + alias + "); give only one of them");
+        }
+    }
+
+    /**
+     * The BLAS threads a {@code blasThreads} value gives (see {@link #chooseBlas(String, int, double)});
+     * {@code what} names the setting in the error message.
+     */
+    public static Blas chooseBlas(String what, String value, int cpus, double othersCores) {
+        String v = normalized(value);
+        if (v.equals(ALL) || v.equals(AUTO)) {
+            return chooseBlas(v, cpus, othersCores);
+        }
+        return new Blas(parse(what, v, "auto, all or ", cpus), "fixed");
+    }
+
+    /** The intra-op threads an {@code intraOpThreads} value gives: {@code auto} 1, {@code all} every processor, or the count. */
+    public static int chooseIntraOp(String what, String value, int cpus) {
+        String v = normalized(value);
+        if (v.equals(AUTO)) {
+            return 1;
+        }
+        if (v.equals(ALL)) {
+            return cpus;
+        }
+        return parse(what, v, "auto, all or ", cpus);
+    }
+
+    /**
+     * Applies a benchmark's requested counts (call on the benchmark thread: libtorch's setting is per thread).
+     *
+     * @param othersCores cores' worth of other processes' CPU and steal at fork start, or NaN when unknown
+     */
+    public static Counts apply(Request request, double othersCores) {
+        int cpus = Runtime.getRuntime().availableProcessors();
+        Blas blas = chooseBlas(BLAS_PARAM, request.blas(), cpus, othersCores);
+        Counts c = apply(chooseIntraOp(INTRAOP_PARAM, request.intraOp(), cpus), blas.threads());
         return new Counts(c.intraOp(), c.interOp(), c.blas(), blas.policy());
     }
 

@@ -9,26 +9,42 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.function.Function;
 import java.util.stream.Collectors;
 import org.openjdk.jmh.runner.BenchmarkListEntry;
 
 /**
  * Expands a {@link SweepDefinition} into configurations, one per combination of param values,
  * using the benchmarks' own {@code @Param} defaults (read from JMH's generated benchmark list)
- * for every param a line does not name.
+ * for every param a line does not name. With a knob check, every configuration's values are
+ * checked as benchmarks.jar's launcher checks them, so a bad value is reported with its line
+ * before anything runs.
  */
 public final class Expander {
     private final List<BenchmarkListEntry> benchmarks;
 
+    private final Function<List<String>, List<String>> knobCheck;
+
+    /** An expander that checks names only (benchmarks, params), not the values of the knobs. */
     public Expander(Collection<BenchmarkListEntry> benchmarks) {
+        this(benchmarks, args -> List.of());
+    }
+
+    /**
+     * @param knobCheck the problems of one configuration's JMH arguments, as benchmarks.jar's
+     *                  launcher would refuse them before any fork ({@code knobs.benchmarks.Main#problems})
+     */
+    public Expander(Collection<BenchmarkListEntry> benchmarks, Function<List<String>, List<String>> knobCheck) {
         this.benchmarks = new ArrayList<>(benchmarks);
         this.benchmarks.sort(Comparator.comparing(BenchmarkListEntry::getUsername));
+        this.knobCheck = knobCheck;
     }
 
     /**
      * Every configuration of the definition, in definition order then param order. Lines that
      * overlap with the same options name the same configuration once; the same benchmark and params
-     * with other JMH options, an unknown benchmark or an unknown param are errors. Every line is
+     * with other JMH options, an unknown benchmark or an unknown param, a knob value the knob check
+     * refuses are errors. Every line is
      * checked and all problems reported together, each naming the file and line.
      */
     public List<Configuration> expand(SweepDefinition def) {
@@ -63,6 +79,12 @@ public final class Expander {
                     if (seen == null) {
                         out.put(key, c);
                         lineOf.put(key, e.line());
+                        for (String problem : knobCheck.apply(c.jmhArgs())) {
+                            String message = where + problem;
+                            if (!errors.contains(message)) { // one bad value shared by many configurations: once per line
+                                errors.add(message);
+                            }
+                        }
                     } else if (!seen.options().equals(c.options())) {
                         String pair = e.line() + "/" + lineOf.get(key);
                         if (duplicates.merge(pair, 1, Integer::sum) == 1) {

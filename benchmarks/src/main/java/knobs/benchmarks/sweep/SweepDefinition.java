@@ -13,6 +13,8 @@ import java.util.Map;
 import java.util.Set;
 import org.openjdk.jmh.profile.ProfilerException;
 import org.openjdk.jmh.profile.ProfilerFactory;
+import org.openjdk.jmh.runner.options.CommandLineOptionException;
+import org.openjdk.jmh.runner.options.CommandLineOptions;
 import org.openjdk.jmh.runner.options.ProfilerConfig;
 import org.openjdk.jmh.runner.options.TimeValue;
 
@@ -28,9 +30,13 @@ import org.openjdk.jmh.runner.options.TimeValue;
  * Calibration
  * </pre>
  * A benchmark is a class ({@code MoeTopK}: all its methods) or {@code Class.method}. Params not
- * named keep the benchmark's {@code @Param} defaults. Options: -wi, -w, -i, -r, -f (as in JMH), and
- * -prof PROFILER[:OPTIONS] (as in JMH, once per profiler; the profiler is created here, so a bad
- * name or option is reported with the line before anything runs).
+ * named keep the benchmark's {@code @Param} defaults; {@code -p name=v1,v2} is the same as
+ * {@code name=v1,v2}. Every JMH option that shapes a run passes through ({@link #OPTIONS}: timing,
+ * forks, {@code -prof}, {@code -jvmArgs*}, {@code -t}, {@code -tu}, {@code -bm} with one mode, ...),
+ * each with one value, which may be quoted ({@code -jvmArgsAppend "-Dx=1 -Xmx4g"}); options the
+ * runner controls ({@link #RUNNER_OPTIONS}) are refused, naming why. Values are checked as JMH
+ * parses them, counts and times more strictly, profilers by creating them here, so a bad name or
+ * option is reported with its line before anything runs.
  * Every line is checked before the definition is accepted; all bad lines are reported together.
  *
  * @param interleave the {@code set interleave} value, or null when the file does not set it
@@ -38,8 +44,26 @@ import org.openjdk.jmh.runner.options.TimeValue;
  */
 public record SweepDefinition(String name, List<Entry> entries, String text, Integer interleave, Integer retryNoisy) {
 
-    /** JMH options a sweep line may set (each takes one value; all but -prof at most once). */
-    public static final Set<String> OPTIONS = Set.of("-wi", "-w", "-i", "-r", "-f", "-prof");
+    /**
+     * JMH options a sweep line may set, passed to its runs as given (each takes one value; all but
+     * -prof at most once). JMH 1.37's list less {@link #RUNNER_OPTIONS} and {@code -p} (a param).
+     */
+    public static final Set<String> OPTIONS = new java.util.TreeSet<>(Set.of("-bm", "-bs", "-f", "-gc", "-i", "-jvm", "-jvmArgs",
+            "-jvmArgsAppend", "-jvmArgsPrepend", "-opi", "-prof", "-r", "-si", "-t", "-tg", "-to", "-tu", "-v", "-w", "-wbs", "-wf",
+            "-wi", "-wm", "-wmb"));
+
+    /** JMH options the runner itself controls, with why a sweep line may not give them. */
+    public static final Map<String, String> RUNNER_OPTIONS = Map.ofEntries(
+            Map.entry("-rf", "the runner writes each run's JSON result to its own file"),
+            Map.entry("-rff", "the runner writes each run's JSON result to its own file"),
+            Map.entry("-o", "the runner keeps each run's output in logs/"),
+            Map.entry("-foe", "the runner runs each configuration as its own JMH run and records a failure as such"),
+            Map.entry("-e", "a line selects its benchmarks by name; leave out what you do not want on another line"),
+            Map.entry("-h", "it lists instead of running"),
+            Map.entry("-l", "it lists instead of running"),
+            Map.entry("-lp", "it lists instead of running"),
+            Map.entry("-lprof", "it lists instead of running"),
+            Map.entry("-lrf", "it lists instead of running"));
 
     /** Sweep-wide settings a {@code set} line may give. */
     public static final Set<String> SETTINGS = Set.of("interleave", "retry-noisy");
@@ -133,7 +157,7 @@ public record SweepDefinition(String name, List<Entry> entries, String text, Int
     }
 
     private static Entry parseLine(String where, int no, String line) {
-        List<String> words = Arrays.asList(line.split("\\s+"));
+        List<String> words = words(where, line);
         String bench = words.get(0);
         if (!bench.matches("[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)?")) {
             throw new IllegalArgumentException(where + "'" + bench + "' is not a benchmark name (Class or Class.method)");
@@ -142,10 +166,22 @@ public record SweepDefinition(String name, List<Entry> entries, String text, Int
         List<String> options = new ArrayList<>();
         for (int w = 1; w < words.size(); w++) {
             String word = words.get(w);
-            if (word.startsWith("-")) {
-                if (!OPTIONS.contains(word)) {
-                    throw new IllegalArgumentException(where + "unknown option '" + word + "'; allowed: -wi, -w, -i, -r, -f, -prof");
+            if (word.equals("-p") || word.equals("--p")) {
+                if (w + 1 >= words.size()) {
+                    throw new IllegalArgumentException(where + "option -p needs name=value[,value...]");
                 }
+                word = words.get(++w);
+            } else if (word.startsWith("-")) {
+                String option = word.startsWith("--") ? word.substring(1) : word;
+                if (RUNNER_OPTIONS.containsKey(option)) {
+                    throw new IllegalArgumentException(where + "option " + word + " is the runner's: " + RUNNER_OPTIONS.get(option));
+                }
+                if (!OPTIONS.contains(option)) {
+                    throw new IllegalArgumentException(where + "unknown option '" + word + "'; allowed: " + String.join(", ", OPTIONS)
+                            + ", -p (JMH's options; the runner's own " + String.join(", ", new java.util.TreeSet<>(RUNNER_OPTIONS.keySet()))
+                            + " are refused)");
+                }
+                word = option;
                 if (w + 1 >= words.size()) {
                     throw new IllegalArgumentException(where + "option " + word + " needs a value");
                 }
@@ -156,23 +192,82 @@ public record SweepDefinition(String name, List<Entry> entries, String text, Int
                 checkOption(where, word, value);
                 options.add(word);
                 options.add(value);
+                continue;
+            }
+            int eq = word.indexOf('=');
+            if (eq <= 0 || eq == word.length() - 1) {
+                throw new IllegalArgumentException(where + "'" + word + "' is not name=value[,value...]");
+            }
+            String param = word.substring(0, eq);
+            if (params.containsKey(param)) {
+                throw new IllegalArgumentException(where + "param '" + param + "' given twice");
+            }
+            List<String> values = Arrays.asList(word.substring(eq + 1).split(","));
+            if (values.stream().anyMatch(String::isEmpty)) {
+                throw new IllegalArgumentException(where + "'" + word + "' has an empty value");
+            }
+            params.put(param, values);
+        }
+        checkWithJmh(where, options);
+        return new Entry(no, bench, params, options);
+    }
+
+    /**
+     * A line's words: split at white space, except inside double or single quotes, which are
+     * removed ({@code -jvmArgsAppend "-Dx=1 -Xmx4g"} is two words).
+     */
+    static List<String> words(String where, String line) {
+        List<String> out = new ArrayList<>();
+        StringBuilder word = null;
+        char quote = 0;
+        for (int i = 0; i < line.length(); i++) {
+            char ch = line.charAt(i);
+            if (quote != 0) {
+                if (ch == quote) {
+                    quote = 0;
+                } else {
+                    word.append(ch);
+                }
+            } else if (ch == '"' || ch == '\'') {
+                quote = ch;
+                word = word == null ? new StringBuilder() : word;
+            } else if (Character.isWhitespace(ch)) {
+                if (word != null) {
+                    out.add(word.toString());
+                    word = null;
+                }
             } else {
-                int eq = word.indexOf('=');
-                if (eq <= 0 || eq == word.length() - 1) {
-                    throw new IllegalArgumentException(where + "'" + word + "' is not name=value[,value...]");
-                }
-                String param = word.substring(0, eq);
-                if (params.containsKey(param)) {
-                    throw new IllegalArgumentException(where + "param '" + param + "' given twice");
-                }
-                List<String> values = Arrays.asList(word.substring(eq + 1).split(","));
-                if (values.stream().anyMatch(String::isEmpty)) {
-                    throw new IllegalArgumentException(where + "'" + word + "' has an empty value");
-                }
-                params.put(param, values);
+                word = word == null ? new StringBuilder() : word;
+                word.append(ch);
             }
         }
-        return new Entry(no, bench, params, options);
+        if (quote != 0) {
+            throw new IllegalArgumentException(where + "unclosed " + quote + " quote");
+        }
+        if (word != null) {
+            out.add(word.toString());
+        }
+        return out;
+    }
+
+    /**
+     * Parses the options as JMH will ({@code -tu}, {@code -bm}, {@code -t}, {@code -gc}, ... values),
+     * and refuses more than one mode: a configuration is one result.
+     */
+    private static void checkWithJmh(String where, List<String> options) {
+        List<String> args = new ArrayList<>(options);
+        args.add("Sweep"); // a pattern, so that the options are read as options
+        CommandLineOptions parsed;
+        try {
+            parsed = new CommandLineOptions(args.toArray(new String[0]));
+        } catch (CommandLineOptionException e) {
+            throw new IllegalArgumentException(where + "JMH refuses the options " + String.join(" ", options) + ": " + e.getMessage());
+        }
+        if (parsed.getBenchModes().size() > 1) {
+            throw new IllegalArgumentException(where + "-bm " + options.get(options.indexOf("-bm") + 1) + " names "
+                    + parsed.getBenchModes().size() + " modes; allowed: one of thrpt, avgt, sample, ss (a configuration is one"
+                    + " result: put each mode on its own line)");
+        }
     }
 
     /** Whether {@code options} already name the profiler of {@code spec} (PROFILER[:OPTIONS]). */
@@ -195,7 +290,7 @@ public record SweepDefinition(String name, List<Entry> entries, String text, Int
             case "-prof" -> checkProfiler(where, value);
             case "-wi" -> count(where + option, value, 0);
             case "-i", "-f" -> count(where + option, value, 1);
-            default -> {
+            case "-w", "-r" -> {
                 TimeValue t;
                 try {
                     t = TimeValue.fromString(value);
@@ -211,7 +306,14 @@ public record SweepDefinition(String name, List<Entry> entries, String text, Int
 
     /** Creates the profiler as JMH would in the launching JVM: an unknown name or a bad option fails here. */
     private static void checkProfiler(String where, String spec) {
-        String[] parts = spec.split(":", 2);
+        String[] parts;
+        try {
+            // As the runs' launcher will: async-profiler's library from the jar (JMH's constructor loads it).
+            parts = (knobs.benchmarks.AsyncProfilerLib.isAsync(spec) ? knobs.benchmarks.AsyncProfilerLib.complete(spec, note -> { })
+                    : spec).split(":", 2);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(where + e.getMessage());
+        }
         try {
             ProfilerFactory.getProfilerOrException(new ProfilerConfig(parts[0], parts.length > 1 ? parts[1] : ""));
         } catch (ProfilerException e) {

@@ -193,7 +193,7 @@ public final class SweepMain implements Callable<Integer> {
                 : SweepDefinition.parse(state.path("name").asText(), state.path("definition").asText());
         SweepSettings settings = resume ? resumedSettings(SweepSettings.fromJson(state.path("settings"))) : newSettings(def);
 
-        List<Configuration> all = new Expander(BenchmarkList.defaultList().getAll(null, List.of())).expand(def);
+        List<Configuration> all = new Expander(BenchmarkList.defaultList().getAll(null, List.of()), knobs.benchmarks.Main::problems).expand(def);
         if (settings.interleave() != null) {
             all = all.stream().map(c -> c.withForks(settings.interleave())).toList();
         }

@@ -2,6 +2,7 @@ package knobs.reports.input;
 
 import knobs.reports.ReportException;
 import knobs.reports.summary.Ceilings;
+import knobs.reports.summary.Knob;
 import knobs.reports.summary.ParamValue;
 import knobs.reports.summary.Params;
 import knobs.reports.summary.SecondaryStat;
@@ -50,10 +51,16 @@ public record RunData(String display, List<String> sources, ObjectNode environme
         private static final Comparator<Key> ORDER = Comparator.comparing(Key::benchmark)
                 .thenComparing(Key::params).thenComparing(Key::mode);
 
-        /** The key with params in canonical form. */
+        /**
+         * The key with params in canonical form, as {@link Knob#keyParams} identifies a configuration:
+         * a param a result lacks is at its default (the thread params at {@code auto} are left out, so
+         * results from before they were params match results at {@code auto}).
+         */
         public static Key of(String benchmark, Params params, String mode) {
+            Map<String, String> rendered = new LinkedHashMap<>();
+            params.values().forEach((name, v) -> rendered.put(name, v.render()));
             SortedMap<String, ParamValue> canonical = new TreeMap<>();
-            params.values().forEach((name, v) -> canonical.put(name, ParamValue.of(v.render())));
+            Knob.keyParams(rendered).forEach((name, v) -> canonical.put(name, ParamValue.of(v)));
             return new Key(benchmark, new Params(canonical), mode);
         }
 

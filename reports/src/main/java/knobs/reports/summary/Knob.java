@@ -78,6 +78,24 @@ public record Knob(String benchmarkClass, String param, String unit, String alte
     public static final List<String> PASS_CLASSES = List.of("SeqLenScaling", "ContextScaling", "BlocksMask", "BatchSize",
             "MoeTopK", "ModelSize", "WarmupComparison");
 
+    /**
+     * Params that benchmarks gained after results were first recorded, with the value a result
+     * without them was measured at: the thread params of every benchmark ({@code blasThreads},
+     * {@code intraOpThreads}: {@code auto} was the policy before they were params). A configuration's
+     * identity across runs ({@code compare}, {@code history}, exports) leaves them out at that value,
+     * so an older baseline without them matches, and a new run at {@code auto} keeps its old names;
+     * any other value is part of the key.
+     */
+    public static final java.util.SortedMap<String, String> IMPLIED_PARAMS = java.util.Collections.unmodifiableSortedMap(
+            new java.util.TreeMap<>(java.util.Map.of("blasThreads", "auto", "intraOpThreads", "auto")));
+
+    /** A configuration's params as its identity across runs: {@link #IMPLIED_PARAMS} at their implied value left out. */
+    public static java.util.SortedMap<String, String> keyParams(java.util.Map<String, String> params) {
+        java.util.SortedMap<String, String> out = new java.util.TreeMap<>(params);
+        IMPLIED_PARAMS.forEach((name, value) -> out.remove(name, value));
+        return out;
+    }
+
     /** Whether a benchmark's {@link #PASS} param is a model step's pass (one of {@link #PASS_CLASSES}). */
     public static boolean hasPass(String benchmark) {
         return PASS_CLASSES.contains(benchmarkClass(benchmark));

@@ -224,6 +224,48 @@ class CompareTest {
         assertEquals("unreliable", fromSummary.get("verdict").asText());
     }
 
+    /** Six forks of three iterations around {@code center} ms, the same shape on both sides. */
+    private static double[][] forks(double center) {
+        double[][] v = new double[6][];
+        for (int f = 0; f < 6; f++) {
+            v[f] = new double[] {center * (1 + 0.002 * f), center * (1 + 0.002 * f + 0.001), center * (1 + 0.002 * f - 0.001)};
+        }
+        return v;
+    }
+
+    private static JmhFixture.Run seqLen(double ms, String... threadParams) {
+        List<String> params = new ArrayList<>(List.of("seqLen", "64"));
+        params.addAll(List.of(threadParams));
+        return JmhFixture.run("knobs.benchmarks.SeqLenScaling.forward", "avgt", "ms/op")
+                .params(params.toArray(String[]::new)).primary(forks(ms));
+    }
+
+    @Test
+    void threadParamsAreKeysAndABaselineWithoutThemIsAtAuto() throws IOException {
+        // A baseline from before the thread params existed, a current run at auto: the same configuration.
+        JmhFixture.write(dir.resolve("old/run.json"), JmhFixture.file(seqLen(10)));
+        JmhFixture.write(dir.resolve("auto/run.json"), JmhFixture.file(seqLen(12.5, "blasThreads", "auto", "intraOpThreads", "auto")));
+        JsonNode c = compare(1, "old", "auto");
+        assertEquals(1, c.get("comparisons").size(), c.toString());
+        JsonNode e = c.get("comparisons").get(0);
+        assertEquals("regression", e.get("verdict").asText());
+        assertEquals(1.25, e.get("ratio").asDouble(), 0.01);
+        assertFalse(e.get("params").has("blasThreads"), "at auto the key keeps the old name: " + e);
+
+        // -p blasThreads=1,2 on both sides: two keyed rows, each paired with its own; neither matches auto.
+        JmhFixture.write(dir.resolve("b/run.json"), JmhFixture.file(seqLen(10, "blasThreads", "1"), seqLen(6, "blasThreads", "2")));
+        JmhFixture.write(dir.resolve("c/run.json"), JmhFixture.file(seqLen(10, "blasThreads", "1"), seqLen(7.5, "blasThreads", "2")));
+        JsonNode scaled = compare(1, "b", "c");
+        assertEquals(2, scaled.get("comparisons").size(), scaled.toString());
+        assertEquals("unchanged", find(scaled.get("comparisons"), "SeqLenScaling.forward blasThreads=1 seqLen=64").get("verdict").asText());
+        JsonNode two = find(scaled.get("comparisons"), "SeqLenScaling.forward blasThreads=2 seqLen=64");
+        assertEquals("regression", two.get("verdict").asText());
+        assertEquals(1.25, two.get("ratio").asDouble(), 0.01);
+        Cli mixed = Cli.run(dir, "compare", "old", "b");
+        assertEquals(2, mixed.exit(), "blasThreads=1 is not the baseline's auto");
+        assertTrue(mixed.err().contains("share no configuration") && mixed.err().contains("{blasThreads=1, seqLen=64}"), mixed.err());
+    }
+
     static JsonNode find(JsonNode comparisons, String label) {
         for (JsonNode e : comparisons) {
             StringBuilder l = new StringBuilder(e.get("benchmark").asText());
