@@ -9,6 +9,8 @@
 #   scripts/run-all.sh --retry-noisy 1      # re-run noisy or contended configurations once
 #   scripts/run-all.sh --quiet              # one line per configuration (CI logs)
 #   scripts/run-all.sh --no-build           # reuse the jars already built
+#   scripts/run-all.sh --quick -- -prof knobs.harness.NoiseProfiler -jvmArgsAppend -Dx=1
+#                                           # JMH options after --, added to every line of the sweep
 # Also passed to the runner: --seed S, --timeout DUR, --lock-wait DUR (see docs/running.md).
 # Builds the jars first (mvn package), so it works from a fresh clone. Exit codes: the runner's
 # (0 all recorded, 1 some configurations failed, 2 bad usage or input, 3 internal error, 4 JMH lock held).
@@ -23,8 +25,10 @@ sweep=""
 build=1
 out=""
 extra=()
+jmh=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
+    --) shift; jmh=("$@"); break ;;
     --quick) sweep=quick ;;
     --sweep|--out|--shard|--interleave|--retry-noisy|--seed|--timeout|--lock-wait)
       [[ $# -ge 2 && -n "$2" ]] || { echo "run-all: $1 needs a value" >&2; exit 2; }
@@ -37,7 +41,7 @@ while [[ $# -gt 0 ]]; do
     --resume|--quiet) extra+=("$1") ;;
     --no-build) build=0 ;;
     -h|--help) usage; exit 0 ;;
-    *) echo "run-all: unknown option '$1'; allowed: --quick, --sweep FILE|NAME, --out DIR, --resume, --shard I/N, --interleave N, --retry-noisy K, --seed S, --timeout DUR, --lock-wait DUR, --quiet, --no-build, --help" >&2; exit 2 ;;
+    *) echo "run-all: unknown option '$1'; allowed: --quick, --sweep FILE|NAME, --out DIR, --resume, --shard I/N, --interleave N, --retry-noisy K, --seed S, --timeout DUR, --lock-wait DUR, --quiet, --no-build, --help, then -- JMH options" >&2; exit 2 ;;
   esac
   shift
 done
@@ -69,4 +73,6 @@ if [[ -n "$sweep" ]]; then
 fi
 [[ -n "$out" ]] || out="$root/results/$(date -u +%Y%m%dT%H%M%SZ)-$(basename "$sweep")"
 
-exec java -cp "$bench" knobs.benchmarks.sweep.SweepMain ${sweep_arg[@]+"${sweep_arg[@]}"} --out "$out" --reports "$reports" ${extra[@]+"${extra[@]}"}
+jmh_arg=()
+[[ ${#jmh[@]} -eq 0 ]] || jmh_arg=(-- "${jmh[@]}")
+exec java -cp "$bench" knobs.benchmarks.sweep.SweepMain ${sweep_arg[@]+"${sweep_arg[@]}"} --out "$out" --reports "$reports" ${extra[@]+"${extra[@]}"} ${jmh_arg[@]+"${jmh_arg[@]}"}

@@ -69,6 +69,14 @@ public final class AsyncProfilerLib {
 
     /** One {@code async[:OPTIONS]} spec completed with {@code libPath} and, where perf events are unavailable, {@code event=itimer}. */
     public static String complete(String spec, Consumer<String> notes) {
+        return complete(spec, notes, AsyncProfilerLib::perfEventsUnavailable);
+    }
+
+    /**
+     * {@link #complete(String, Consumer)} with the question "why can perf events not be used with
+     * this library?" answered by {@code perfEventsUnavailable} (null: they can).
+     */
+    static String complete(String spec, Consumer<String> notes, java.util.function.Function<String, String> perfEventsUnavailable) {
         String[] parts = spec.split(":", 2);
         List<String> opts = new ArrayList<>();
         if (parts.length > 1 && !parts[1].isBlank()) {
@@ -80,7 +88,7 @@ public final class AsyncProfilerLib {
             opts.add(0, "libPath=" + lib);
         }
         if (value(opts, "event") == null && Files.isRegularFile(Paths.get(lib))) {
-            String why = perfEventsUnavailable(lib);
+            String why = perfEventsUnavailable.apply(lib);
             if (why != null) {
                 opts.add("event=itimer");
                 notes.accept("-prof async: perf events are not available to this process (" + why + "; kernel.perf_event_paranoid = "

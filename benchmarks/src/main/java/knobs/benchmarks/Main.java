@@ -104,6 +104,10 @@ public final class Main {
         }
         List<String> problems = new ArrayList<>();
         List<String> aliases = PreForkCheck.aliasParams(options, BenchmarkList.defaultList(), problems);
+        if (!problems.isEmpty()) { // the configurations' own checks would repeat them
+            problems.forEach(p -> err.println("knobs: " + p));
+            return INVALID;
+        }
         if (!aliases.isEmpty()) { // the thread aliases become params, so that results are keyed by them
             List<String> withAliases = new ArrayList<>(aliases);
             withAliases.addAll(args);
@@ -223,8 +227,10 @@ public final class Main {
     /**
      * What this launcher would refuse before any fork for a command line that runs benchmarks
      * (its thread aliases and every configuration's knob check), one message per problem, without
-     * the {@code knobs: } prefix; empty when it would run. The sweep runner checks every
-     * configuration of a sweep with this before it runs any.
+     * the {@code knobs: } prefix; empty when it would run. The memory budget is left out: it
+     * depends on the machine the runs land on (a sweep's shard may run on another), so the run
+     * itself checks it. The sweep runner checks every configuration of a sweep with this before it
+     * runs any.
      */
     public static List<String> problems(List<String> jmhArgs) {
         CommandLineOptions options;
@@ -249,7 +255,7 @@ public final class Main {
         }
         CommandLineOptions parsed = options;
         List<String> given = paramNames(jmhArgs).stream().filter(n -> parsed.getParameter(n).hasValue()).toList();
-        return PreForkCheck.problems(options, given, BenchmarkList.defaultList());
+        return PreForkCheck.problems(options, given, BenchmarkList.defaultList(), false);
     }
 
     /** JMH's console: {@code -o FILE}, else stdout (not closed when JMH closes its output). */

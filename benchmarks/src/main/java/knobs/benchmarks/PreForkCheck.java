@@ -52,6 +52,14 @@ final class PreForkCheck {
      * @param list      the benchmarks in the jar
      */
     static List<String> problems(Options options, Collection<String> paramNames, BenchmarkList list) {
+        return problems(options, paramNames, list, true);
+    }
+
+    /**
+     * {@link #problems(Options, Collection, BenchmarkList)}, with or without the memory budget (which
+     * depends on the machine the forks run on, not on the command line).
+     */
+    static List<String> problems(Options options, Collection<String> paramNames, BenchmarkList list, boolean memoryBudget) {
         SortedSet<BenchmarkListEntry> entries = selected(options, list);
         Set<String> problems = new LinkedHashSet<>();
         if (entries.isEmpty()) {
@@ -79,6 +87,9 @@ final class PreForkCheck {
             Map<String, String> forkProperties = new LinkedHashMap<>();
             for (String name : FORK_PROPERTIES) {
                 forkProperties.put(name, forkProperty(options, e, name));
+            }
+            if (!memoryBudget) {
+                forkProperties.put(MemoryBudget.PROPERTY, Long.toString(Long.MAX_VALUE));
             }
             for (Map<String, String> config : configurations(e, options)) {
                 if (seen.add(type.getName() + config)) { // the methods of one class share its checks

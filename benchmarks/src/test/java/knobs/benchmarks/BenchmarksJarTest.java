@@ -57,7 +57,12 @@ class BenchmarksJarTest {
         {"ContextScaling -p crops=500", "knobs: ContextScaling: crops=500 with vision preset 'vit-cpu' (16 tokens per crop)"},
         {"OutputTokens -p maxNewTokens=-1", "knobs: OutputTokens: maxNewTokens=-1 with promptLen=32 is not allowed for model 'dense-cpu'"},
         {"SeqLenScaling -p seqLen=100000", "knobs: SeqLenScaling: seqLen=100000 is not allowed for model 'dense-cpu': must be in 1..2048"},
-        {"MoeTopK -p topk=1", "knobs: -p topk: no selected benchmark has this parameter; they have: batch, device, model"},
+        {"MoeTopK -p topk=1", "knobs: -p topk: no selected benchmark has this parameter; they have: batch, blasThreads, device, intraOpThreads, model"},
+        {"MoeTopK -p blasThreads=zero", "knobs: MoeTopK: blasThreads=zero is not allowed; allowed: auto, all or a whole number 1.."},
+        {"MoeTopK -p intraOpThreads=0", "knobs: MoeTopK: intraOpThreads=0 is out of range; allowed: auto, all or 1.."},
+        {"MoeTopK -jvmArgsAppend -Dknobs.threads=zero", "knobs: -Dknobs.threads=zero is not allowed; allowed: auto, all or a whole number 1.."},
+        {"MoeTopK -p intraOpThreads=1,2 -jvmArgsAppend -Dknobs.intraop.threads=2",
+            "knobs: -Dknobs.intraop.threads=2 and intraOpThreads=1 disagree: the property is an alias of the param's default"},
         {"NoSuchBenchmark", "knobs: no benchmark matches NoSuchBenchmark (list them with -l)"},
         {"MoeTopK -notAnOption", "knobs: invalid command line: "},
     };
@@ -154,13 +159,13 @@ class BenchmarksJarTest {
 
     @Test
     void aFailureOnlyTheForkCanSeeIsOneLineStatusOneAndNoResultFile() throws Exception {
-        // -Dknobs.threads is read by the fork when it sets up its thread pools: the launcher cannot check it.
+        // A JVM flag the fork's JVM refuses: the launcher cannot check it.
         String bad = "MoeTopK -p model=tiny-moe -p topK=1 -p phase=prefill -p promptLen=8 " + FAST
-                + " -rf json -rff x.json -jvmArgsAppend -Dknobs.threads=zero";
+                + " -rf json -rff x.json -jvmArgsAppend -XX:+KnobsNoSuchFlag";
         Run r = run(args(bad));
         assertEquals(1, r.status, r.err);
         assertEquals(1, r.errLines().size(), r.err);
-        assertTrue(r.err.startsWith("knobs: MoeTopK.forward: -Dknobs.threads=zero is not allowed; allowed: auto, all or"), r.err);
+        assertTrue(r.err.startsWith("knobs: MoeTopK.forward: IllegalStateException: Forked VM failed with exit code 1"), r.err);
         assertNoStackTrace(r, bad);
         assertTrue(r.out.contains("stack trace left out"), "JMH's output says where the trace went:\n" + r.out);
         assertFalse(Files.exists(dir.resolve("x.json")), "no result file after a failed fork");
@@ -169,8 +174,8 @@ class BenchmarksJarTest {
         Run anyway = run(args(bad + " -foe false")); // the user's own -foe false: the others would still run
         assertEquals(1, anyway.status, anyway.err);
         assertEquals(1, anyway.errLines().size(), anyway.err);
-        assertTrue(anyway.err.startsWith("knobs: 1 configuration failed; first MoeTopK.forward (batch=1, device=cpu, model=tiny-moe")
-                && anyway.err.contains("topK=1): -Dknobs.threads=zero is not allowed"), anyway.err);
+        assertTrue(anyway.err.startsWith("knobs: 1 configuration failed; first MoeTopK.forward (batch=1, blasThreads=auto, device=cpu,")
+                && anyway.err.contains("topK=1): IllegalStateException: Forked VM failed with exit code 1"), anyway.err);
         assertFalse(Files.exists(dir.resolve("x.json")), "no result file holding [ ] when nothing succeeded");
         assertEquals(List.of(), parts());
     }
@@ -185,6 +190,16 @@ class BenchmarksJarTest {
         assertEquals("knobs.benchmarks.MoeTopK.forward", results.get(0).get("benchmark").asText());
         assertTrue(r.out.contains("Benchmark result is saved to x.json"), "shown under its own name, not the temporary one:\n" + r.out);
         assertEquals(List.of(), parts());
+        assertEquals("auto", results.get(0).at("/params/blasThreads").asText(), "the thread params are in every result's key");
+        assertEquals("auto", results.get(0).at("/params/intraOpThreads").asText());
+
+        // The -D aliases become the params the forks apply, so the key says what ran.
+        Run alias = run(args("MoeTopK -p model=tiny-moe -p topK=1 -p phase=prefill -p promptLen=8 " + FAST
+                + " -rf json -rff y.json -jvmArgsAppend -Dknobs.threads=1"));
+        assertEquals(0, alias.status, alias.err + alias.out);
+        JsonNode aliased = new ObjectMapper().readTree(dir.resolve("y.json").toFile()).get(0);
+        assertEquals("1", aliased.at("/params/blasThreads").asText());
+        assertEquals("auto", aliased.at("/params/intraOpThreads").asText());
 
         Run list = run("-l", "MoeTopK");
         assertEquals(0, list.status, list.err);

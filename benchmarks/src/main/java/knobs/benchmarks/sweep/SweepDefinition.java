@@ -336,6 +336,37 @@ public record SweepDefinition(String name, List<Entry> entries, String text, Int
         return n;
     }
 
+    /**
+     * This definition with JMH options added to every benchmark line, as if written there (before
+     * its comment): the text is rewritten and parsed again, so the stored definition holds them and
+     * every error still names its line (an option a line already gives is "given twice").
+     */
+    public SweepDefinition withOptions(List<String> options) {
+        if (options.isEmpty()) {
+            return this;
+        }
+        StringBuilder extra = new StringBuilder();
+        for (String o : options) {
+            if (o.isEmpty() || o.contains("#") || (o.contains("'") && o.contains("\""))) {
+                throw new SweepException(SweepException.USAGE, "JMH option '" + o + "' cannot be added to a sweep line"
+                        + " (empty, a #, or both kinds of quote)");
+            }
+            String q = o.contains("\"") ? "'" : "\"";
+            extra.append(' ').append(o.chars().anyMatch(Character::isWhitespace) || o.contains("'") || o.contains("\"") ? q + o + q : o);
+        }
+        String[] lines = text.split("\r?\n", -1);
+        for (int i = 0; i < lines.length; i++) {
+            int hash = lines[i].indexOf('#');
+            String code = hash < 0 ? lines[i] : lines[i].substring(0, hash);
+            String comment = hash < 0 ? "" : " " + lines[i].substring(hash);
+            String trimmed = code.trim();
+            if (!trimmed.isEmpty() && !trimmed.equals("set") && !trimmed.startsWith("set ")) {
+                lines[i] = code.stripTrailing() + extra + comment;
+            }
+        }
+        return parse(name, String.join("\n", lines));
+    }
+
     /** A hash of the definition's text: a resumed sweep must run the same definition. */
     public String hash() {
         return sha256(text);

@@ -30,6 +30,7 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
@@ -110,6 +111,10 @@ public final class SweepMain implements Callable<Integer> {
     @Option(names = "--quiet", description = "one line per finished run (for CI logs)")
     boolean quiet;
 
+    @Parameters(paramLabel = "JMH_OPTION", description = "after --: JMH options added to every line of the sweep, as if written"
+            + " there (e.g. -- -prof knobs.harness.NoiseProfiler -jvmArgsAppend -Dx=1); kept in the stored definition")
+    List<String> jmhOptions;
+
     @Spec
     CommandSpec spec;
 
@@ -189,7 +194,10 @@ public final class SweepMain implements Callable<Integer> {
             throw new SweepException(SweepException.USAGE, out + " already holds a sweep ('" + state.path("name").asText()
                     + "'); pass --resume to continue it, or choose another --out");
         }
-        SweepDefinition def = sweep != null ? definition(sweep)
+        if (resume && jmhOptions != null && !jmhOptions.isEmpty()) {
+            throw usage("JMH options after -- are not allowed with --resume: the stored definition holds the sweep's options");
+        }
+        SweepDefinition def = sweep != null ? definition(sweep).withOptions(jmhOptions == null ? List.of() : jmhOptions)
                 : SweepDefinition.parse(state.path("name").asText(), state.path("definition").asText());
         SweepSettings settings = resume ? resumedSettings(SweepSettings.fromJson(state.path("settings"))) : newSettings(def);
 

@@ -168,7 +168,9 @@ class SweepTest {
 
     @Test
     void aFailingConfigurationIsRecordedAndTheSweepGoesOn() throws Exception {
-        Path def = file("sweep.txt", "MoeTopK model=tiny-moe topK=0,1 phase=prefill" + TIMING + "\n");
+        // A failure only the run can see (its fork's JVM does not start); a bad knob value is refused before any run.
+        Path def = file("sweep.txt", "MoeTopK model=tiny-moe topK=1 phase=prefill" + TIMING + "\n"
+                + "MoeTopK model=tiny-moe topK=2 phase=prefill" + TIMING + " -jvmArgsAppend -XX:+KnobsNoSuchFlag\n");
         Path out = tmp.resolve("out");
         Result r = sweep("--sweep", def.toString(), "--out", out.toString(), "--no-report", "--quiet");
         assertEquals(1, r.code(), r.out() + r.err());
@@ -176,9 +178,100 @@ class SweepTest {
         Set<String> failed = names(out.resolve("failed"));
         assertEquals(1, failed.size());
         JsonNode f = SweepStore.JSON.readTree(out.resolve("failed").resolve(failed.iterator().next()).toFile());
-        assertEquals("0", f.at("/params/topK").asText());
-        assertTrue(f.get("reason").asText().contains("topK=0"), f.toString());
+        assertEquals("2", f.at("/params/topK").asText());
+        assertTrue(f.get("reason").asText().contains("Forked VM failed"), f.toString());
         assertTrue(r.out().contains("done: 2 run, 0 already recorded, 1 failed"), r.out());
+    }
+
+    @Test
+    void aBadKnobValueIsRefusedWithItsLineBeforeAnythingRuns() throws Exception {
+        Path def = file("sweep.txt", "# thread scaling\nMoeTopK model=tiny-moe topK=0,1 phase=prefill" + TIMING + "\n"
+                + "SeqLenScaling model=tiny seqLen=16 -p blasThreads=1,zero" + TIMING + "\n"
+                + "SeqLenScaling model=tiny seqLen=32 intraOpThreads=2" + TIMING + " -jvmArgsAppend -Dknobs.intraop.threads=1\n");
+        Path out = tmp.resolve("out");
+        Result r = sweep("--sweep", def.toString(), "--out", out.toString(), "--no-report", "--quiet");
+        assertEquals(SweepException.USAGE, r.code(), r.out() + r.err());
+        List<String> lines = r.err().lines().toList();
+        assertEquals(3, lines.size(), r.err());
+        assertTrue(lines.get(0).startsWith("sweep: " + def + " line 2: MoeTopK: topK=0 is not allowed for model 'tiny-moe'"), lines.get(0));
+        assertTrue(lines.get(1).startsWith(def + " line 3: SeqLenScaling: blasThreads=zero is not allowed; allowed: auto, all or a whole number 1.."),
+                lines.get(1));
+        assertTrue(lines.get(2).startsWith(def + " line 4: -Dknobs.intraop.threads=1 and intraOpThreads=2 disagree"), lines.get(2));
+        assertFalse(Files.exists(out.resolve("results")), "nothing ran");
+    }
+
+    @Test
+    void aLinePassesJmhOptionsThroughAndRefusesTheRunnersOwn() {
+        SweepDefinition def = SweepDefinition.parse("s.txt", "SeqLenScaling model=tiny seqLen=16 -p blasThreads=1,2 -t 1 -tu us -bm avgt"
+                + " -jvmArgsAppend '-Dknobs.x=1 -Dknobs.y=2' -gc true -to 5m -prof knobs.harness.NoiseProfiler");
+        List<String> options = def.entries().get(0).options();
+        assertEquals(List.of("-t", "1", "-tu", "us", "-bm", "avgt", "-jvmArgsAppend", "-Dknobs.x=1 -Dknobs.y=2", "-gc", "true", "-to", "5m",
+                "-prof", "knobs.harness.NoiseProfiler"), options);
+        assertEquals(List.of("1", "2"), def.entries().get(0).params().get("blasThreads"), "-p name=values is a param");
+        List<Configuration> configs = expander().expand(def);
+        assertEquals(2, configs.size(), "blasThreads=1,2: two configurations");
+        assertEquals(Set.of("1", "2"), configs.stream().map(c -> c.params().get("blasThreads")).collect(Collectors.toSet()));
+        assertTrue(configs.get(0).jmhArgs().containsAll(options), configs.get(0).jmhArgs().toString());
+
+        SweepException bad = assertThrows(SweepException.class, () -> SweepDefinition.parse("s.txt", String.join("\n",
+                "MoeTopK -rf csv", "MoeTopK -rff x.json", "MoeTopK -o log.txt", "MoeTopK -foe false", "MoeTopK -bm all",
+                "MoeTopK -tu fortnights", "MoeTopK -t x", "MoeTopK -jvmArgs 'unclosed", "MoeTopK -zz 1", "MoeTopK -p topK")));
+        List<String> lines = bad.getMessage().lines().toList();
+        assertEquals(10, lines.size(), bad.getMessage());
+        assertEquals("s.txt line 1: option -rf is the runner's: the runner writes each run's JSON result to its own file", lines.get(0));
+        assertEquals("s.txt line 2: option -rff is the runner's: the runner writes each run's JSON result to its own file", lines.get(1));
+        assertEquals("s.txt line 3: option -o is the runner's: the runner keeps each run's output in logs/", lines.get(2));
+        assertTrue(lines.get(3).startsWith("s.txt line 4: option -foe is the runner's: "), lines.get(3));
+        assertTrue(lines.get(4).startsWith("s.txt line 5: -bm all names 4 modes; allowed: one of thrpt, avgt, sample, ss"), lines.get(4));
+        assertTrue(lines.get(5).startsWith("s.txt line 6: JMH refuses the options -tu fortnights: "), lines.get(5));
+        assertTrue(lines.get(6).startsWith("s.txt line 7: JMH refuses the options -t x: "), lines.get(6));
+        assertEquals("s.txt line 8: unclosed ' quote", lines.get(7));
+        assertTrue(lines.get(8).startsWith("s.txt line 9: unknown option '-zz'; allowed: -bm, -bs, -f, -gc, -i, -jvm, -jvmArgs,"), lines.get(8));
+        assertEquals("s.txt line 10: 'topK' is not name=value[,value...]", lines.get(9));
+    }
+
+    @Test
+    void optionsAfterDoubleDashJoinEveryLineAndTheStoredDefinition() throws Exception {
+        SweepDefinition def = SweepDefinition.parse("s.txt", "set interleave 2\nSeqLenScaling model=tiny seqLen=16 -i 2  # short\n"
+                + "MoeTopK model=tiny-moe topK=1 phase=prefill\n");
+        SweepDefinition with = def.withOptions(List.of("-prof", "knobs.harness.NoiseProfiler", "-jvmArgsAppend", "-Dx=1 -Dy=2"));
+        assertEquals("set interleave 2\nSeqLenScaling model=tiny seqLen=16 -i 2 -prof knobs.harness.NoiseProfiler -jvmArgsAppend"
+                + " \"-Dx=1 -Dy=2\" # short\nMoeTopK model=tiny-moe topK=1 phase=prefill -prof knobs.harness.NoiseProfiler -jvmArgsAppend"
+                + " \"-Dx=1 -Dy=2\"\n", with.text(), "the stored text holds the options, so --resume runs them");
+        for (SweepDefinition.Entry e : with.entries()) {
+            assertEquals(List.of("-prof", "knobs.harness.NoiseProfiler", "-jvmArgsAppend", "-Dx=1 -Dy=2"),
+                    e.options().subList(e.options().size() - 4, e.options().size()));
+        }
+        SweepException twice = assertThrows(SweepException.class, () -> def.withOptions(List.of("-i", "5")));
+        assertEquals("s.txt line 2: option -i given twice", twice.getMessage());
+
+        Path file = file("sweep.txt", "SeqLenScaling model=tiny seqLen=16,32\n");
+        Result r = sweep("--sweep", file.toString(), "--list", "--", "-tu", "us", "-prof", "knobs.harness.NoiseProfiler");
+        assertEquals(0, r.code(), r.out() + r.err());
+        assertEquals(2, r.out().lines().filter(l -> l.endsWith("  -tu us -prof knobs.harness.NoiseProfiler")).count(), r.out());
+        Result rf = sweep("--sweep", file.toString(), "--list", "--", "-rf", "csv");
+        assertEquals(SweepException.USAGE, rf.code());
+        assertTrue(rf.err().contains(file + " line 1: option -rf is the runner's"), rf.err());
+    }
+
+    @Test
+    void jmhOptionsOfASweepLineReachTheRunAndThreadCountsAreKeys() throws Exception {
+        Path def = file("sweep.txt", "SeqLenScaling model=tiny seqLen=16 -p blasThreads=1,2" + TIMING
+                + " -prof knobs.harness.NoiseProfiler -jvmArgsAppend -Dknobs.sweepTest=1\n");
+        Path out = tmp.resolve("out");
+        Result r = sweep("--sweep", def.toString(), "--out", out.toString(), "--no-report", "--quiet");
+        assertEquals(0, r.code(), r.out() + r.err());
+        Set<String> results = names(out.resolve("results"));
+        assertEquals(2, results.size(), results.toString());
+        Set<String> blas = new TreeSet<>();
+        for (String name : results) {
+            JsonNode run = SweepStore.JSON.readTree(out.resolve("results").resolve(name).toFile()).get(0);
+            assertTrue(run.get("jvmArgs").toString().contains("-Dknobs.sweepTest=1"), "the fork got -jvmArgsAppend: " + run.get("jvmArgs"));
+            assertTrue(run.get("secondaryMetrics").has("noise.gcCount"), "the NoiseProfiler ran: " + run.get("secondaryMetrics").fieldNames());
+            assertEquals("auto", run.at("/params/intraOpThreads").asText());
+            blas.add(run.at("/params/blasThreads").asText());
+        }
+        assertEquals(Set.of("1", "2"), blas, "each result keyed by its BLAS threads");
     }
 
     @Test
