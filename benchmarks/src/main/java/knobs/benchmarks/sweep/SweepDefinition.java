@@ -263,10 +263,9 @@ public record SweepDefinition(String name, List<Entry> entries, String text, Int
         } catch (CommandLineOptionException e) {
             throw new IllegalArgumentException(where + "JMH refuses the options " + String.join(" ", options) + ": " + e.getMessage());
         }
-        if (parsed.getBenchModes().size() > 1) {
-            throw new IllegalArgumentException(where + "-bm " + options.get(options.indexOf("-bm") + 1) + " names "
-                    + parsed.getBenchModes().size() + " modes; allowed: one of thrpt, avgt, sample, ss (a configuration is one"
-                    + " result: put each mode on its own line)");
+        if (parsed.getBenchModes().size() > 1 || parsed.getBenchModes().contains(org.openjdk.jmh.annotations.Mode.All)) {
+            throw new IllegalArgumentException(where + "-bm " + options.get(options.indexOf("-bm") + 1) + " names more than one mode;"
+                    + " allowed: one of thrpt, avgt, sample, ss (a configuration is one result: put each mode on its own line)");
         }
     }
 

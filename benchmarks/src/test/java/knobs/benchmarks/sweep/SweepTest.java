@@ -28,6 +28,7 @@ import org.openjdk.jmh.runner.BenchmarkList;
 /** The sweep runner end to end, with real JMH runs of the tiny presets and very short iterations. */
 class SweepTest {
     private static final String TIMING = " promptLen=8 -wi 0 -i 1 -r 100ms -f 1";
+    private static final String SHORT = " -wi 0 -i 1 -r 100ms -f 1";
     private static final String SWEEP = "MoeTopK model=tiny-moe topK=1,2 phase=prefill,decode" + TIMING + "\n";
 
     @TempDir
@@ -186,8 +187,8 @@ class SweepTest {
     @Test
     void aBadKnobValueIsRefusedWithItsLineBeforeAnythingRuns() throws Exception {
         Path def = file("sweep.txt", "# thread scaling\nMoeTopK model=tiny-moe topK=0,1 phase=prefill" + TIMING + "\n"
-                + "SeqLenScaling model=tiny seqLen=16 -p blasThreads=1,zero" + TIMING + "\n"
-                + "SeqLenScaling model=tiny seqLen=32 intraOpThreads=2" + TIMING + " -jvmArgsAppend -Dknobs.intraop.threads=1\n");
+                + "SeqLenScaling model=tiny seqLen=16 -p blasThreads=1,zero" + SHORT + "\n"
+                + "SeqLenScaling model=tiny seqLen=32 intraOpThreads=2" + SHORT + " -jvmArgsAppend -Dknobs.intraop.threads=1\n");
         Path out = tmp.resolve("out");
         Result r = sweep("--sweep", def.toString(), "--out", out.toString(), "--no-report", "--quiet");
         assertEquals(SweepException.USAGE, r.code(), r.out() + r.err());
@@ -222,7 +223,7 @@ class SweepTest {
         assertEquals("s.txt line 2: option -rff is the runner's: the runner writes each run's JSON result to its own file", lines.get(1));
         assertEquals("s.txt line 3: option -o is the runner's: the runner keeps each run's output in logs/", lines.get(2));
         assertTrue(lines.get(3).startsWith("s.txt line 4: option -foe is the runner's: "), lines.get(3));
-        assertTrue(lines.get(4).startsWith("s.txt line 5: -bm all names 4 modes; allowed: one of thrpt, avgt, sample, ss"), lines.get(4));
+        assertTrue(lines.get(4).startsWith("s.txt line 5: -bm all names more than one mode; allowed: one of thrpt, avgt, sample, ss"), lines.get(4));
         assertTrue(lines.get(5).startsWith("s.txt line 6: JMH refuses the options -tu fortnights: "), lines.get(5));
         assertTrue(lines.get(6).startsWith("s.txt line 7: JMH refuses the options -t x: "), lines.get(6));
         assertEquals("s.txt line 8: unclosed ' quote", lines.get(7));
@@ -256,7 +257,7 @@ class SweepTest {
 
     @Test
     void jmhOptionsOfASweepLineReachTheRunAndThreadCountsAreKeys() throws Exception {
-        Path def = file("sweep.txt", "SeqLenScaling model=tiny seqLen=16 -p blasThreads=1,2" + TIMING
+        Path def = file("sweep.txt", "SeqLenScaling model=tiny seqLen=16 -p blasThreads=1,2" + SHORT
                 + " -prof knobs.harness.NoiseProfiler -jvmArgsAppend -Dknobs.sweepTest=1\n");
         Path out = tmp.resolve("out");
         Result r = sweep("--sweep", def.toString(), "--out", out.toString(), "--no-report", "--quiet");
