@@ -159,23 +159,28 @@ class BenchmarksJarTest {
 
     @Test
     void aFailureOnlyTheForkCanSeeIsOneLineStatusOneAndNoResultFile() throws Exception {
-        // A JVM flag the fork's JVM refuses: the launcher cannot check it.
+        // The environment sidecar's folder is only written by the fork (after the natives load): the launcher cannot check it.
         String bad = "MoeTopK -p model=tiny-moe -p topK=1 -p phase=prefill -p promptLen=8 " + FAST
-                + " -rf json -rff x.json -jvmArgsAppend -XX:+KnobsNoSuchFlag";
+                + " -rf json -rff x.json -jvmArgsAppend -Dknobs.env.dir=/proc/knobs-no-such-folder";
         Run r = run(args(bad));
         assertEquals(1, r.status, r.err);
         assertEquals(1, r.errLines().size(), r.err);
-        assertTrue(r.err.startsWith("knobs: MoeTopK.forward: IllegalStateException: Forked VM failed with exit code 1"), r.err);
+        assertTrue(r.err.startsWith("knobs: MoeTopK.forward: UncheckedIOException: cannot write the environment sidecar into"
+                + " /proc/knobs-no-such-folder"), r.err);
         assertNoStackTrace(r, bad);
         assertTrue(r.out.contains("stack trace left out"), "JMH's output says where the trace went:\n" + r.out);
         assertFalse(Files.exists(dir.resolve("x.json")), "no result file after a failed fork");
         assertEquals(List.of(), parts());
+        Run jvm = run(args("MoeTopK -p model=tiny-moe -p topK=1 -p phase=prefill -p promptLen=8 " + FAST
+                + " -rf json -rff x.json -jvmArgsAppend -XX:+KnobsNoSuchFlag")); // a JVM flag the fork's JVM refuses
+        assertEquals(1, jvm.status, jvm.err);
+        assertEquals(List.of("knobs: MoeTopK.forward: IllegalStateException: Forked VM failed with exit code 1"), jvm.errLines());
 
         Run anyway = run(args(bad + " -foe false")); // the user's own -foe false: the others would still run
         assertEquals(1, anyway.status, anyway.err);
         assertEquals(1, anyway.errLines().size(), anyway.err);
         assertTrue(anyway.err.startsWith("knobs: 1 configuration failed; first MoeTopK.forward (batch=1, blasThreads=auto, device=cpu,")
-                && anyway.err.contains("topK=1): IllegalStateException: Forked VM failed with exit code 1"), anyway.err);
+                && anyway.err.contains("topK=1): UncheckedIOException: cannot write the environment sidecar"), anyway.err);
         assertFalse(Files.exists(dir.resolve("x.json")), "no result file holding [ ] when nothing succeeded");
         assertEquals(List.of(), parts());
     }

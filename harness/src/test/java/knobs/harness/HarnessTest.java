@@ -70,6 +70,29 @@ class HarnessTest {
     }
 
     @Test
+    void threadParamsAreCheckedAndMustAgreeWithTheirAliases() {
+        int cpus = Runtime.getRuntime().availableProcessors();
+        assertEquals(new Threads.Request("auto", "auto"), Threads.Request.ofParams("auto", " auto "));
+        assertEquals(new Threads.Request("all", "1"), Threads.Request.ofParams("all", "1"));
+        assertEquals(1, Threads.chooseIntraOp("intraOpThreads", "auto", 8), "intra-op auto is 1: two spinning pools starve each other");
+        assertEquals(8, Threads.chooseIntraOp("intraOpThreads", "all", 8));
+        assertEquals(3, Threads.chooseIntraOp("intraOpThreads", "3", 8));
+        IllegalArgumentException zero = assertThrows(IllegalArgumentException.class, () -> Threads.Request.ofParams("0", "auto"));
+        assertTrue(zero.getMessage().startsWith("blasThreads=0 is out of range; allowed: auto, all or 1.." + 4 * cpus), zero.getMessage());
+        IllegalArgumentException word = assertThrows(IllegalArgumentException.class, () -> Threads.Request.ofParams("auto", "many"));
+        assertTrue(word.getMessage().startsWith("intraOpThreads=many is not allowed; allowed: auto, all or a whole number 1.."), word.getMessage());
+        System.setProperty(Threads.BLAS_PROPERTY, "1");
+        try {
+            assertEquals(new Threads.Request("1", "auto"), Threads.Request.ofParams("1", "auto"), "alias and param agree");
+            IllegalArgumentException disagree = assertThrows(IllegalArgumentException.class, () -> Threads.Request.ofParams("auto", "auto"));
+            assertTrue(disagree.getMessage().startsWith("-Dknobs.threads=1 and blasThreads=auto disagree"), disagree.getMessage());
+            assertEquals(new Threads.Request("1", "auto"), Threads.Request.fromProperties());
+        } finally {
+            System.clearProperty(Threads.BLAS_PROPERTY);
+        }
+    }
+
+    @Test
     void autoBlasPolicyLeavesOutTheCoresOthersKeptBusy() {
         assertEquals(2, Threads.chooseBlas(null, 2, 0.05).threads(), "quiet: every processor");
         assertEquals(2, Threads.chooseBlas("auto", 2, 0.4).threads(), "a little background load keeps both");
