@@ -137,7 +137,10 @@ else
   fi
 fi
 results=$(find "$out/sweep/results" -maxdepth 1 -name '*.json' ! -name '.*' | wc -l)
-failures=$(find "$out/sweep/failed" -maxdepth 1 -name '*.json' ! -name '.*' 2>/dev/null | wc -l)
+failures=0
+if [[ -d "$out/sweep/failed" ]]; then
+  failures=$(find "$out/sweep/failed" -maxdepth 1 -name '*.json' ! -name '.*' | wc -l)
+fi
 
 # 2. Comparison with the baseline. compare exits 1 on a regression (outputs written) and 2 on a baseline
 # it cannot read (reported, not fatal: the artifact may be from an older format or damaged).
