@@ -93,6 +93,15 @@ else
   reports=(java -jar "$root/reports/target/reports.jar")
 fi
 notes=()
+# reports runs inside OUT with paths relative to it, so that no file it writes (the comparison's
+# headline, history entries, the report) names this machine's folders.
+in_out() {
+  (cd "$out" && "${reports[@]}" "$@")
+}
+# A path as seen from OUT (absolute where realpath cannot say).
+from_out() {
+  realpath -m --relative-to="$out" "$1" 2>/dev/null || realpath "$1" 2>/dev/null || echo "$1"
+}
 
 # 1. The sweep: run here (all of it, or one shard), or taken from --run. The runner writes sweep/report/
 # itself. Exit 1 means some configuration failed (recorded in sweep/failed/, listed in the report) — unless
@@ -102,13 +111,16 @@ if [[ -n "$run" ]]; then
   echo "==> sweep taken from $run -> $out/sweep"
   cp -R "$run" "$out/sweep"
   if [[ ! -s "$out/sweep/report/summary.json" ]]; then
-    shopt -s nullglob
-    inputs=("$out/sweep/results/"*.json)
-    shopt -u nullglob
+    inputs=()
+    for f in "$out/sweep/results/"*.json; do
+      [[ -f "$f" ]] && inputs+=("sweep/results/$(basename "$f")")
+    done
     failed_arg=()
-    [[ -d "$out/sweep/failed" ]] && failed_arg=(--failed "$out/sweep/failed")
+    if [[ -d "$out/sweep/failed" ]]; then
+      failed_arg=(--failed sweep/failed)
+    fi
     if [[ ${#inputs[@]} -gt 0 ]]; then
-      "${reports[@]}" summarize "${inputs[@]}" ${failed_arg[@]+"${failed_arg[@]}"} --out "$out/sweep/report" > /dev/null \
+      in_out summarize "${inputs[@]}" ${failed_arg[@]+"${failed_arg[@]}"} --out sweep/report > /dev/null \
         || { echo "ci-bench: reports summarize failed on $run" >&2; exit 1; }
     fi
   fi
@@ -136,7 +148,8 @@ else
     exit 0
   fi
 fi
-results=$(find "$out/sweep/results" -maxdepth 1 -name '*.json' ! -name '.*' | wc -l)
+# JMH results (a sweep writes one file per configuration; a merged or hand-made run may hold more in one).
+results=$(cat "$out/sweep/results/"*.json 2> /dev/null | grep -c '"benchmark" *:' || true)
 failures=0
 if [[ -d "$out/sweep/failed" ]]; then
   failures=$(find "$out/sweep/failed" -maxdepth 1 -name '*.json' ! -name '.*' | wc -l)
@@ -157,7 +170,7 @@ fi
 if [[ -n "$baseline_run" ]]; then
   echo "==> compare $baseline_run $out/sweep"
   set +e
-  "${reports[@]}" compare "$baseline_run" "$out/sweep" --out "$out/compare" ${normalize[@]+"${normalize[@]}"} > /dev/null 2> "$out/compare.log"
+  in_out compare "$(from_out "$baseline_run")" sweep --out compare ${normalize[@]+"${normalize[@]}"} > /dev/null 2> "$out/compare.log"
   status=$?
   set -e
   cat "$out/compare.log" >&2
@@ -184,16 +197,16 @@ if [[ $record -eq 1 ]]; then
   if [[ -n "$from" ]] && compgen -G "$from/*.json" > /dev/null; then
     cp -p "$from/"*.json "$out/history/"
   fi
-  "${reports[@]}" history add "$out/sweep" --store "$out/history" --commit "$commit"
-  "${reports[@]}" history show --store "$out/history" --out "$out/history-report"
+  in_out history add sweep --store history --commit "$commit"
+  in_out history show --store history --out history-report
 fi
 
 # 4. Exports for dashboards: times (smaller is better), rates (bigger is better), Bencher's BMF with
 # latency, throughput (tokens/s) and the costs.
 mkdir -p "$out/export"
-"${reports[@]}" export "$out/sweep" --format github-action-benchmark --out "$out/export/github-action-benchmark.json"
-"${reports[@]}" export "$out/sweep" --format github-action-benchmark-bigger --out "$out/export/github-action-benchmark-bigger.json"
-"${reports[@]}" export "$out/sweep" --format bencher --secondary --out "$out/export/bencher.json" 2> "$out/export.log"
+in_out export sweep --format github-action-benchmark --out export/github-action-benchmark.json
+in_out export sweep --format github-action-benchmark-bigger --out export/github-action-benchmark-bigger.json
+in_out export sweep --format bencher --secondary --out export/bencher.json 2> "$out/export.log"
 cat "$out/export.log" >&2
 
 # 5. The Markdown for the job summary, and the same behind the marker for the pull-request comment.
