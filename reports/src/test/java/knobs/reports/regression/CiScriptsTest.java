@@ -3,6 +3,7 @@ package knobs.reports.regression;
 import knobs.reports.fixtures.JmhFixture;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -49,10 +50,26 @@ class CiScriptsTest {
     private Path clone;
 
     @BeforeEach
-    void locate() {
+    void locate() throws IOException, InterruptedException {
         // Surefire runs in the module's folder; the scripts are beside it.
         scripts = Path.of("").toAbsolutePath().getParent().resolve("scripts");
         assertTrue(Files.isRegularFile(scripts.resolve("ci-bench.sh")), "scripts/ci-bench.sh not found from " + Path.of("").toAbsolutePath());
+        // The scripts need bash and git, as the workflow's runners have them; a test installs nothing.
+        for (String tool : List.of("bash", "git")) {
+            boolean found;
+            try {
+                found = new ProcessBuilder(tool, "--version").redirectErrorStream(true).start().waitFor() == 0;
+            } catch (IOException e) {
+                found = false;
+            }
+            if (!found) {
+                String message = tool + " is not installed; the CI scripts need it";
+                if ("true".equals(System.getenv("CI"))) {
+                    fail(message);
+                }
+                Assumptions.abort(message);
+            }
+        }
     }
 
     /** A command's exit status and output (stdout and stderr together). */
