@@ -90,6 +90,7 @@ class ExportTest {
         JmhFixture.writeComparisonInputs(dir);
         JsonNode root = export(dir.resolve("base").toAbsolutePath().toString(), "github-action-benchmark");
         assertGithubActionBenchmark(root, true);
+        assertDirection(root, false);
         // 8 configurations, nothing else: MoeTopK decode's expertsHit describes the routing and is never exported.
         assertEquals(8, root.size());
         for (JsonNode e : root) {
@@ -126,6 +127,7 @@ class ExportTest {
         assertNoAbsolutePath(cli.out());
         JsonNode root = JmhFixture.MAPPER.readTree(cli.out());
         assertGithubActionBenchmark(root, true);
+        assertDirection(root, false);
         String series = "MoeTopK.forward {model=tiny-moe, phase=prefill, topK=2}";
         assertEquals(Set.of(series, series + " · component.mlp", series + " · mem.peakRss", series + " · prefillNs"), names(root));
         assertEquals("ms/op", find(root, series).get("unit").asText());
@@ -149,6 +151,7 @@ class ExportTest {
         writeRichRun();
         JsonNode root = export("rich", "github-action-benchmark-bigger");
         assertGithubActionBenchmark(root, true);
+        assertDirection(root, true);
         String series = "MoeTopK.forward {model=tiny-moe, phase=prefill, topK=2}";
         assertEquals(Set.of(series + " · tokens_per_s", series + " · flops_per_s"), names(root));
         JsonNode tokens = find(root, series + " · tokens_per_s");
@@ -245,6 +248,16 @@ class ExportTest {
                 assertTrue(Double.isFinite(e.get("value").asDouble()), e.toString());
                 assertTrue(names.add(e.get("name").asText()), "series names are unique: " + e.get("name"));
             }
+        }
+    }
+
+    /** The units of rates: bigger is better. Every other unit of {@link Exporter#UNITS} is a cost. */
+    private static final Set<String> RATE_UNITS = Set.of("tokens/s", "FLOP/s", "FLOP/J");
+
+    /** A smaller-is-better file holds costs only, a bigger-is-better file rates only. */
+    private static void assertDirection(JsonNode root, boolean bigger) {
+        for (JsonNode e : root) {
+            assertEquals(bigger, RATE_UNITS.contains(e.get("unit").asText()), e.toString());
         }
     }
 
