@@ -344,6 +344,10 @@ public record SweepDefinition(String name, List<Entry> entries, String text, Int
         if (options.isEmpty()) {
             return this;
         }
+        if (!options.get(0).startsWith("-")) {
+            throw new SweepException(SweepException.USAGE, "'" + options.get(0) + "' is not a JMH option; JMH options for every line"
+                    + " go after --, e.g. -- -prof knobs.harness.NoiseProfiler");
+        }
         StringBuilder extra = new StringBuilder();
         for (String o : options) {
             if (o.isEmpty() || o.contains("#") || (o.contains("'") && o.contains("\""))) {

@@ -243,6 +243,8 @@ class SweepTest {
             assertEquals(List.of("-prof", "knobs.harness.NoiseProfiler", "-jvmArgsAppend", "-Dx=1 -Dy=2"),
                     e.options().subList(e.options().size() - 4, e.options().size()));
         }
+        SweepException stray = assertThrows(SweepException.class, () -> def.withOptions(List.of("foo")));
+        assertTrue(stray.getMessage().startsWith("'foo' is not a JMH option; JMH options for every line go after --"), stray.getMessage());
         SweepException twice = assertThrows(SweepException.class, () -> def.withOptions(List.of("-i", "5")));
         assertEquals("s.txt line 2: option -i given twice", twice.getMessage());
 
