@@ -3,8 +3,10 @@ package knobs.harness.dist;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
+import java.util.function.Function;
+import java.util.function.Supplier;
 import knobs.harness.ComputeDevice;
+import knobs.kernels.dist.Comm;
 import org.bytedeco.javacpp.SizeTPointer;
 import org.bytedeco.javacpp.chrono.Milliseconds;
 import org.bytedeco.pytorch.Backend;
@@ -27,17 +29,15 @@ public final class DistGroup implements AutoCloseable {
     static final String JOINED = "knobs/joined/";
 
     private final DistEnv env;
-    private final Backend backend;
+    private final Comm comm;
     private final TCPStore store;
     private final String backendName;
-    private final Duration timeout;
 
-    private DistGroup(DistEnv env, TCPStore store, Backend backend, String backendName, Duration timeout) {
+    private DistGroup(DistEnv env, TCPStore store, Comm comm, String backendName) {
         this.env = env;
         this.store = store;
-        this.backend = backend;
+        this.comm = comm;
         this.backendName = backendName;
-        this.timeout = timeout;
     }
 
     /** The backend a device gets: {@code gloo} on the CPU, {@code nccl} on CUDA. */
@@ -54,13 +54,26 @@ public final class DistGroup implements AutoCloseable {
      * @throws DistException when the store cannot be served or reached, or a rank does not join in time
      */
     public static DistGroup join(DistEnv env, ComputeDevice device, Duration timeout) {
+        return join(env, timeout, s -> device, () -> null);
+    }
+
+    /**
+     * {@link #join}, for the lockstep runner: {@code device} runs on the store first (rank 0
+     * publishes there what the others need, {@link Lockstep#publish}, and the others read the
+     * device from it) and gives the device, hence the backend; {@code deaths} is polled while
+     * waiting for the others to join, so that a rank that died before joining fails the wait at
+     * once with its own description (null while none died).
+     */
+    public static DistGroup join(DistEnv env, Duration timeout, Function<TCPStore, ComputeDevice> device,
+                                 Supplier<String> deaths) {
         TCPStore store = store(env, timeout);
         try {
+            ComputeDevice d = device.apply(store);
             store.set(JOINED + env.rank(), new org.bytedeco.pytorch.ByteVector(1).put(0, (byte) 1));
-            awaitJoined(env, store, timeout);
-            String name = backendFor(device);
+            awaitJoined(env, store, timeout, deaths);
+            String name = backendFor(d);
             Backend b = name.equals("nccl") ? nccl(env, store, timeout) : gloo(env, store, timeout);
-            return new DistGroup(env, store, b, name, timeout);
+            return new DistGroup(env, store, new Comm(b, store, timeout), name);
         } catch (RuntimeException e) {
             store.close();
             throw e;
@@ -92,27 +105,42 @@ public final class DistGroup implements AutoCloseable {
         }
     }
 
-    /** Waits until every rank has announced itself; else names those missing. */
-    private static void awaitJoined(DistEnv env, TCPStore store, Duration timeout) {
-        StringVector all = new StringVector();
-        for (int r = 0; r < env.worldSize(); r++) {
-            all.push_back(JOINED + r);
-        }
-        try {
-            store._wait(all, new Milliseconds(timeout.toMillis()));
-        } catch (RuntimeException e) {
-            List<Integer> missing = new ArrayList<>();
-            for (int r = 0; r < env.worldSize(); r++) {
-                StringVector one = new StringVector();
-                one.push_back(JOINED + r);
-                if (!store.check(one)) {
-                    missing.add(r);
-                }
+    /** Waits until every rank has announced itself; else names those missing (or dead). */
+    private static void awaitJoined(DistEnv env, TCPStore store, Duration timeout, Supplier<String> deaths) {
+        long end = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            List<Integer> missing = missing(env, store);
+            if (missing.isEmpty()) {
+                return;
             }
-            throw new DistException("rank" + (missing.size() == 1 ? " " : "s ") + join(missing) + " did not join the group at "
-                    + env.masterAddr() + ":" + env.masterPort() + " within " + timeout.toSeconds() + " s (seen from rank "
-                    + env.rank() + ")", e);
+            String dead = deaths.get();
+            if (dead != null) {
+                throw new DistException(dead + " (before joining the group at " + env.masterAddr() + ":" + env.masterPort() + ")");
+            }
+            if (System.nanoTime() > end) {
+                throw new DistException("rank" + (missing.size() == 1 ? " " : "s ") + join(missing) + " did not join the group at "
+                        + env.masterAddr() + ":" + env.masterPort() + " within " + timeout.toSeconds() + " s (seen from rank "
+                        + env.rank() + ")");
+            }
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new DistException("rank " + env.rank() + " was interrupted while waiting for the others to join", null);
+            }
         }
+    }
+
+    private static List<Integer> missing(DistEnv env, TCPStore store) {
+        List<Integer> missing = new ArrayList<>();
+        for (int r = 0; r < env.worldSize(); r++) {
+            StringVector one = new StringVector();
+            one.push_back(JOINED + r);
+            if (!store.check(one)) {
+                missing.add(r);
+            }
+        }
+        return missing;
     }
 
     private static Backend gloo(DistEnv env, TCPStore store, Duration timeout) {
@@ -170,9 +198,9 @@ public final class DistGroup implements AutoCloseable {
         return env.worldSize();
     }
 
-    /** The c10d backend ({@code ProcessGroupGloo} or {@code ProcessGroupNCCL}). */
-    public Backend backend() {
-        return backend;
+    /** This rank's collectives over the group's backend ({@code ProcessGroupGloo} or {@code ProcessGroupNCCL}). */
+    public Comm comm() {
+        return comm;
     }
 
     /** "gloo" or "nccl". */
@@ -185,17 +213,15 @@ public final class DistGroup implements AutoCloseable {
     }
 
     public Duration timeout() {
-        return timeout;
+        return comm.timeout();
     }
 
-    /** For messages: the variables of this group. */
-    public Map<String, String> describe() {
-        return env.toEnv();
-    }
-
+    /**
+     * Releases the backend (its connections and threads); the store stays referenced by the
+     * backend's rendezvous and goes with the process.
+     */
     @Override
     public void close() {
-        backend.close();
-        store.close();
+        comm.close();
     }
 }
