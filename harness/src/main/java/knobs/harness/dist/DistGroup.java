@@ -217,11 +217,15 @@ public final class DistGroup implements AutoCloseable {
     }
 
     /**
-     * Releases the backend (its connections and threads); the store stays referenced by the
-     * backend's rendezvous and goes with the process.
+     * Releases the backend (its connections and threads), then the store: rank 0's server stops
+     * listening, so the next trial of this process can bind the same port.
      */
     @Override
     public void close() {
-        comm.close();
+        try {
+            comm.close();
+        } finally {
+            store.close();
+        }
     }
 }
