@@ -72,7 +72,10 @@ public final class LocalRanks implements AutoCloseable {
         Runtime.getRuntime().addShutdownHook(ranks.hook);
         try {
             for (int r = 1; r < rank0.worldSize(); r++) {
-                ranks.children.add(ranks.launch(rank0.withRank(r), timeout));
+                Process child = ranks.launch(rank0.withRank(r), timeout);
+                ranks.children.add(child);
+                // The ranks' CPU is the benchmark's own work, not contention from other processes.
+                knobs.harness.ContentionProfiler.registerOwnProcess(child.pid());
             }
         } catch (RuntimeException e) {
             ranks.close();
@@ -197,6 +200,9 @@ public final class LocalRanks implements AutoCloseable {
                 Thread.currentThread().interrupt();
                 destroyAll();
             }
+        }
+        for (Process p : children) {
+            knobs.harness.ContentionProfiler.unregisterOwnProcess(p.pid());
         }
         try {
             Runtime.getRuntime().removeShutdownHook(hook);
