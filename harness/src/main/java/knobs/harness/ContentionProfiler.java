@@ -65,12 +65,16 @@ public final class ContentionProfiler implements InternalProfiler {
     private static final Set<String> OPTIONS = Set.of("root");
     /** Benchmark threads' native ids → their involuntary context switches when they registered (-1: unreadable). */
     private static final Map<Long, Long> BENCHMARK_THREADS = new ConcurrentHashMap<>();
+    /** Child processes that are part of the benchmark (local ranks): their CPU is the benchmark's own. */
+    private static final Set<Long> OWN_PROCESSES = ConcurrentHashMap.newKeySet();
     private static volatile Threads.Counts benchmarkCounts;
     private static volatile boolean activeInThisJvm;
 
     private final ContentionReader reader;
     private final Map<String, String> availability;
     private List<Long> threads;
+    /** The registered child processes at the iteration's start; the same set is read at its end. */
+    private List<Long> companions = List.of();
     private ContentionReader.Sample start;
 
     /**
@@ -99,6 +103,7 @@ public final class ContentionProfiler implements InternalProfiler {
         this.availability = reader.availability();
         // A new trial starts: threads registered by an earlier trial of this JVM (-f 0) are gone.
         BENCHMARK_THREADS.clear();
+        OWN_PROCESSES.clear();
         benchmarkCounts = null;
         activeInThisJvm = true;
     }
@@ -156,6 +161,22 @@ public final class ContentionProfiler implements InternalProfiler {
         benchmarkCounts = counts;
     }
 
+    /**
+     * Counts a child process as part of the benchmark from the next iteration on: its CPU time and
+     * runnable threads are the benchmark's own, not other processes', and it needs as many cores as
+     * the benchmark thread. The local ranks of a distributed benchmark register here when they start.
+     *
+     * @param pid the child's process id
+     */
+    public static void registerOwnProcess(long pid) {
+        OWN_PROCESSES.add(pid);
+    }
+
+    /** Stops counting a child registered with {@link #registerOwnProcess} (it ended). */
+    public static void unregisterOwnProcess(long pid) {
+        OWN_PROCESSES.remove(pid);
+    }
+
     /** Whether a ContentionProfiler was set up in this JVM (recorded in the environment sidecar). */
     static boolean activeInThisJvm() {
         return activeInThisJvm;
@@ -177,7 +198,8 @@ public final class ContentionProfiler implements InternalProfiler {
             return;
         }
         threads = List.copyOf(BENCHMARK_THREADS.keySet());
-        start = reader.sample(threads);
+        companions = List.copyOf(OWN_PROCESSES);
+        start = reader.sample(threads, companions);
     }
 
     @Override
@@ -192,11 +214,13 @@ public final class ContentionProfiler implements InternalProfiler {
             threads = List.copyOf(BENCHMARK_THREADS.keySet());
             start = withInvoluntaryCs(start, atRegistration(threads));
         }
-        ContentionReader.Sample end = reader.sample(threads);
+        ContentionReader.Sample end = reader.sample(threads, companions);
         Threads.Counts counts = benchmarkCounts != null ? benchmarkCounts
                 : new Threads.Counts(Threads.configuredIntraOp(), 1, Threads.configuredBlas());
         int cpus = end.cpu().present() ? end.cpu().value().cpus() : Runtime.getRuntime().availableProcessors();
-        int needed = Contention.coresNeeded(cpus, Runtime.getRuntime().availableProcessors(), benchmarkParams.getThreads(), counts);
+        // Each registered child (a local rank) runs the same step with the same thread counts.
+        int needed = Contention.coresNeeded(cpus, Runtime.getRuntime().availableProcessors(),
+                benchmarkParams.getThreads() * (1 + companions.size()), counts);
         Contention.Iteration it = Contention.between(start, end, needed);
         start = null;
         return results(it, availability);

@@ -146,8 +146,52 @@ public final class ContentionReader {
      *                sum; empty makes that counter absent
      */
     public Sample sample(Collection<Long> threads) {
+        return sample(threads, List.of());
+    }
+
+    /**
+     * Reads every counter now, counting {@code companions} as part of this process: their CPU time is
+     * added to {@code ownTicks} and their runnable threads to {@code ownRunning}, so work the benchmark
+     * itself started (the local ranks of a distributed benchmark) is not counted as other processes'.
+     *
+     * @param threads    as in {@link #sample(Collection)}
+     * @param companions process ids of child processes that belong to the benchmark; one that cannot be
+     *                   read (it exited) makes the own counters absent in this sample
+     */
+    public Sample sample(Collection<Long> threads, Collection<Long> companions) {
         long now = clock.getAsLong();
-        return new Sample(now, readCpu(), readOwnTicks(), readProcsRunning(), readOwnRunning(), readInvoluntary(threads));
+        return new Sample(now, readCpu(), withCompanionTicks(readOwnTicks(), companions), readProcsRunning(),
+                withCompanionRunning(readOwnRunning(), companions), readInvoluntary(threads));
+    }
+
+    private Reading<Long> withCompanionTicks(Reading<Long> own, Collection<Long> companions) {
+        if (!own.present() || companions.isEmpty()) {
+            return own;
+        }
+        long sum = own.value();
+        for (long pid : companions) {
+            Reading<Long> t = readTicks(root.resolve(Long.toString(pid)).resolve("stat"));
+            if (!t.present()) {
+                return Reading.absentBecause("benchmark child process " + pid + ": " + t.absent());
+            }
+            sum += t.value();
+        }
+        return Reading.of(sum);
+    }
+
+    private Reading<Long> withCompanionRunning(Reading<Long> own, Collection<Long> companions) {
+        if (!own.present() || companions.isEmpty()) {
+            return own;
+        }
+        long sum = own.value();
+        for (long pid : companions) {
+            Reading<Long> r = readRunning(root.resolve(Long.toString(pid)).resolve("task"));
+            if (!r.present()) {
+                return Reading.absentBecause("benchmark child process " + pid + ": " + r.absent());
+            }
+            sum += r.value();
+        }
+        return Reading.of(sum);
     }
 
     /**
@@ -255,7 +299,11 @@ public final class ContentionReader {
     }
 
     private Reading<Long> readOwnTicks() {
-        Path file = root.resolve("self").resolve("stat");
+        return readTicks(root.resolve("self").resolve("stat"));
+    }
+
+    /** utime + stime of the process whose stat file this is. */
+    private Reading<Long> readTicks(Path file) {
         String[] t;
         try {
             t = afterCommand(file, Files.readString(file, StandardCharsets.US_ASCII));
@@ -287,7 +335,11 @@ public final class ContentionReader {
     }
 
     private Reading<Long> readOwnRunning() {
-        Path tasks = root.resolve("self").resolve("task");
+        return readRunning(root.resolve("self").resolve("task"));
+    }
+
+    /** Runnable threads of the process whose task folder this is. */
+    private Reading<Long> readRunning(Path tasks) {
         long running = 0;
         try (DirectoryStream<Path> dir = Files.newDirectoryStream(tasks)) {
             for (Path task : dir) {

@@ -75,6 +75,29 @@ class ContentionReaderTest {
         assertEquals(1.0, it.contended(), 0.0, "0.5 + 0.1 cores > (2 - 2) + 0.25 * 2");
     }
 
+    /** A local rank started by the benchmark: its CPU and runnable threads are the benchmark's own. */
+    @Test
+    void childProcessesOfTheBenchmarkAreNotOthers() throws java.io.IOException {
+        proc.child(5000, 100, 0, 'R');
+        ContentionReader r = reader();
+        Sample start = r.sample(BENCH, List.of(5000L));
+        Sample startBlind = r.sample(BENCH);
+        assertEquals(700, start.ownTicks().value(), "self 600 + child 100");
+        assertEquals(2, start.ownRunning().value(), "the sampling thread and the child's running thread");
+        busySecond(); // self 740: 140 of the 190 busy ticks
+        proc.child(5000, 140, 10, 'R'); // the child ran the other 50
+        clock.addAndGet(SECOND);
+        assertEquals(0.0, Contention.between(start, r.sample(BENCH, List.of(5000L)), 2).othersCores(), 1e-9,
+                "the child's 50 ticks are the benchmark's");
+        assertEquals(0.5, Contention.between(startBlind, r.sample(BENCH), 2).othersCores(), 1e-9,
+                "without the child registered they count as others'");
+
+        java.nio.file.Files.delete(dir.resolve("5000").resolve("stat"));
+        Sample exited = r.sample(BENCH, List.of(5000L));
+        assertTrue(exited.ownTicks().absent().contains("benchmark child process 5000"), exited.ownTicks().absent());
+        assertTrue(Double.isNaN(Contention.between(start, exited, 2).othersCores()), "an exited child leaves a gap, not a number");
+    }
+
     @Test
     void theContendedFlagDependsOnTheCoresNeeded() {
         ContentionReader r = reader();

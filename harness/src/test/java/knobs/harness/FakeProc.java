@@ -44,6 +44,13 @@ final class FakeProc {
     }
 
     /** A thread of this process in {@code state} with its involuntary context switches. */
+    /** A child process of the benchmark: its stat (utime, stime) and one thread in the given state. */
+    FakeProc child(long pid, long utime, long stime, char state) {
+        write(pid + "/task/" + pid + "/stat", pid + " (java) " + state + " 1 1 1 0 -1 0 0 0 0 0 5 5 0 0 20 0 30 0 100 1000 200\n");
+        return write(pid + "/stat", pid + " (java) S 1 1 1 0 -1 4194560 100 0 0 0 " + utime + " " + stime
+                + " 0 0 20 0 30 0 100 1000 200\n");
+    }
+
     FakeProc thread(long tid, char state, long involuntary) {
         write("self/task/" + tid + "/stat", tid + " (java) " + state + " 1 1 1 0 -1 0 0 0 0 0 5 5 0 0 20 0 30 0 100 1000 200\n");
         return write("self/task/" + tid + "/status", "Name:\tjava\nvoluntary_ctxt_switches:\t7\nnonvoluntary_ctxt_switches:\t"
