@@ -255,7 +255,10 @@ public final class Comm implements AutoCloseable {
         return op + " on rank " + rank + " of " + worldSize + " (" + backendName() + ")";
     }
 
-    /** A collective in flight. */
+    /**
+     * A collective in flight. It may be awaited on another thread than the one that started it
+     * (one thread awaits it), and outlives the pointer scope it was started in until awaited.
+     */
     public final class Pending {
         private final String op;
         private final Work work;
@@ -264,6 +267,8 @@ public final class Comm implements AutoCloseable {
         private Pending(String op, Work work) {
             this.op = op;
             this.work = work;
+            // kept past the caller's pointer scope until awaited: another thread may await it
+            work.retainReference();
         }
 
         /** The collective's name, e.g. {@code all_reduce}. */
