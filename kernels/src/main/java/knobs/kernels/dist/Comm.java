@@ -200,6 +200,43 @@ public final class Comm implements AutoCloseable {
         return out;
     }
 
+    /**
+     * {@link #allGather} into a caller's buffer {@code out} (worldSize·t.size(0) rows, contiguous),
+     * so that a timed loop allocates nothing: benchmarks.Collectives.
+     */
+    public void allGatherInto(Tensor t, Tensor out) {
+        requireRows("all_gather", out, t.size(0) * worldSize);
+        AllgatherOptions o = new AllgatherOptions();
+        o.timeout(waitMs);
+        start("all_gather", () -> backend._allgather_base(out, t, o), out).await();
+    }
+
+    /** {@link #reduceScatter} into a caller's buffer {@code out} (t.size(0)/worldSize rows, contiguous). */
+    public void reduceScatterInto(Tensor t, Tensor out) {
+        requireDivisible("reduce_scatter", t);
+        requireRows("reduce_scatter", out, t.size(0) / worldSize);
+        ReduceScatterOptions o = new ReduceScatterOptions();
+        o.reduceOp(new ReduceOp(ReduceOp.RedOpType.SUM));
+        o.timeout(waitMs);
+        start("reduce_scatter", () -> backend._reduce_scatter_base(out, t, o), out).await();
+    }
+
+    /** Equal-split {@link #allToAll(Tensor)} into a caller's buffer {@code out} (t's shape, contiguous). */
+    public void allToAllInto(Tensor t, Tensor out) {
+        requireDivisible("all_to_all", t);
+        requireRows("all_to_all", out, t.size(0));
+        AllToAllOptions o = new AllToAllOptions();
+        o.timeout(waitMs);
+        start("all_to_all", () -> backend.alltoall_base(out, t, new LongVector(), new LongVector(), o), out).await();
+    }
+
+    private void requireRows(String op, Tensor out, long rows) {
+        if (out.dim() == 0 || out.size(0) != rows || !out.is_contiguous()) {
+            throw new IllegalArgumentException(op + " on rank " + rank + ": the output buffer must be contiguous with "
+                    + rows + " rows, not " + (out.dim() == 0 ? "a scalar" : out.size(0)));
+        }
+    }
+
     /** Overwrites {@code t} on every rank with root's {@code t}. */
     public void broadcast(Tensor t, int root) {
         if (root < 0 || root >= worldSize) {
