@@ -193,6 +193,10 @@ public final class DataParallelStep implements AutoCloseable {
         return overlap;
     }
 
+    public Pass pass() {
+        return runner.pass();
+    }
+
     /**
      * Runs one step on this rank's batch (see {@link PassRunner#run}), all-reducing the gradients
      * before the optimizer step; the caller owns the pointer scope. Returns the loss.

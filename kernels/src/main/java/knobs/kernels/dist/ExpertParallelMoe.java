@@ -2,6 +2,8 @@ package knobs.kernels.dist;
 
 import knobs.kernels.Components;
 import knobs.kernels.MoeFeedForward;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 
@@ -20,7 +22,8 @@ import org.bytedeco.pytorch.global.torch;
  *       is weighted by its routing weight and summed into its token.</li>
  * </ol>
  *
- * The output for a rank's tokens equals the single-process layer's output for them. Shared
+ * The output for a rank's tokens equals the single-process layer's output for them. The
+ * constructor broadcasts rank 0's weights, so the replicas are equal whatever each rank built. Shared
  * experts, when the layer has them, run replicated on every rank. The router and the experts are
  * the given {@link MoeFeedForward}'s: every rank builds the whole layer (same seed) and computes
  * only its own experts, so memory is not sharded here — time and bytes are what this measures.
@@ -66,6 +69,12 @@ public final class ExpertParallelMoe {
         this.perRank = experts / w;
         this.first = comm.rank() * perRank;
         this.d = layer.dModel();
+        // The replicas start equal whatever each rank built (as DDP does): rank 0's weights, in place.
+        try (PointerScope scope = new PointerScope(); NoGradGuard noGrad = new NoGradGuard()) {
+            for (Tensor p : layer.parameters().get()) {
+                comm.broadcast(p, 0);
+            }
+        }
     }
 
     /** The first expert this rank owns; it owns {@link #expertsPerRank()} from there. */
