@@ -130,6 +130,36 @@ class ExpertParallelMoeTest {
     }
 
     @Test
+    void theRanksTogetherExecuteTheSingleProcessLayersFlops() {
+        Natives.load();
+        for (int k : new int[] {1, 8}) {
+            ModelConfig c = Presets.getMoe("tiny-qwen2-moe").withTopK(k);
+            Tensor x = Inputs.activations(5, 1, 2 * TOKENS, c.dModel()).reshape(2 * TOKENS, c.dModel());
+            MoeFeedForward[] layers = new MoeFeedForward[3];
+            for (int i = 0; i < 3; i++) {
+                torch.manual_seed(11);
+                layers[i] = new MoeFeedForward(c);
+            }
+            long whole;
+            try (PointerScope scope = new PointerScope(); NoGradGuard noGrad = new NoGradGuard();
+                 knobs.kernels.FlopCounter f = knobs.kernels.FlopCounter.open()) {
+                layers[2].forward(x.view(1, 2 * TOKENS, c.dModel()));
+                whole = f.total();
+            }
+            List<Long> perRank = LocalGroup.run(2, TIMEOUT, comm -> {
+                try (PointerScope scope = new PointerScope(); NoGradGuard noGrad = new NoGradGuard()) {
+                    ExpertParallelMoe ep = new ExpertParallelMoe(comm, layers[comm.rank()]);
+                    try (knobs.kernels.FlopCounter f = knobs.kernels.FlopCounter.open()) {
+                        ep.forward(x.narrow(0, (long) comm.rank() * TOKENS, TOKENS).contiguous());
+                        return f.total();
+                    }
+                }
+            });
+            assertEquals(whole, perRank.get(0) + perRank.get(1), "topK=" + k + ": FLOPs of both ranks " + perRank);
+        }
+    }
+
+    @Test
     void routerTopTwoEqualsOneProcess() {
         equalsSingleProcess("tiny-moe", 2, RoutingMode.ROUTER);
     }
