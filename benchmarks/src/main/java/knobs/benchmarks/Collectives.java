@@ -5,12 +5,14 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import knobs.harness.ComputeDevice;
 import knobs.harness.Harness;
+import knobs.harness.MemoryBudget;
 import knobs.harness.dist.Collective;
 import knobs.harness.dist.CollectiveCounters;
 import knobs.harness.dist.CollectiveStep;
 import knobs.harness.dist.DistTrial;
 import knobs.harness.dist.Lockstep;
 import knobs.harness.dist.RankTimesProfiler;
+import knobs.kernels.MemoryEstimate;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -80,8 +82,19 @@ public class Collectives implements KnobCheck {
             throw new IllegalArgumentException("worldSize=" + worldSize + " is not allowed: must be in 2.." + MAX_WORLD_SIZE
                     + " (a collective needs at least two ranks)");
         }
-        Collective.parse(collective).checkBytes(bytes, worldSize);
+        Collective op = Collective.parse(collective);
+        op.checkBytes(bytes, worldSize);
         DistTrial.rankZeroCheck(worldSize, System.getenv());
+        // On one machine every rank's memory is this machine's; with a launcher, rank 0 checks its own.
+        int here = DistTrial.local(System.getenv()) ? worldSize : 1;
+        long need = here * op.memoryPerRank(bytes, worldSize);
+        MemoryBudget.Limit limit = MemoryBudget.limit();
+        if (need > limit.bytes()) {
+            throw new IllegalArgumentException("collective=" + collective + " bytes=" + bytes + " worldSize=" + worldSize + " needs about "
+                    + MemoryEstimate.gb(need) + " on this machine (" + here + " rank(s) × " + MemoryEstimate.gb(op.memoryPerRank(bytes,
+                    worldSize)) + ": buffers, verification and a JVM with libtorch each), more than the " + MemoryEstimate.gb(limit.bytes())
+                    + " available (" + limit.source() + "); pick smaller bytes or fewer ranks, or set -D" + MemoryBudget.PROPERTY + "=BYTES");
+        }
     }
 
     /** The knob values every rank's step is built from. */

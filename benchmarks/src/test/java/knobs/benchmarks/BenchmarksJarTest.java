@@ -58,6 +58,16 @@ class BenchmarksJarTest {
         {"OutputTokens -p maxNewTokens=-1", "knobs: OutputTokens: maxNewTokens=-1 with promptLen=32 is not allowed for model 'dense-cpu'"},
         {"SeqLenScaling -p seqLen=100000", "knobs: SeqLenScaling: seqLen=100000 is not allowed for model 'dense-cpu': must be in 1..2048"},
         {"MoeTopK -p topk=1", "knobs: -p topk: no selected benchmark has this parameter; they have: batch, device, model"},
+        {"Collectives -p worldSize=1", "knobs: Collectives: worldSize=1 is not allowed: must be in 2..256"},
+        {"Collectives -p collective=allreduce", "knobs: Collectives: unknown collective 'allreduce'; allowed: all_reduce, all_gather,"
+            + " reduce_scatter, all_to_all, broadcast"},
+        {"Collectives -p worldSize=3 -p collective=all_gather -p bytes=1024", "knobs: Collectives: bytes=1024 is not allowed for"
+            + " collective=all_gather with worldSize=3: must be a positive multiple of 12"},
+        {"Collectives -p bytes=6 -p collective=all_reduce", "knobs: Collectives: bytes=6 is not allowed for collective=all_reduce"
+            + " with worldSize=2: must be a positive multiple of 4"},
+        {"Collectives -p collective=all_reduce -p bytes=1073741824 -jvmArgsAppend -Dknobs.memory.limit=4g",
+            "knobs: Collectives: collective=all_reduce bytes=1073741824 worldSize=2 needs about 9.43 GB on this machine (2 rank(s)"},
+        {"Collectives -p device=cuda", "knobs: Collectives: device 'cuda' requested but no CUDA device is available"},
         {"NoSuchBenchmark", "knobs: no benchmark matches NoSuchBenchmark (list them with -l)"},
         {"MoeTopK -notAnOption", "knobs: invalid command line: "},
     };
@@ -229,5 +239,92 @@ class BenchmarksJarTest {
         assertTrue(text.contains("\tat knobs.kernels.ModelConfig.<init>"), "the trace, on request:\n" + text);
         assertTrue(text.contains("knobs: MoeTopK: topK=0 is not allowed"), text);
         assertFalse(text.contains("Loading") || text.contains("libjnitorch"), "JavaCPP loaded natives in the launcher:\n" + text);
+    }
+
+    /** Child JVMs of this test's runs that run a rank ({@code knobs.harness.dist.RankMain}). */
+    private static List<ProcessHandle> rankProcesses() {
+        return ProcessHandle.current().descendants()
+                .filter(h -> h.info().commandLine().orElse("").contains("knobs.harness.dist.RankMain")).toList();
+    }
+
+    /**
+     * {@code java -jar benchmarks.jar Collectives -p worldSize=2} just works: the fork starts rank 1,
+     * both verify the collective, the counters give algBytes and busBytes per op with nccl-tests'
+     * factor and both ranks' times, and no rank process is left.
+     */
+    @Test
+    void collectivesRunsTwoRanksFromTheJarAndLeavesNoProcess() throws Exception {
+        Run r = run(args("Collectives -p worldSize=2 -p collective=all_to_all -p bytes=4096 " + FAST
+                + " -prof knobs.harness.dist.RankTimesProfiler -rf json -rff x.json"));
+        assertEquals(0, r.status, r.err + r.out);
+        JsonNode row = new ObjectMapper().readTree(dir.resolve("x.json").toFile()).get(0);
+        assertEquals("2", row.at("/params/worldSize").asText());
+        JsonNode m = row.get("secondaryMetrics");
+        double ops = m.at("/ops/score").asDouble();
+        assertTrue(ops >= 1, "steps counted: " + m);
+        assertEquals(4096.0, m.at("/algBytes/score").asDouble() / ops, 1e-9);
+        assertEquals(2048.0, m.at("/busBytes/score").asDouble() / ops, 1e-9, "all_to_all on 2 ranks: (n-1)/n");
+        assertTrue(m.at("/slowestRankNs/score").asDouble() >= m.at("/fastestRankNs/score").asDouble());
+        assertTrue(m.at("/rank.0/score").asDouble() > 0 && m.at("/rank.1/score").asDouble() > 0, "per-rank times: " + m);
+        assertEquals(List.of(), rankProcesses());
+    }
+
+    /**
+     * A rank killed mid-trial: the run ends with status 1 and one line naming the rank, its pid
+     * and the signal, within the timeout, and no rank process is left.
+     */
+    @Test
+    void aRankKilledMidTrialIsOneLineNamingItAndNoProcessIsLeft() throws Exception {
+        Path tmp = Files.createDirectories(dir.resolve("tmp"));
+        List<String> cmd = new ArrayList<>(List.of(Paths.get(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Djmh.ignoreLock=true", "-jar", jar.toString()));
+        cmd.addAll(List.of(args("Collectives -p worldSize=2 -p collective=all_reduce -p bytes=1024 -f 1 -wi 0 -i 1 -r 60s"
+                + " -rf json -rff x.json -jvmArgsAppend")));
+        cmd.add("-Djava.io.tmpdir=" + tmp + " -Dknobs.dist.timeout=20"); // one value: JMH splits it
+        assertTrue(!tmp.toString().contains(" "), "a temporary folder without spaces: " + tmp);
+        Process p = new ProcessBuilder(cmd).directory(dir.toFile())
+                .redirectOutput(dir.resolve("stdout.txt").toFile()).redirectError(dir.resolve("stderr.txt").toFile()).start();
+        try {
+            ProcessHandle victim = null;
+            long end = System.nanoTime() + TimeUnit.MINUTES.toNanos(3);
+            while (victim == null && System.nanoTime() < end && p.isAlive()) {
+                Thread.sleep(200);
+                if (joined(tmp)) { // rank 1 is in the group: the trial is under way
+                    List<ProcessHandle> ranks = rankProcesses();
+                    victim = ranks.isEmpty() ? null : ranks.get(0);
+                }
+            }
+            assertTrue(victim != null, "rank 1 never joined:\n" + Files.readString(dir.resolve("stdout.txt"))
+                    + Files.readString(dir.resolve("stderr.txt")));
+            Thread.sleep(1000);
+            long pid = victim.pid();
+            victim.destroyForcibly();
+            long killed = System.nanoTime();
+            assertTrue(p.waitFor(2, TimeUnit.MINUTES), "the run ended");
+            double s = (System.nanoTime() - killed) / 1e9;
+            String err = Files.readString(dir.resolve("stderr.txt"), StandardCharsets.UTF_8);
+            assertEquals(1, p.exitValue(), err);
+            assertEquals(1, err.lines().count(), err);
+            assertTrue(err.startsWith("knobs: Collectives.step: ") && err.contains("rank 1 (pid " + pid
+                    + ") exited with status 137 (killed by signal 9)"), err);
+            assertTrue(s < 60, "failed within the timeout (20 s) and the fork's exit, not after: " + s + " s");
+            assertFalse(Files.exists(dir.resolve("x.json")));
+            assertEquals(List.of(), rankProcesses());
+        } finally {
+            p.descendants().forEach(ProcessHandle::destroyForcibly);
+            p.destroyForcibly();
+        }
+    }
+
+    /** Whether a rank's log under the fork's temporary folder shows it connected to the group. */
+    private static boolean joined(Path tmp) throws IOException {
+        try (Stream<Path> s = Files.walk(tmp)) {
+            for (Path f : s.filter(f -> f.getFileName().toString().equals("rank-1.log")).toList()) {
+                if (Files.readString(f, StandardCharsets.UTF_8).contains("is connected to")) {
+                    return true;
+                }
+            }
+        }
+        return false;
     }
 }

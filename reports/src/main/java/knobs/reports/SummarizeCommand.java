@@ -2,6 +2,7 @@ package knobs.reports;
 
 import knobs.reports.analysis.Analyses;
 import knobs.reports.format.AnalysisJsonWriter;
+import knobs.reports.format.DistributedJsonWriter;
 import knobs.reports.format.PassesJsonWriter;
 import knobs.reports.format.OutputFiles;
 import knobs.reports.format.SamplesCsvWriter;
@@ -44,7 +45,7 @@ import java.util.concurrent.Callable;
  * {@code summarize INPUT... --out DIR [--env PATH] [--ceilings FILE] [--failed DIR] [--no-plots]}: merges JMH
  * JSON result files — given one by one, or as the sweep folders that hold them — into the unified
  * {@code summary.json}, {@code summary.csv} and {@code samples.csv}, analyses them ({@code roofline.json},
- * {@code scaling.json}, {@code flops_scaling.json}, {@code model.json}, {@code findings.json}, {@code breakdowns.json}, {@code warmup.json}, {@code component_roofline.json}, {@code quality.json}, {@code passes.json}), draws the
+ * {@code scaling.json}, {@code flops_scaling.json}, {@code model.json}, {@code findings.json}, {@code breakdowns.json}, {@code warmup.json}, {@code component_roofline.json}, {@code quality.json}, {@code passes.json}, and {@code distributed.json} when there are distributed rows), draws the
  * figures under {@code plots/}, writes {@code index.html} and prints the paths it wrote.
  *
  * <p>Everything is read, checked, computed and drawn in memory before the first byte is written, so
@@ -53,7 +54,7 @@ import java.util.concurrent.Callable;
 @Command(name = "summarize",
         description = {"Merge JMH JSON results into a summary, analyses, figures and an HTML page.",
                 "Writes DIR/summary.json, summary.csv and samples.csv, the analyses (roofline.json, scaling.json,"
-                        + " flops_scaling.json, model.json, findings.json, breakdowns.json, warmup.json, component_roofline.json, quality.json, passes.json), DIR/plots/*.png and *.svg and DIR/index.html,"
+                        + " flops_scaling.json, model.json, findings.json, breakdowns.json, warmup.json, component_roofline.json, quality.json, passes.json; distributed.json with distributed rows), DIR/plots/*.png and *.svg and DIR/index.html,"
                         + " and prints the paths written (docs/reports.md)."})
 public final class SummarizeCommand implements Callable<Integer> {
 
@@ -135,6 +136,9 @@ public final class SummarizeCommand implements Callable<Integer> {
         files.put(SamplesCsvWriter.FILE, SamplesCsvWriter.write(report));
         files.putAll(AnalysisJsonWriter.write(analyses, environment));
         files.put(PassesJsonWriter.FILE, PassesJsonWriter.write(analyses.passes()));
+        if (!analyses.distributed().isEmpty()) { // only runs with distributed rows have one
+            files.put(DistributedJsonWriter.FILE, DistributedJsonWriter.write(analyses.distributed()));
+        }
         List<String> dataFiles = List.copyOf(files.keySet());
         Plots.Result plots = noPlots ? new Plots.Result(List.of(), Map.of()) : Plots.render(report, analyses);
         files.putAll(plots.files());

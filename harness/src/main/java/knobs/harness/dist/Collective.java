@@ -93,6 +93,27 @@ public enum Collective {
         }
     }
 
+    /** Resident memory of a rank before any buffer: a JVM with libtorch and Gloo loaded (an estimate). */
+    public static final long RANK_OVERHEAD_BYTES = 400L << 20;
+
+    /** Bytes of one rank's input and output buffers for an S-byte message among n ranks. */
+    public long bufferBytes(long bytes, int n) {
+        return switch (this) {
+            case ALL_REDUCE, BROADCAST -> bytes;
+            case ALL_GATHER, REDUCE_SCATTER -> bytes + bytes / n;
+            case ALL_TO_ALL -> 2 * bytes;
+        };
+    }
+
+    /**
+     * A rank's peak resident memory, estimated: {@link #RANK_OVERHEAD_BYTES}, the buffers, and the
+     * verification's temporaries (the int64 index pattern and the expected output: three times the
+     * buffers at most).
+     */
+    public long memoryPerRank(long bytes, int n) {
+        return RANK_OVERHEAD_BYTES + 4 * bufferBytes(bytes, n);
+    }
+
     /** One rank's buffers for one message size, allocated once; {@link #run} moves data between them. */
     public final class Buffers {
         final Tensor in;

@@ -96,10 +96,17 @@ public final class DistTrial implements AutoCloseable {
      */
     public static DistTrial start(int worldSize, String device, RankStep step, Map<String, String> params) {
         Map<String, String> vars = System.getenv();
-        Duration timeout = DistEnv.timeout(vars);
-        DistEnv env = rankZero(worldSize, vars);
+        return start(rankZero(worldSize, vars), local(vars), DistEnv.timeout(vars), device, step, params);
+    }
+
+    /**
+     * {@link #start(int, String, RankStep, Map)} for a given group: with {@code startLocal}, ranks
+     * 1..n−1 are started here as child JVMs; else a launcher started them ({@code RankMain --serve}).
+     */
+    static DistTrial start(DistEnv env, boolean startLocal, Duration timeout, String device, RankStep step,
+                           Map<String, String> params) {
         ComputeDevice d = ComputeDevice.parse(RankMain.rankDevice(device, env));
-        LocalRanks children = local(vars) ? LocalRanks.start(env, timeout) : null;
+        LocalRanks children = startLocal ? LocalRanks.start(env, timeout) : null;
         DistGroup group = null;
         try {
             group = DistGroup.join(env, timeout, store -> {

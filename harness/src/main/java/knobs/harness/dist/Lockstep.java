@@ -38,6 +38,8 @@ public final class Lockstep {
     static final String STEP_CLASS = "knobs/step/class";
     static final String STEP_PARAMS = "knobs/step/params";
     static final String VERIFY_KEY = "knobs/verify/";
+    /** Set by rank 0 when its trial is over: a rank that connects to that store has come too late, or too early for the next. */
+    static final String CLOSED = "knobs/closed";
 
     private final DistGroup group;
     private final Comm comm;
@@ -158,9 +160,17 @@ public final class Lockstep {
         verifications++;
     }
 
-    /** Ends the followers' loops; they leave the group and exit. */
+    /** Ends the followers' loops; they leave the group and exit (or, serving, join the next trial's). */
     public void stop() {
         command(STOP);
+        group.store().set(CLOSED, bytes("1"));
+    }
+
+    /** Whether rank 0 has closed this store's trial (a serving rank then waits for the next store). */
+    static boolean closed(org.bytedeco.pytorch.Store store) {
+        org.bytedeco.pytorch.StringVector k = new org.bytedeco.pytorch.StringVector();
+        k.push_back(CLOSED);
+        return store.check(k);
     }
 
     public int worldSize() {
@@ -168,7 +178,8 @@ public final class Lockstep {
     }
 
     private void command(long c) {
-        guard("command " + c, () -> {
+        guard(c == STEP ? "start of a step" : c == GATHER ? "end of an iteration" : c == VERIFY ? "start of a verification"
+                : "stop", () -> {
             control.fill_(new Scalar(group.rank() == 0 ? c : 0));
             comm.allReduce(control);
         });

@@ -54,18 +54,30 @@ public final class RankMain {
         }
         Natives.load();
         int served = 0;
+        long lastEnd = System.nanoTime();
         while (true) {
             try {
                 runTrial(env, timeout);
                 served++;
+                lastEnd = System.nanoTime();
                 if (!serve) {
                     System.exit(0);
                 }
+            } catch (StaleStore e) {
+                // the previous trial's store, not yet gone: try again shortly
+                sleep(200);
             } catch (Throwable e) {
-                if (serve && served > 0 && e instanceof DistException && e.getMessage().contains("cannot reach the master")) {
+                boolean waiting = e instanceof DistException && e.getMessage().contains("cannot reach the master");
+                if (serve && served > 0 && waiting) {
                     System.err.println("knobs: rank " + env.rank() + ": served " + served + " trial(s); rank 0 has not come back"
                             + " within " + timeout.toSeconds() + " s: done");
                     System.exit(0);
+                }
+                if (serve && served > 0 && System.nanoTime() - lastEnd < timeout.toNanos()) {
+                    // between two trials rank 0's old store may vanish under us: join again while time is left
+                    System.err.println("knobs: rank " + env.rank() + ": joining the next trial again after: " + e.getMessage());
+                    sleep(200);
+                    continue;
                 }
                 System.err.println("knobs: rank " + env.rank() + ": " + e.getMessage());
                 if (Boolean.getBoolean("knobs.debug")) {
@@ -76,9 +88,31 @@ public final class RankMain {
         }
     }
 
+    /** Connected to a store whose trial rank 0 has already closed. */
+    private static final class StaleStore extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        StaleStore() {
+            super("the store's trial is closed");
+        }
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException ie) {
+            Thread.currentThread().interrupt();
+            System.exit(1);
+        }
+    }
+
     private static void runTrial(DistEnv env, Duration timeout) throws ReflectiveOperationException {
-        try (DistGroup g = DistGroup.join(env, timeout, store -> ComputeDevice.parse(rankDevice(Lockstep.params(store)
-                .getOrDefault("device", "cpu"), env)), () -> null)) {
+        try (DistGroup g = DistGroup.join(env, timeout, store -> {
+            if (Lockstep.closed(store)) {
+                throw new StaleStore();
+            }
+            return ComputeDevice.parse(rankDevice(Lockstep.params(store).getOrDefault("device", "cpu"), env));
+        }, () -> null)) {
             Lockstep.follow(g);
         }
     }

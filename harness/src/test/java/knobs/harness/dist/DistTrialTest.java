@@ -204,4 +204,38 @@ class DistTrialTest {
         assertTrue(q.waitFor(30, TimeUnit.SECONDS), "exited when the parent's pid disappeared");
         assertEquals(3, q.exitValue());
     }
+
+    /**
+     * Multi-node mode on loopback: a rank started by a launcher ({@code RankMain --serve}) serves two
+     * trials of rank 0 in a row on the same port, then exits with status 0 once rank 0 does not come back.
+     */
+    @Test
+    void aServingRankJoinsTrialAfterTrialThenLeaves() throws Exception {
+        int port = LocalRanks.freePort();
+        Map<String, String> vars = Map.of("RANK", "1", "WORLD_SIZE", "2", "LOCAL_RANK", "0", "MASTER_ADDR", "127.0.0.1",
+                "MASTER_PORT", Integer.toString(port), "KNOBS_DIST_TIMEOUT", "8");
+        List<String> cmd = new ArrayList<>(List.of(Paths.get(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), RankMain.class.getName(), "--serve"));
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(dir.resolve("out.txt").toFile());
+        pb.environment().putAll(vars);
+        Process serving = pb.start();
+        try {
+            DistEnv env = new DistEnv(0, 2, 0, "127.0.0.1", port);
+            for (String collective : List.of("broadcast", "reduce_scatter")) {
+                try (DistTrial t = DistTrial.start(env, false, Duration.ofSeconds(TIMEOUT_S), "cpu", new CollectiveStep(),
+                        params(collective, 64))) {
+                    t.lockstep().verify();
+                    t.lockstep().prepare();
+                    t.lockstep().step();
+                    assertEquals(1, t.lockstep().gatherTimes()[1].length);
+                }
+            }
+            assertTrue(serving.waitFor(60, TimeUnit.SECONDS), "left once rank 0 stayed away");
+            String out = output();
+            assertEquals(0, serving.exitValue(), out);
+            assertTrue(out.contains("knobs: rank 1: served 2 trial(s); rank 0 has not come back within 8 s: done"), out);
+        } finally {
+            serving.destroyForcibly();
+        }
+    }
 }

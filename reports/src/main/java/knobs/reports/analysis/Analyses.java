@@ -34,11 +34,12 @@ import java.util.Optional;
  * @param componentRoofline see {@link ComponentRoofline}
  * @param qualityLatency see {@link QualityLatency} (which lists every row with quality counters, marking the untrustworthy)
  * @param passes       see {@link Passes} (which reads every row with a {@code pass}, judged by {@code quality})
+ * @param distributed  see {@link Distributed} (Collectives' bandwidth, communication shares; trustworthy rows only)
  */
 public record Analyses(DataQuality quality, Roofline roofline, Scaling scaling, FlopsScaling flopsScaling,
                        PerformanceModel model, Findings findings, Breakdowns breakdowns, ComponentScaling components,
                        Warmup warmup, ComponentRoofline componentRoofline, QualityLatency qualityLatency,
-                       Passes passes) {
+                       Passes passes, Distributed distributed) {
 
     /**
      * Checks the values the analyses rely on, then runs them.
@@ -66,7 +67,8 @@ public record Analyses(DataQuality quality, Roofline roofline, Scaling scaling, 
         Passes passes = Passes.of(quality);
         return new Analyses(quality, roofline, scaling, FlopsScaling.of(trusted, roofline), model,
                 Bottlenecks.of(quality, roofline, scaling, model, passes), breakdowns, ComponentScaling.of(breakdowns, trusted),
-                Warmup.of(report, quality), ComponentRoofline.of(trusted), QualityLatency.of(report, quality), passes);
+                Warmup.of(report, quality), ComponentRoofline.of(trusted), QualityLatency.of(report, quality), passes,
+                Distributed.of(quality));
     }
 
     /**
@@ -104,6 +106,7 @@ public record Analyses(DataQuality quality, Roofline roofline, Scaling scaling, 
                 throw new ReportException(where + ": param '" + RoutingImbalance.EXPERTS_PARAM + "' is '" + experts.text()
                         + "'; expected a positive integer (the number of experts per MoE layer)");
             }
+            Distributed.check(row, where);
             nonNegative(where, Summarizer.FLOPS, row.flops());
             nonNegative(where, Summarizer.BYTES, row.bytes());
             nonNegative(where, Summarizer.TOKENS, row.tokens());

@@ -118,7 +118,8 @@ public final class HtmlReport {
         raw("<nav>\n<a href=\"#headlines\">Headlines</a>\n")
                 .raw(report.failed() == null ? "" : "<a href=\"#failed\">Failed configurations</a>\n")
                 .raw("<a href=\"#roofline\">Roofline</a>\n<a href=\"#model\">Performance model</a>\n")
-                .raw(a.passes().entries().isEmpty() ? "" : "<a href=\"#" + PassesSection.ID + "\">Forward vs backward</a>\n");
+                .raw(a.passes().entries().isEmpty() ? "" : "<a href=\"#" + PassesSection.ID + "\">Forward vs backward</a>\n")
+                .raw(a.distributed().isEmpty() ? "" : "<a href=\"#" + DistributedSection.ID + "\">Distributed</a>\n");
         ids.forEach((b, id) -> raw("<a href=\"#").raw(id).raw("\">").text(b).raw("</a>\n"));
         raw(a.quality().notAnalysed().isEmpty() && a.quality().retries().isEmpty() ? "" : "<a href=\"#not-analysed\">Not analysed</a>\n")
                 .raw("<a href=\"#findings\">Findings</a>\n<a href=\"#environment\">Environment</a>\n")
@@ -134,6 +135,7 @@ public final class HtmlReport {
         roofline(a.roofline(), section(figures, "roofline"));
         model(a.model(), section(figures, "model"));
         raw(PassesSection.html(a.passes(), section(figures, Plots.PASSES_SECTION)));
+        raw(DistributedSection.html(a.distributed(), section(figures, Plots.DISTRIBUTED_SECTION)));
         benchmarks.forEach((b, rows) -> benchmark(b, ids.get(b), rows, a, section(figures, b), figures));
         notAnalysed(a.quality());
         findings(a.findings());

@@ -5,6 +5,7 @@ import knobs.reports.analysis.Analyses;
 import knobs.reports.analysis.Breakdowns;
 import knobs.reports.analysis.Warmup;
 import knobs.reports.analysis.FlopsScaling;
+import knobs.reports.analysis.Distributed;
 import knobs.reports.analysis.Passes;
 import knobs.reports.analysis.PerformanceModel;
 import knobs.reports.analysis.QualityLatency;
@@ -121,6 +122,7 @@ public final class Plots {
         p.flopsScaling(analyses.flopsScaling());
         p.warmup(analyses.warmup());
         p.qualityLatency(analyses.qualityLatency());
+        p.distributed(analyses.distributed());
         return new Result(List.copyOf(p.figures), p.files);
     }
 
@@ -442,6 +444,79 @@ public final class Plots {
 
     /** The section of the page that shows the forward-against-backward figures ({@link HtmlReport}). */
     static final String PASSES_SECTION = "passes";
+
+    /** The section of the distributed figures ({@link DistributedSection}). */
+    static final String DISTRIBUTED_SECTION = "distributed";
+
+    /**
+     * Collectives' bandwidth ({@link Distributed}): per collective, busbw (markers) and algbw
+     * (dashed) against message size on log-log axes, one colour per world size (and other params);
+     * then, where a collective was measured at several world sizes, busbw against world size, one
+     * line per message size. Trustworthy rows only.
+     */
+    private void distributed(Distributed d) throws IOException {
+        Map<String, List<Distributed.Curve>> byCollective = new LinkedHashMap<>();
+        d.bandwidth().forEach(c -> byCollective.computeIfAbsent(c.group().benchmark() + " " + c.collective(),
+                k -> new ArrayList<>()).add(c));
+        for (Map.Entry<String, List<Distributed.Curve>> e : byCollective.entrySet()) {
+            List<Distributed.Curve> curves = e.getValue();
+            if (curves.stream().noneMatch(c -> c.points().stream().anyMatch(p -> p.busBytesPerS() != null && p.busBytesPerS() > 0))) {
+                continue;
+            }
+            String collective = curves.get(0).collective();
+            XYChart chart = xy(collective + ": bandwidth vs message size", "message size (bytes)", "bytes/s");
+            chart.getStyler().setXAxisLogarithmic(true).setYAxisLogarithmic(true);
+            chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideNW);
+            List<RowGroup> groups = curves.stream().map(Distributed.Curve::group).toList();
+            int i = 0;
+            for (Distributed.Curve c : curves) {
+                List<Distributed.Point> pts = c.points().stream()
+                        .filter(p -> p.busBytesPerS() != null && p.busBytesPerS() > 0 && p.algBytesPerS() != null && p.algBytesPerS() > 0)
+                        .toList();
+                if (pts.isEmpty()) {
+                    continue;
+                }
+                Color colour = PlotStyle.SERIES[i++ % PlotStyle.DISTINCT];
+                String label = c.group().label(groups);
+                label = label.equals(c.group().benchmark()) ? "" : " " + label;
+                double[] x = pts.stream().mapToDouble(Distributed.Point::x).toArray();
+                XYSeries bus = chart.addSeries("busbw" + label, x, pts.stream().mapToDouble(Distributed.Point::busBytesPerS).toArray());
+                bus.setMarker(SeriesMarkers.CIRCLE).setMarkerColor(colour).setLineColor(colour);
+                XYSeries alg = chart.addSeries("algbw" + label, x, pts.stream().mapToDouble(Distributed.Point::algBytesPerS).toArray());
+                alg.setMarker(SeriesMarkers.NONE).setLineColor(colour).setLineStyle(PlotStyle.DASHED);
+            }
+            if (i > 0) {
+                save(chart, "bandwidth-" + e.getKey().replace(' ', '-'), DISTRIBUTED_SECTION,
+                        "nccl-tests' algbw (S / t, dashed) and busbw (algbw × the collective's bus factor, markers), t the"
+                                + " slowest rank's own time per op; trustworthy rows only.");
+            }
+        }
+        Map<String, List<Distributed.Curve>> scaling = new LinkedHashMap<>();
+        d.worldScaling().forEach(c -> scaling.computeIfAbsent(c.group().benchmark() + " " + c.collective(),
+                k -> new ArrayList<>()).add(c));
+        for (Map.Entry<String, List<Distributed.Curve>> e : scaling.entrySet()) {
+            List<Distributed.Curve> curves = e.getValue();
+            XYChart chart = xy(curves.get(0).collective() + ": bus bandwidth vs world size", "world size (ranks)", "bytes/s");
+            chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideNW);
+            List<RowGroup> groups = curves.stream().map(Distributed.Curve::group).toList();
+            int i = 0;
+            for (Distributed.Curve c : curves) {
+                List<Distributed.Point> pts = c.points().stream().filter(p -> p.busBytesPerS() != null).toList();
+                if (pts.size() < 2) {
+                    continue;
+                }
+                Color colour = PlotStyle.SERIES[i++ % PlotStyle.DISTINCT];
+                XYSeries s = chart.addSeries(c.group().label(groups), pts.stream().mapToDouble(Distributed.Point::x).toArray(),
+                        pts.stream().mapToDouble(Distributed.Point::busBytesPerS).toArray());
+                s.setMarker(SeriesMarkers.CIRCLE).setMarkerColor(colour).setLineColor(colour);
+            }
+            if (i > 0) {
+                save(chart, "bandwidth-scaling-" + e.getKey().replace(' ', '-'), DISTRIBUTED_SECTION,
+                        "busbw against the number of ranks, one line per message size: flat means the links stay the limit as"
+                                + " ranks are added; trustworthy rows only.");
+            }
+        }
+    }
 
     /**
      * Forward against backward ({@link Passes}): per benchmark (and mode), one group of bars per
