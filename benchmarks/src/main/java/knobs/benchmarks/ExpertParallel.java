@@ -35,7 +35,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * and combines the results back, both by all_to_all with unequal splits after a count exchange
  * ({@code knobs.kernels.dist.ExpertParallelMoe}). The knob's question is how all_to_all traffic and
  * time grow with top-k: {@code dispatchBytes} / {@code combineBytes} per step (tokens × k × d × 4
- * bytes × (W−1)/W under balanced routing) and {@code allToAllNs} against {@code computeNs}
+ * bytes × (W−1)/W under balanced routing) and {@code commNs} (the all_to_alls) against {@code computeNs}
  * ({@link ExpertParallelCounters}).
  *
  * <p>Forward only, autograd off. The JMH fork is rank 0 and starts the other ranks as child JVMs

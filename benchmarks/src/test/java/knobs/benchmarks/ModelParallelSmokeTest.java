@@ -73,7 +73,7 @@ class ModelParallelSmokeTest {
                 assertEquals(2.0 * 32 * 2 * d * 4 / 2, JmhRuns.perOp(r, "combineBytes"), 0.0);
                 assertEquals(2.0 * 32 * 2, JmhRuns.perOp(r, "expertRows"), 0.0);
                 assertEquals(32.0 * 2, JmhRuns.perOp(r, "expertRowsMaxRank"), 0.0);
-                assertTrue(JmhRuns.perOp(r, "allToAllNs") > 0 && JmhRuns.perOp(r, "computeNs") > 0, name);
+                assertTrue(JmhRuns.perOp(r, "commNs") > 0 && JmhRuns.perOp(r, "computeNs") > 0, name);
             }
         }
     }

@@ -15,9 +15,10 @@ import org.openjdk.jmh.annotations.State;
  *   <li>{@code dispatchBytes}, {@code combineBytes}: per step, the payload bytes all ranks together
  *       send to other ranks in the dispatch and in the combine all_to_all (rows a rank sends to
  *       itself move nothing and are not counted);</li>
- *   <li>{@code allToAllNs}, {@code computeNs}: per step, the mean over ranks of the wall time inside
+ *   <li>{@code commNs}, {@code computeNs}: per step, the mean over ranks of the wall time inside
  *       the all_to_alls (count exchange, dispatch, combine; waiting for a slower rank included) and
- *       of the rest of the layer's forward (routing, sorting, experts, weighted sum);</li>
+ *       of the rest of the layer's forward (routing, sorting, experts, weighted sum). The
+ *       all_to_alls are blocking, so all of commNs is exposed (no {@code exposedCommNs});</li>
  *   <li>{@code expertRows}, {@code expertRowsMaxRank}: per step, the (token, expert) rows computed by
  *       all ranks together (tokens × k × worldSize) and by the busiest rank: their ratio × worldSize
  *       is the load imbalance (1 = even).</li>
@@ -31,7 +32,7 @@ public class ExpertParallelCounters {
     public long fastestRankNs;
     public long dispatchBytes;
     public long combineBytes;
-    public long allToAllNs;
+    public long commNs;
     public long computeNs;
     public long expertRows;
     public long expertRowsMaxRank;
@@ -42,7 +43,7 @@ public class ExpertParallelCounters {
         fastestRankNs = 0;
         dispatchBytes = 0;
         combineBytes = 0;
-        allToAllNs = 0;
+        commNs = 0;
         computeNs = 0;
         expertRows = 0;
         expertRowsMaxRank = 0;
@@ -63,7 +64,7 @@ public class ExpertParallelCounters {
             compute += c[ExpertParallelRank.COMPUTE_NS];
             maxRows = Math.max(maxRows, c[ExpertParallelRank.EXPERT_ROWS]);
         }
-        allToAllNs += a2a / n;
+        commNs += a2a / n;
         computeNs += compute / n;
         expertRowsMaxRank += maxRows;
     }
