@@ -26,9 +26,10 @@ import org.bytedeco.pytorch.global.torch;
  * {@code batchSize} (per rank), {@code contextLength}, {@code bucketMiB}, {@code overlap},
  * {@code device} (docs/knobs.md).
  *
- * <p>Threads: on the CPU every rank uses {@code cores / ranks on this machine} intra-op and BLAS
- * threads (LOCAL_WORLD_SIZE if a launcher set it, else the world size), so n local ranks share the
- * machine instead of oversubscribing it; Gloo's own threads come on top.
+ * <p>Threads: on the CPU every rank runs libtorch's configured intra-op count (default 1) and
+ * {@code cores / ranks on this machine} BLAS threads (LOCAL_WORLD_SIZE if a launcher set it, else
+ * the world size), so n local ranks share the machine instead of oversubscribing it; Gloo's own
+ * threads come on top.
  *
  * <p>Counters per step ({@link #counters}): own step time, exposed communication, communication
  * in flight (see {@link DataParallelStep}).

@@ -30,9 +30,11 @@ final class Params {
     }
 
     /**
-     * On the CPU, gives this rank cores / (ranks on this machine) intra-op and BLAS threads (at
-     * least 1): LOCAL_WORLD_SIZE when a launcher set it, else every rank is local (DistTrial's
-     * child JVMs). Nothing on CUDA, where each rank has its own device.
+     * On the CPU, shares the machine among the ranks on it (LOCAL_WORLD_SIZE when a launcher set it,
+     * else all of them: DistTrial's child JVMs): libtorch's intra-op pool gets the project's configured
+     * count ({@code -Dknobs.intraop.threads}, default 1, forwarded to local children), OpenBLAS
+     * {@code -Dknobs.threads} with {@code auto}/{@code all} meaning cores / ranks here (at least 1).
+     * Nothing on CUDA, where each rank has its own device.
      */
     static void shareCores(ComputeDevice device, DistEnv env) {
         if (device.isCuda()) {
@@ -47,7 +49,7 @@ final class Params {
                 throw new IllegalArgumentException(LOCAL_WORLD_SIZE + "='" + local + "' is not an integer", e);
             }
         }
-        int n = Math.max(1, Runtime.getRuntime().availableProcessors() / ranksHere);
-        Threads.apply(n, n);
+        int share = Math.max(1, Runtime.getRuntime().availableProcessors() / ranksHere);
+        Threads.apply(Threads.configuredIntraOp(), Threads.chooseBlas(System.getProperty(Threads.BLAS_PROPERTY), share, Double.NaN).threads());
     }
 }
