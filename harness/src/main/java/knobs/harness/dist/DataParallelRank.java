@@ -102,9 +102,9 @@ public final class DataParallelRank implements RankStep {
             double[] sig = signature();
             Tensor mine = torch.empty(4).to(torch.ScalarType.Double);
             mine.data_ptr_double().put(new double[] {sig[0], sig[1], sig[2], l});
-            Tensor all = comm.allGather(mine);
+            Tensor all = comm.allGather(mine.to(device.torchDevice(), torch.ScalarType.Double)); // NCCL needs device tensors
             double[] got = new double[(int) all.numel()];
-            all.contiguous().data_ptr_double().get(got);
+            all.cpu().contiguous().data_ptr_double().get(got);
             if (!Double.isFinite(l)) {
                 return "rank " + comm.rank() + ": loss " + l + " is not finite";
             }

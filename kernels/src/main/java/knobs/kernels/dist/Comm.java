@@ -185,7 +185,8 @@ public final class Comm implements AutoCloseable {
 
     /**
      * The count all-to-all before an unequal one: sends {@code counts[j]} to rank j and returns
-     * what each rank sent to this one (element i from rank i).
+     * what each rank sent to this one (element i from rank i). The counts travel as a CPU tensor:
+     * Gloo only (with NCCL, all-to-all a device tensor of counts with {@link #allToAll(Tensor)}).
      */
     public long[] exchangeCounts(long[] counts) {
         if (counts.length != worldSize) {

@@ -41,11 +41,16 @@ import org.bytedeco.pytorch.VoidTensorHook;
  *
  * <p>Per step it records ({@link #lastTiming()}): the step's wall time on this rank; the
  * <b>exposed communication</b>, the time from the end of backward until every bucket's all-reduce
- * has completed (launching the remaining buckets included) — communication that backward did not
+ * has completed (launching the remaining buckets included, and with {@link Overlap#AFTER_BACKWARD}
+ * copying the gradients into the buckets) — communication that backward did not
  * hide; and the <b>communication</b> time, the wall time during which at least one all-reduce was
  * in flight (union of the [start, completion] intervals; completion seen by a watcher thread that
  * waits on the works in order). compute = step − exposed. With one rank (no Comm) the step runs
  * without buckets, hooks or communication: the compute-only baseline.
+ *
+ * <p>On CUDA, autograd runs backward (and so the hooks) on its device thread; the hooks only copy
+ * and start works, and {@link #run} reads their state after backward has returned. (The CUDA/NCCL
+ * path is compiled but was not run here: no GPU.)
  */
 public final class DataParallelStep implements AutoCloseable {
     /** When gradient all-reduces start. */

@@ -128,9 +128,9 @@ public final class ExpertParallelMoe {
             Tensor got = comm.allToAll(counts.contiguous());                 // (E): block s = rank s's counts for my experts
             commNs += System.nanoTime() - c0;
             long[] sendByExpert = new long[experts];
-            counts.contiguous().data_ptr_long().get(sendByExpert);
+            counts.cpu().contiguous().data_ptr_long().get(sendByExpert);
             recvByExpert = new long[experts];
-            got.contiguous().data_ptr_long().get(recvByExpert);
+            got.cpu().contiguous().data_ptr_long().get(recvByExpert);
             for (int e = 0; e < experts; e++) {
                 sendRows[e / perRank] += sendByExpert[e];
                 recvRows[e / perRank] += recvByExpert[e];                    // block e / perRank came from that rank
