@@ -17,25 +17,33 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
 
 /**
- * {@code export RUN --format github-action-benchmark|bencher [--out FILE]}: a run in the format of an
- * existing dashboard ({@link Exporter}), to standard output or atomically to a file.
+ * {@code export RUN --format github-action-benchmark|github-action-benchmark-bigger|bencher [--secondary]
+ * [--out FILE]}: a run in the format of an existing dashboard ({@link Exporter}), to standard output or
+ * atomically to a file.
  */
 @Command(name = "export",
         description = {"Export a run for a benchmark dashboard.",
                 "Writes a run (JMH JSON, summary.json, or a folder, as for compare) as github-action-benchmark's"
-                        + " customSmallerIsBetter JSON or in the Bencher Metric Format (docs/regressions.md)."})
+                        + " customSmallerIsBetter JSON (times; with --secondary also costs), its customBiggerIsBetter JSON"
+                        + " (rates: tokens/s, FLOP/s), or in the Bencher Metric Format (docs/regressions.md, \"Exports\")."})
 public final class ExportCommand implements Callable<Integer> {
 
     @Parameters(index = "0", paramLabel = "RUN", description = "The run to export.")
     String run;
 
     @Option(names = "--format", required = true, paramLabel = "FORMAT",
-            description = "github-action-benchmark or bencher.")
+            description = "github-action-benchmark, github-action-benchmark-bigger or bencher.")
     String format;
+
+    @Option(names = "--secondary", description = "Also export the secondary metrics that are costs (ns/op, bytes, J/op)"
+            + " or rates (tokens/s, FLOP/s); counters that describe a configuration are never exported.")
+    boolean secondary;
 
     @Option(names = "--out", paramLabel = "FILE", description = "Write FILE (atomically) instead of standard output.")
     String out;
@@ -56,7 +64,12 @@ public final class ExportCommand implements Callable<Integer> {
                         + Arrays.stream(Exporter.Dashboard.values()).map(Exporter.Dashboard::id).collect(Collectors.joining(", "))));
         List<String> warnings = new ArrayList<>();
         RunData data = RunLoader.load(run, context, warnings);
-        byte[] json = Exporter.export(data, dashboard);
+        Set<String> leftOut = new TreeSet<>();
+        byte[] json = Exporter.export(data, dashboard, secondary, leftOut);
+        if (!leftOut.isEmpty()) {
+            warnings.add("left out secondary metrics of no known kind (neither a cost nor a rate): " + String.join(", ", leftOut)
+                    + "; see docs/regressions.md, \"Exports\"");
+        }
         if (out == null) {
             context.out().print(new String(json, StandardCharsets.UTF_8));
         } else {

@@ -73,6 +73,7 @@ public final class Main {
                 .addSubcommand("compare", new CompareCommand(context))
                 .addSubcommand("history", history)
                 .addSubcommand("export", new ExportCommand(context))
+                .addSubcommand("merge", new MergeCommand(context))
                 .addSubcommand("help", new CommandLine.HelpCommand());
         configure(cli);
         PrintWriter err = new PrintWriter(new OutputStreamWriter(context.err(), StandardCharsets.UTF_8), true);

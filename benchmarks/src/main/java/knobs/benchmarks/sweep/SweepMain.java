@@ -76,7 +76,7 @@ public final class SweepMain implements Callable<Integer> {
 
     @Option(names = "--shard", paramLabel = "I/N", converter = ShardConverter.class,
             description = "run only configurations I-1, I-1+N, ... (1 <= I <= N)")
-    int[] shard;
+    Shard shard;
 
     @Option(names = "--interleave", paramLabel = "N", description = "run every configuration as N single-fork repetitions"
             + " (its -f becomes N), all in a seeded random interleaved order (default: the sweep file's `set interleave`,"
@@ -271,7 +271,7 @@ public final class SweepMain implements Callable<Integer> {
         }
         Long s = n == null ? null : seed != null ? seed : new SecureRandom().nextLong() >>> 1;
         int k = retryNoisy != null ? retryNoisy : def.retryNoisy() != null ? def.retryNoisy() : 0;
-        return new SweepSettings(shard == null ? 1 : shard[0], shard == null ? 1 : shard[1], n, s, k,
+        return new SweepSettings(shard == null ? 1 : shard.i(), shard == null ? 1 : shard.n(), n, s, k,
                 timeout != null ? timeout : Duration.ofMinutes(30), !noReport);
     }
 
@@ -281,8 +281,8 @@ public final class SweepMain implements Callable<Integer> {
      */
     private SweepSettings resumedSettings(SweepSettings stored) {
         List<String> differ = new ArrayList<>();
-        if (shard != null && (shard[0] != stored.shardI() || shard[1] != stored.shardN())) {
-            differ.add("--shard " + shard[0] + "/" + shard[1] + " (the sweep runs shard " + stored.shardI() + "/" + stored.shardN() + ")");
+        if (shard != null && (shard.i() != stored.shardI() || shard.n() != stored.shardN())) {
+            differ.add("--shard " + shard.i() + "/" + shard.n() + " (the sweep runs shard " + stored.shardI() + "/" + stored.shardN() + ")");
         }
         if (interleave != null && !interleave.equals(stored.interleave())) {
             differ.add("--interleave " + interleave + " (the sweep runs " + (stored.interleave() == null ? "without interleaving"
@@ -415,9 +415,13 @@ public final class SweepMain implements Callable<Integer> {
         }
     }
 
-    static final class ShardConverter implements CommandLine.ITypeConverter<int[]> {
+    /** {@code --shard I/N}. (A record, not an {@code int[]}: picocli converts an array option element by element.) */
+    record Shard(int i, int n) {
+    }
+
+    static final class ShardConverter implements CommandLine.ITypeConverter<Shard> {
         @Override
-        public int[] convert(String value) {
+        public Shard convert(String value) {
             if (!value.matches("\\d{1,6}/\\d{1,6}")) {
                 throw new CommandLine.TypeConversionException("'" + value + "' is not I/N (e.g. 2/4)");
             }
@@ -426,7 +430,7 @@ public final class SweepMain implements Callable<Integer> {
             if (n < 1 || i < 1 || i > n) {
                 throw new CommandLine.TypeConversionException("'" + value + "' is not allowed; need 1 <= I <= N");
             }
-            return new int[] {i, n};
+            return new Shard(i, n);
         }
     }
 

@@ -79,7 +79,7 @@ class SweepCliTest {
         assertUsage(sweep("--sweep", def.toString(), "--out", tmp.resolve("o").toString(), "--interleave", "two"),
                 "Invalid value for option '--interleave': 'two' is not an int");
         assertUsage(sweep("--sweep", def.toString(), "--out", tmp.resolve("o").toString(), "--shard", "3/2"),
-                "Invalid value for option '--shard' (I/N): '3/2' is not allowed; need 1 <= I <= N");
+                "Invalid value for option '--shard': '3/2' is not allowed; need 1 <= I <= N");
         assertUsage(sweep("--sweep", def.toString(), "--out", tmp.resolve("o").toString(), "--timeout", "5x"),
                 "Invalid value for option '--timeout': '5x' is not a duration; allowed: a whole number followed by s, m or h (e.g. 90s, 30m)");
         assertUsage(sweep("--out", tmp.resolve("o").toString(), "--resume", "--seed", "1", "--sweep", def.toString(), "--interleave"),

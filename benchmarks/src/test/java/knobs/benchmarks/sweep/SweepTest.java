@@ -182,6 +182,22 @@ class SweepTest {
     }
 
     @Test
+    void aShardRunsItsShareOnly() throws Exception {
+        // Expansion order: topK=0 (position 0: shard 1 of 2, and it fails), topK=1 (shard 2).
+        Path def = file("sweep.txt", "MoeTopK model=tiny-moe topK=0,1 phase=prefill" + TIMING + "\n");
+        Path out = tmp.resolve("out");
+        Result r = sweep("--sweep", def.toString(), "--out", out.toString(), "--shard", "1/2", "--no-report", "--quiet");
+        assertEquals(1, r.code(), r.out() + r.err());
+        Set<String> failed = names(out.resolve("failed"));
+        assertEquals(1, failed.size(), "only shard 1's configuration ran");
+        assertEquals("0", SweepStore.JSON.readTree(out.resolve("failed").resolve(failed.iterator().next()).toFile())
+                .at("/params/topK").asText());
+        assertTrue(!Files.isDirectory(out.resolve("results")) || names(out.resolve("results")).isEmpty());
+        assertEquals("1/2", SweepStore.JSON.readTree(out.resolve("sweep.json").toFile()).at("/settings/shard").asText());
+        assertTrue(r.out().contains("(shard 1/2 of 2)"), r.out());
+    }
+
+    @Test
     void anInterleavedSweepRecordsTheSameResultSetAsASequentialOne() throws Exception {
         Path def = file("sweep.txt", "MoeTopK model=tiny-moe topK=1,2 phase=prefill promptLen=8 -wi 0 -i 2 -r 100ms -f 2\n");
         Path sequential = tmp.resolve("sequential");

@@ -32,12 +32,14 @@ public final class DistGroup implements AutoCloseable {
     private final Comm comm;
     private final TCPStore store;
     private final String backendName;
+    private final ComputeDevice device;
 
-    private DistGroup(DistEnv env, TCPStore store, Comm comm, String backendName) {
+    private DistGroup(DistEnv env, TCPStore store, Comm comm, String backendName, ComputeDevice device) {
         this.env = env;
         this.store = store;
         this.comm = comm;
         this.backendName = backendName;
+        this.device = device;
     }
 
     /** The backend a device gets: {@code gloo} on the CPU, {@code nccl} on CUDA. */
@@ -73,7 +75,7 @@ public final class DistGroup implements AutoCloseable {
             awaitJoined(env, store, timeout, deaths);
             String name = backendFor(d);
             Backend b = name.equals("nccl") ? nccl(env, store, timeout) : gloo(env, store, timeout);
-            return new DistGroup(env, store, new Comm(b, store, timeout), name);
+            return new DistGroup(env, store, new Comm(b, store, timeout), name, d);
         } catch (RuntimeException e) {
             store.close();
             throw e;
@@ -203,6 +205,11 @@ public final class DistGroup implements AutoCloseable {
         return comm;
     }
 
+    /** The device this rank's collectives run on (NCCL: its tensors must live there). */
+    public ComputeDevice device() {
+        return device;
+    }
+
     /** "gloo" or "nccl". */
     public String backendName() {
         return backendName;
@@ -217,11 +224,15 @@ public final class DistGroup implements AutoCloseable {
     }
 
     /**
-     * Releases the backend (its connections and threads); the store stays referenced by the
-     * backend's rendezvous and goes with the process.
+     * Releases the backend (its connections and threads), then the store: rank 0's server stops
+     * listening, so the next trial of this process can bind the same port.
      */
     @Override
     public void close() {
-        comm.close();
+        try {
+            comm.close();
+        } finally {
+            store.close();
+        }
     }
 }

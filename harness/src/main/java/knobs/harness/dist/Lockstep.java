@@ -56,7 +56,8 @@ public final class Lockstep {
         this.comm = group.comm();
         this.step = step;
         this.describer = describer;
-        this.control = torch.zeros(new long[] {1}, new TensorOptions(torch.ScalarType.Long));
+        this.control = torch.zeros(new long[] {1}, new TensorOptions(torch.ScalarType.Long)
+                .device(new org.bytedeco.pytorch.DeviceOptional(group.device().torchDevice())));
     }
 
     /**
@@ -198,14 +199,28 @@ public final class Lockstep {
         own[count++] = ns;
     }
 
+    /**
+     * {@code values} as an int64 tensor on the group's device (NCCL takes device tensors only);
+     * for the untimed exchanges of times, flags and counters.
+     */
+    Tensor longs(long[] values) {
+        Tensor t = torch.empty(values.length).to(torch.ScalarType.Long);
+        t.data_ptr_long().put(values);
+        return group.device().isCuda() ? t.to(group.device().torchDevice(), torch.ScalarType.Long) : t;
+    }
+
+    /** The values of an int64 tensor, wherever it lives. */
+    static long[] values(Tensor t) {
+        Tensor host = t.device().is_cuda() ? t.cpu() : t;
+        long[] out = new long[(int) host.numel()];
+        host.contiguous().data_ptr_long().get(out);
+        return out;
+    }
+
     /** All-gathers the own times (equal counts on every rank) and resets them. */
     private long[] exchange() {
-        Tensor mine = torch.empty(Math.max(count, 1)).to(torch.ScalarType.Long);
         long[] padded = count == 0 ? new long[] {-1} : Arrays.copyOf(own, count);
-        mine.data_ptr_long().put(padded);
-        Tensor all = comm.allGather(mine);
-        long[] out = new long[(int) all.numel()];
-        all.contiguous().data_ptr_long().get(out);
+        long[] out = values(comm.allGather(longs(padded)));
         count = 0;
         if (out.length == group.worldSize() && out[0] == -1) {
             return new long[0];
@@ -221,14 +236,12 @@ public final class Lockstep {
         }
         long[] mark = new long[group.worldSize()];
         mark[group.rank()] = problem == null ? 0 : 1;
-        Tensor bad = torch.empty(mark.length).to(torch.ScalarType.Long);
-        bad.data_ptr_long().put(mark);
+        Tensor bad = longs(mark);
         comm.allReduce(bad);
         if (group.rank() != 0) {
             return;
         }
-        long[] flags = new long[group.worldSize()];
-        bad.contiguous().data_ptr_long().get(flags);
+        long[] flags = values(bad);
         StringBuilder m = new StringBuilder();
         for (int r = 0; r < flags.length; r++) {
             if (flags[r] != 0) {

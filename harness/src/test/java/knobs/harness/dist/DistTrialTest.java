@@ -143,6 +143,17 @@ class DistTrialTest {
         }
     }
 
+    @Test
+    void aMasterPortInUseIsAClearErrorOnRankZero() throws Exception {
+        try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            DistEnv env = new DistEnv(0, 2, 0, "127.0.0.1", taken.getLocalPort());
+            DistException e = assertThrows(DistException.class, () -> DistGroup.join(env, ComputeDevice.parse("cpu"),
+                    Duration.ofSeconds(3)));
+            assertTrue(e.getMessage().startsWith("rank 0 cannot serve the store on MASTER_ADDR=127.0.0.1 MASTER_PORT="
+                    + taken.getLocalPort() + " (port in use, or not an address of this host)"), e.getMessage());
+        }
+    }
+
     /** A rank started with the variables, as a launcher starts it. */
     private Process rank(Map<String, String> vars, boolean pipeStdin) throws IOException {
         List<String> cmd = new ArrayList<>(List.of(Paths.get(System.getProperty("java.home"), "bin", "java").toString(),
@@ -213,7 +224,7 @@ class DistTrialTest {
     void aServingRankJoinsTrialAfterTrialThenLeaves() throws Exception {
         int port = LocalRanks.freePort();
         Map<String, String> vars = Map.of("RANK", "1", "WORLD_SIZE", "2", "LOCAL_RANK", "0", "MASTER_ADDR", "127.0.0.1",
-                "MASTER_PORT", Integer.toString(port), "KNOBS_DIST_TIMEOUT", "8");
+                "MASTER_PORT", Integer.toString(port), "KNOBS_DIST_TIMEOUT", "5");
         List<String> cmd = new ArrayList<>(List.of(Paths.get(System.getProperty("java.home"), "bin", "java").toString(),
                 "-cp", System.getProperty("java.class.path"), RankMain.class.getName(), "--serve"));
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(dir.resolve("out.txt").toFile());
@@ -233,7 +244,7 @@ class DistTrialTest {
             assertTrue(serving.waitFor(60, TimeUnit.SECONDS), "left once rank 0 stayed away");
             String out = output();
             assertEquals(0, serving.exitValue(), out);
-            assertTrue(out.contains("knobs: rank 1: served 2 trial(s); rank 0 has not come back within 8 s: done"), out);
+            assertTrue(out.contains("knobs: rank 1: served 2 trial(s); rank 0 has not come back within 5 s: done"), out);
         } finally {
             serving.destroyForcibly();
         }

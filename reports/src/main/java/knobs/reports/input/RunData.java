@@ -85,13 +85,14 @@ public record RunData(String display, List<String> sources, ObjectNode environme
      * @param forkSizes samples per fork, in order (they add up to the number of samples)
      * @param flops     median per-op FLOPs, or null
      * @param bytes     median per-op bytes, or null
+     * @param tokens    median per-op tokens (batch·promptLen for a prefill, batch for a decode step), or null
      * @param secondary the summary's secondary metrics (per-op counter medians, raw medians with units)
      * @param source    the file it came from
      * @param contended per sample, the {@code contention.contended} flag (1 contended, 0 not, NaN unknown in
      *                  that iteration); null when the run did not capture contention
      */
     public record Series(Key key, String unit, double[] values, double[] seconds, Statistics stats, int[] forkSizes,
-                         Double flops, Double bytes, SortedMap<String, SecondaryStat> secondary, String source,
+                         Double flops, Double bytes, Double tokens, SortedMap<String, SecondaryStat> secondary, String source,
                          double[] contended) {
 
         public Series {

@@ -192,7 +192,7 @@ public final class RunLoader {
             double[] v = own.stream().mapToDouble(Sample::value).toArray();
             RunData.Key key = RunData.Key.of(row.benchmark(), row.params(), row.mode());
             series.add(new RunData.Series(key, row.unit(), v, RunData.seconds(v, row.unit(), row.source(), key), row.stats(),
-                    RunData.forkSizes(own.stream().map(Sample::fork).toList()), row.flops(), row.bytes(), row.secondary(), row.source(),
+                    RunData.forkSizes(own.stream().map(Sample::fork).toList()), row.flops(), row.bytes(), row.tokens(), row.secondary(), row.source(),
                     contended(byKey.get(List.of(row.benchmark(), row.params(), row.mode())))));
         }
         return series;

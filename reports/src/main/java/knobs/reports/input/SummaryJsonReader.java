@@ -108,6 +108,7 @@ public final class SummaryJsonReader {
             String unit = units.get(key);
             series.add(new RunData.Series(key, unit, raw, RunData.seconds(raw, unit, file, key), Statistics.of(raw), forkSizes,
                     JsonFields.optionalNumber(row, "flops", where), JsonFields.optionalNumber(row, "bytes", where),
+                    JsonFields.optionalNumber(row, "tokens", where),
                     secondary(row, where), file, contended(flags.get(key))));
         }
         if (!values.isEmpty()) {

@@ -138,7 +138,7 @@ class RegressionBadInputTest {
                         "export: --format FORMAT is required"),
                 usage("export unknown format", d -> good(d, "a.json"),
                         List.of("export", "a.json", "--format", "csv", "--out", "x.json"),
-                        "export: --format 'csv' is unknown; allowed: github-action-benchmark, bencher"),
+                        "export: --format 'csv' is unknown; allowed: github-action-benchmark, github-action-benchmark-bigger, bencher"),
                 bad("export into a folder", d -> {
                     good(d, "a.json");
                     d.resolve("folder").toFile().mkdirs();

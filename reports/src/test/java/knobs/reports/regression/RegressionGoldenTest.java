@@ -51,10 +51,15 @@ class RegressionGoldenTest {
     @Test
     void exports() throws IOException {
         JmhFixture.writeComparisonInputs(dir);
-        for (String format : new String[] {"github-action-benchmark", "bencher"}) {
-            Cli cli = Cli.run(dir, "export", "base", "--format", format, "--out", "export/" + format + ".json");
+        // Times only by default; costs and rates with --secondary; the rates file is rates only.
+        String[][] exports = {{"github-action-benchmark", ""}, {"github-action-benchmark", "--secondary"},
+                {"github-action-benchmark-bigger", ""}, {"bencher", ""}, {"bencher", "--secondary"}};
+        for (String[] e : exports) {
+            String file = e[0] + (e[1].isEmpty() ? "" : "-secondary") + ".json";
+            Cli cli = e[1].isEmpty() ? Cli.run(dir, "export", "base", "--format", e[0], "--out", "export/" + file)
+                    : Cli.run(dir, "export", "base", "--format", e[0], e[1], "--out", "export/" + file);
             assertEquals(0, cli.exit(), cli.err());
-            check(dir.resolve("export/" + format + ".json"), "export-" + format + ".json");
+            check(dir.resolve("export/" + file), "export-" + file);
         }
     }
 
