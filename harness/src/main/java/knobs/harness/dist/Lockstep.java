@@ -142,11 +142,7 @@ public final class Lockstep {
     /** All-gathers the step's counters (the same count on every rank; a placeholder when it has none). */
     private long[] exchangeCounters() {
         long[] mine = step.counters();
-        Tensor t = torch.empty(Math.max(mine.length, 1)).to(torch.ScalarType.Long);
-        t.data_ptr_long().put(mine.length == 0 ? new long[] {0} : mine);
-        Tensor all = comm.allGather(t);
-        long[] out = new long[(int) all.numel()];
-        all.contiguous().data_ptr_long().get(out);
+        long[] out = values(comm.allGather(longs(mine.length == 0 ? new long[] {0} : mine)));
         return mine.length == 0 ? new long[0] : out;
     }
 
