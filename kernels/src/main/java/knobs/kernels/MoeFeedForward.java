@@ -380,8 +380,12 @@ public final class MoeFeedForward extends Module implements FeedForward {
         return out;
     }
 
-    /** Chosen experts and their weights (renormalised when normTopkProb) for xf (N, d). */
-    Routing route(Tensor xf) {
+    /**
+     * Chosen experts and their weights (renormalised when normTopkProb) for xf (N, d), in the
+     * router's and top-k's spans: the routing of {@link #forward}, for callers that move the tokens
+     * themselves (expert parallelism).
+     */
+    public Routing route(Tensor xf) {
         Tensor probs;
         try (Components.Span s = Components.span(Components.MOE_ROUTER)) {
             probs = Ops.linear(CostModel.ROUTER, xf, wRouter).softmax(-1);    // (N, E)
@@ -410,7 +414,33 @@ public final class MoeFeedForward extends Module implements FeedForward {
     }
 
     /** Routing of N tokens: weights (N, k) (sum 1 per row when renormalised) and expert indices (N, k). */
-    record Routing(Tensor weights, Tensor experts) {
+    public record Routing(Tensor weights, Tensor experts) {
+    }
+
+    /** Expert {@code e} on rows xe (c, d): down(act(up·x)), unweighted, (c, d). No span of its own. */
+    public Tensor expertForward(int e, Tensor xe) {
+        if (e < 0 || e >= experts) {
+            throw new IllegalArgumentException("expert " + e + " is not in 0.." + (experts - 1));
+        }
+        return Ops.linear(CostModel.EXPERTS, expertHidden(e, xe), down[e]);
+    }
+
+    /**
+     * The (gated) shared experts' output for xf (N, d), in a {@link Components#MOE_EXPERTS} span, or
+     * null when the layer has none.
+     */
+    public Tensor sharedOutput(Tensor xf) {
+        return sharedExperts(xf);
+    }
+
+    /** The number of routed experts. */
+    public int experts() {
+        return experts;
+    }
+
+    /** The model width d. */
+    public int dModel() {
+        return d;
     }
 
     /**
