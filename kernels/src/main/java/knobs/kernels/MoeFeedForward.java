@@ -1,5 +1,6 @@
 package knobs.kernels;
 
+import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.GradMode;
 import org.bytedeco.pytorch.Module;
 import org.bytedeco.pytorch.Scalar;
@@ -332,10 +333,17 @@ public final class MoeFeedForward extends Module implements FeedForward {
             this.ys = Ops.pinned(like.new_empty(new long[] {nk, d}));
         }
 
+        /** This thread's workspace, or null (tests check that it is reused). */
+        static Workspace current() {
+            return CURRENT.get();
+        }
+
         static Workspace get(long nk, long d, Tensor like) {
             Workspace ws = CURRENT.get();
-            if (ws != null && ws.nk == nk && ws.d == d && ws.xs.scalar_type() == like.scalar_type()
-                    && ws.xs.device().equals(like.device())) {
+            // Enums and Devices from native calls are fresh objects each time: compare interned enums and
+            // the device's printed form, else the workspace would be reallocated on every call.
+            if (ws != null && ws.nk == nk && ws.d == d && ws.xs.scalar_type().intern() == like.scalar_type().intern()
+                    && sameDevice(ws.xs, like)) {
                 return ws;
             }
             if (ws != null) {
@@ -344,6 +352,12 @@ public final class MoeFeedForward extends Module implements FeedForward {
             ws = new Workspace(nk, d, like);
             CURRENT.set(ws);
             return ws;
+        }
+
+        static boolean sameDevice(Tensor a, Tensor b) {
+            try (PointerScope scope = new PointerScope()) {
+                return a.device().str().getString().equals(b.device().str().getString());
+            }
         }
 
         private void release() {
