@@ -1,5 +1,6 @@
 package knobs.kernels;
 
+import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.GradMode;
 import org.bytedeco.pytorch.Module;
 import org.bytedeco.pytorch.Scalar;
@@ -332,10 +333,17 @@ public final class MoeFeedForward extends Module implements FeedForward {
             this.ys = Ops.pinned(like.new_empty(new long[] {nk, d}));
         }
 
+        /** This thread's workspace, or null (tests check that it is reused). */
+        static Workspace current() {
+            return CURRENT.get();
+        }
+
         static Workspace get(long nk, long d, Tensor like) {
             Workspace ws = CURRENT.get();
-            if (ws != null && ws.nk == nk && ws.d == d && ws.xs.scalar_type() == like.scalar_type()
-                    && ws.xs.device().equals(like.device())) {
+            // Enums and Devices from native calls are fresh objects each time: compare interned enums and
+            // the device's printed form, else the workspace would be reallocated on every call.
+            if (ws != null && ws.nk == nk && ws.d == d && ws.xs.scalar_type().intern() == like.scalar_type().intern()
+                    && sameDevice(ws.xs, like)) {
                 return ws;
             }
             if (ws != null) {
@@ -344,6 +352,12 @@ public final class MoeFeedForward extends Module implements FeedForward {
             ws = new Workspace(nk, d, like);
             CURRENT.set(ws);
             return ws;
+        }
+
+        static boolean sameDevice(Tensor a, Tensor b) {
+            try (PointerScope scope = new PointerScope()) {
+                return a.device().str().getString().equals(b.device().str().getString());
+            }
         }
 
         private void release() {
@@ -380,8 +394,12 @@ public final class MoeFeedForward extends Module implements FeedForward {
         return out;
     }
 
-    /** Chosen experts and their weights (renormalised when normTopkProb) for xf (N, d). */
-    Routing route(Tensor xf) {
+    /**
+     * Chosen experts and their weights (renormalised when normTopkProb) for xf (N, d), in the
+     * router's and top-k's spans: the routing of {@link #forward}, for callers that move the tokens
+     * themselves (expert parallelism).
+     */
+    public Routing route(Tensor xf) {
         Tensor probs;
         try (Components.Span s = Components.span(Components.MOE_ROUTER)) {
             probs = Ops.linear(CostModel.ROUTER, xf, wRouter).softmax(-1);    // (N, E)
@@ -410,7 +428,33 @@ public final class MoeFeedForward extends Module implements FeedForward {
     }
 
     /** Routing of N tokens: weights (N, k) (sum 1 per row when renormalised) and expert indices (N, k). */
-    record Routing(Tensor weights, Tensor experts) {
+    public record Routing(Tensor weights, Tensor experts) {
+    }
+
+    /** Expert {@code e} on rows xe (c, d): down(act(up·x)), unweighted, (c, d). No span of its own. */
+    public Tensor expertForward(int e, Tensor xe) {
+        if (e < 0 || e >= experts) {
+            throw new IllegalArgumentException("expert " + e + " is not in 0.." + (experts - 1));
+        }
+        return Ops.linear(CostModel.EXPERTS, expertHidden(e, xe), down[e]);
+    }
+
+    /**
+     * The (gated) shared experts' output for xf (N, d), in a {@link Components#MOE_EXPERTS} span, or
+     * null when the layer has none.
+     */
+    public Tensor sharedOutput(Tensor xf) {
+        return sharedExperts(xf);
+    }
+
+    /** The number of routed experts. */
+    public int experts() {
+        return experts;
+    }
+
+    /** The model width d. */
+    public int dModel() {
+        return d;
     }
 
     /**

@@ -37,6 +37,7 @@ public final class PassRunner implements AutoCloseable {
     private final Pass pass;
     private final List<Module> modules;
     private final AdamW optimizer;
+    private final Runnable afterBackward;
 
     /**
      * @param pass    what {@link #run} does
@@ -44,6 +45,15 @@ public final class PassRunner implements AutoCloseable {
      *                backward; for {@code train_step}, AdamW over all their parameters)
      */
     public PassRunner(Pass pass, List<? extends Module> modules) {
+        this(pass, modules, () -> { });
+    }
+
+    /**
+     * A runner that calls {@code afterBackward} between the backward and the optimizer step (outside
+     * their spans): data parallelism waits there for its gradient all-reduces and averages them.
+     */
+    public PassRunner(Pass pass, List<? extends Module> modules, Runnable afterBackward) {
+        this.afterBackward = afterBackward;
         if (modules.isEmpty()) {
             throw new IllegalArgumentException("a pass needs at least one module");
         }
@@ -99,6 +109,7 @@ public final class PassRunner implements AutoCloseable {
         try (Components.Span s = Components.span(Components.BACKWARD)) {
             l.backward();
         }
+        afterBackward.run();
         if (optimizer != null) {
             try (Components.Span s = Components.span(Components.OPTIMIZER)) {
                 optimizer.step();

@@ -108,8 +108,12 @@ class MoeFeedForwardTest {
             torch.manual_seed(13);
             Tensor x = torch.randn(2, 6, 32);
             Tensor first = m.forward(x).clone();
+            Object ws = MoeFeedForward.Workspace.current();
+            m.forward(x);
+            assertTrue(ws != null && ws == MoeFeedForward.Workspace.current(), "the same shapes reuse the workspace");
             m.setTopK(5); // N·k changes: a new workspace
             Tensor five = m.forward(x);
+            assertTrue(ws != MoeFeedForward.Workspace.current(), "another N·k gets a new workspace");
             assertTrue(TestTensors.maxAbsDiff(five, m.forwardNaive(x)) < 1e-5, "topK=5 after topK=2");
             Tensor bigger = torch.randn(3, 7, 32); // another token count
             assertTrue(TestTensors.maxAbsDiff(m.forward(bigger), m.forwardNaive(bigger)) < 1e-5, "21 tokens");

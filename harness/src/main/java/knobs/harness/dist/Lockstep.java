@@ -33,6 +33,7 @@ public final class Lockstep {
     static final long GATHER = 2;
     static final long VERIFY = 3;
     static final long STOP = 4;
+    static final long COUNTERS = 5;
 
     static final String STEP_CLASS = "knobs/step/class";
     static final String STEP_PARAMS = "knobs/step/params";
@@ -119,6 +120,30 @@ public final class Lockstep {
             System.arraycopy(all, r * per, times[r], 0, per);
         }
         return times;
+    }
+
+    /**
+     * Every rank's {@link RankStep#counters} since the last call, indexed [rank][counter]; untimed.
+     */
+    public long[][] gatherCounters() {
+        command(COUNTERS);
+        long[][] out = new long[1][];
+        guard("gather of step counters", () -> out[0] = exchangeCounters());
+        long[] all = out[0];
+        int n = group.worldSize();
+        int per = all.length / n;
+        long[][] counters = new long[n][per];
+        for (int r = 0; r < n; r++) {
+            System.arraycopy(all, r * per, counters[r], 0, per);
+        }
+        return counters;
+    }
+
+    /** All-gathers the step's counters (the same count on every rank; a placeholder when it has none). */
+    private long[] exchangeCounters() {
+        long[] mine = step.counters();
+        long[] out = values(comm.allGather(longs(mine.length == 0 ? new long[] {0} : mine)));
+        return mine.length == 0 ? new long[0] : out;
     }
 
     /**
@@ -274,6 +299,8 @@ public final class Lockstep {
             } else if (c == VERIFY) {
                 l.verifyHere();
                 l.verifications++;
+            } else if (c == COUNTERS) {
+                l.exchangeCounters();
             } else if (c == STOP) {
                 return;
             } else {

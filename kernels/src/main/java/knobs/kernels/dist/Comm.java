@@ -185,7 +185,8 @@ public final class Comm implements AutoCloseable {
 
     /**
      * The count all-to-all before an unequal one: sends {@code counts[j]} to rank j and returns
-     * what each rank sent to this one (element i from rank i).
+     * what each rank sent to this one (element i from rank i). The counts travel as a CPU tensor:
+     * Gloo only (with NCCL, all-to-all a device tensor of counts with {@link #allToAll(Tensor)}).
      */
     public long[] exchangeCounts(long[] counts) {
         if (counts.length != worldSize) {
@@ -292,7 +293,10 @@ public final class Comm implements AutoCloseable {
         return op + " on rank " + rank + " of " + worldSize + " (" + backendName() + ")";
     }
 
-    /** A collective in flight. */
+    /**
+     * A collective in flight. It may be awaited on another thread than the one that started it
+     * (one thread awaits it), and outlives the pointer scope it was started in until awaited.
+     */
     public final class Pending {
         private final String op;
         private final Work work;
@@ -301,6 +305,8 @@ public final class Comm implements AutoCloseable {
         private Pending(String op, Work work) {
             this.op = op;
             this.work = work;
+            // kept past the caller's pointer scope until awaited: another thread may await it
+            work.retainReference();
         }
 
         /** The collective's name, e.g. {@code all_reduce}. */
