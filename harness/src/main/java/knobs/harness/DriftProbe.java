@@ -4,7 +4,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
 import java.util.List;
-import java.util.Locale;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.MemoryFormatOptional;
 import org.bytedeco.pytorch.Tensor;
@@ -27,18 +26,15 @@ import org.openjdk.jmh.runner.IterationType;
  * copy), each the median of {@value #REPS} repetitions.
  *
  * <p>Why: this VM's speed drifts between JVMs and minutes by more than the changes a regression
- * check must find (fork medians of the same code 13–40 % apart). The probe does the same work in
- * every fork, so its time measures the machine's speed at that moment; {@code compare --normalize
- * probe} divides each fork's times by its own probe time (docs/regressions.md). The probe says
- * nothing about the benchmark itself and is never part of its score.
+ * check must find. The probe does the same work in every fork, so its time measures the machine's
+ * speed at that moment; {@code compare --normalize probe} divides each iteration's time by it
+ * (docs/regressions.md, "Drift probe", with what it measurably removes and what it does not). The
+ * probe is never part of the benchmark's score.
  *
- * <p>On by default in {@code benchmarks.jar} (like {@link ContentionProfiler}); off with
- * {@code -Dknobs.probe=off}. It costs about {@value #REPS} × (0.5 + 2) ms per measurement
- * iteration. Warmup iterations are not probed.
+ * <p>Opt-in: {@code -prof knobs.harness.DriftProbe}. It costs about {@value #REPS} × (0.5 + 2) ms per
+ * measurement iteration; warmup iterations are not probed.
  */
 public final class DriftProbe implements InternalProfiler {
-    /** System property of the launching JVM: {@code on} (default) or {@code off}. */
-    public static final String SWITCH_PROPERTY = "knobs.probe";
     /** Metric: the probe GEMM's median time, ns. */
     public static final String GEMM_NS = "probe.gemmNs";
     /** Metric: the probe copy's median time, ns. */
@@ -69,28 +65,10 @@ public final class DriftProbe implements InternalProfiler {
         }
     }
 
-    /**
-     * Whether benchmarks.jar adds this profiler by default, from the value of {@code -Dknobs.probe}.
-     *
-     * @throws IllegalArgumentException for a value other than on or off, naming it and the allowed ones
-     */
-    public static boolean enabledByDefault(String value) {
-        if (value == null) {
-            return true;
-        }
-        return switch (value.trim().toLowerCase(Locale.ROOT)) {
-            case "on" -> true;
-            case "off" -> false;
-            default -> throw new IllegalArgumentException("-D" + SWITCH_PROPERTY + "=" + value
-                    + " is not allowed; allowed: on (the default: every measurement iteration is followed by a"
-                    + " reference GEMM and copy, probe.*), off");
-        };
-    }
-
     @Override
     public String getDescription() {
-        return "Knobs (on by default in benchmarks.jar): a fixed reference GEMM and copy after each measurement"
-                + " iteration (probe.*), the machine's speed at that moment";
+        return "Knobs: a fixed reference GEMM and copy after each measurement iteration (probe.*), the machine's"
+                + " speed at that moment, for compare --normalize probe";
     }
 
     @Override

@@ -50,8 +50,10 @@ public final class CompareCommand implements Callable<Integer> {
     @Mixin
     ChangeRuleOptions rule;
 
-    @Option(names = "--normalize", paramLabel = "ceilings",
-            description = "Multiply each time by its own run's Calibration ceiling, for runs on different machines (limits in docs/regressions.md).")
+    @Option(names = "--normalize", paramLabel = "ceilings|probe",
+            description = "ceilings: multiply each time by its own run's Calibration ceiling, for runs on different machines;"
+                    + " probe: divide each iteration's time by the drift probe measured right after it (the machine's speed"
+                    + " at that moment). Limits in docs/regressions.md.")
     String normalize;
 
     @Option(names = "--out", paramLabel = "DIR", description = "Also write DIR/comparison.md, comparison.json and comparison.html.")
@@ -72,10 +74,13 @@ public final class CompareCommand implements Callable<Integer> {
         double alpha = rule.alpha();
         Comparison.Normalize normalization = Comparison.Normalize.NONE;
         if (normalize != null) {
-            if (!normalize.equals(Comparison.Normalize.CEILINGS.id())) {
-                throw new UsageException("--normalize '" + normalize + "' is unknown; allowed: ceilings");
+            if (normalize.equals(Comparison.Normalize.CEILINGS.id())) {
+                normalization = Comparison.Normalize.CEILINGS;
+            } else if (normalize.equals(Comparison.Normalize.PROBE.id())) {
+                normalization = Comparison.Normalize.PROBE;
+            } else {
+                throw new UsageException("--normalize '" + normalize + "' is unknown; allowed: ceilings, probe");
             }
-            normalization = Comparison.Normalize.CEILINGS;
         }
 
         List<String> warnings = new ArrayList<>();

@@ -33,10 +33,13 @@ public final class ComparisonText {
                 + " unchanged means the interval lies within that band, noisy that it does not or that a side has one"
                 + " fork; unreliable (contended) that more than half of either run's iterations were contended, and no"
                 + " change is called. "
-                + (c.normalize() == Comparison.Normalize.CEILINGS
-                ? "Times are normalized: each multiplied by its own run's FLOP/s or bytes/s ceiling (whichever bounds"
-                + " the configuration in the baseline)."
-                : "Times as measured (both runs should come from the same machine).");
+                + switch (c.normalize()) {
+                    case CEILINGS -> "Times are normalized: each multiplied by its own run's FLOP/s or bytes/s ceiling"
+                            + " (whichever bounds the configuration in the baseline).";
+                    case PROBE -> "Times are normalized by the drift probe: each iteration's time divided by the speed"
+                            + " index (a fixed GEMM and copy) measured right after it, times the baseline's median index.";
+                    case NONE -> "Times as measured (both runs should come from the same machine).";
+                };
     }
 
     /**

@@ -97,10 +97,12 @@ public record RunData(String display, List<String> sources, ObjectNode environme
      * @param source    the file it came from
      * @param contended per sample, the {@code contention.contended} flag (1 contended, 0 not, NaN unknown in
      *                  that iteration); null when the run did not capture contention
+     * @param probe     per sample, the drift probe's speed index after that iteration ({@link
+     *                  knobs.reports.summary.ProbeMetrics#index}, ns; NaN unknown); null when the run has no probe
      */
     public record Series(Key key, String unit, double[] values, double[] seconds, Statistics stats, int[] forkSizes,
                          Double flops, Double bytes, Double tokens, SortedMap<String, SecondaryStat> secondary, String source,
-                         double[] contended) {
+                         double[] contended, double[] probe) {
 
         public Series {
             values = values.clone();
@@ -111,6 +113,15 @@ public record RunData(String display, List<String> sources, ObjectNode environme
                 throw new IllegalArgumentException(contended.length + " contention flags for " + values.length + " samples");
             }
             contended = contended == null ? null : contended.clone();
+            if (probe != null && probe.length != values.length) {
+                throw new IllegalArgumentException(probe.length + " probe values for " + values.length + " samples");
+            }
+            probe = probe == null ? null : probe.clone();
+        }
+
+        @Override
+        public double[] probe() {
+            return probe == null ? null : probe.clone();
         }
 
         @Override

@@ -1,6 +1,7 @@
 package knobs.reports.input;
 
 import knobs.reports.summary.ContentionMetrics;
+import knobs.reports.summary.ProbeMetrics;
 import knobs.reports.CommandContext;
 import knobs.reports.ReportException;
 import knobs.reports.format.SummaryJsonWriter;
@@ -193,7 +194,8 @@ public final class RunLoader {
             RunData.Key key = RunData.Key.of(row.benchmark(), row.params(), row.mode());
             series.add(new RunData.Series(key, row.unit(), v, RunData.seconds(v, row.unit(), row.source(), key), row.stats(),
                     RunData.forkSizes(own.stream().map(Sample::fork).toList()), row.flops(), row.bytes(), row.tokens(), row.secondary(), row.source(),
-                    contended(byKey.get(List.of(row.benchmark(), row.params(), row.mode())))));
+                    contended(byKey.get(List.of(row.benchmark(), row.params(), row.mode()))),
+                    probe(byKey.get(List.of(row.benchmark(), row.params(), row.mode())))));
         }
         return series;
     }
@@ -205,6 +207,22 @@ public final class RunLoader {
             return null;
         }
         return flags.values().stream().flatMap(List::stream).mapToDouble(Double::doubleValue).toArray();
+    }
+
+    /** The drift probe's speed index per iteration, fork by fork; null when the run has no probe (or not one per iteration). */
+    public static double[] probe(JmhRun run) {
+        Metric gemm = run == null ? null : run.secondary().get(ProbeMetrics.GEMM);
+        Metric copy = run == null ? null : run.secondary().get(ProbeMetrics.COPY);
+        if (gemm == null || copy == null || !gemm.alignedWith(run.primary()) || !copy.alignedWith(run.primary())) {
+            return null;
+        }
+        double[] g = gemm.values().stream().flatMap(List::stream).mapToDouble(Double::doubleValue).toArray();
+        double[] c = copy.values().stream().flatMap(List::stream).mapToDouble(Double::doubleValue).toArray();
+        double[] index = new double[g.length];
+        for (int i = 0; i < g.length; i++) {
+            index[i] = ProbeMetrics.index(g[i], c[i]);
+        }
+        return index;
     }
 
     private static Ceilings best(Ceilings a, Ceilings b) {

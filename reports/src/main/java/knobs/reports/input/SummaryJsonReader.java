@@ -1,6 +1,7 @@
 package knobs.reports.input;
 
 import knobs.reports.summary.ContentionMetrics;
+import knobs.reports.summary.ProbeMetrics;
 import knobs.reports.ReportException;
 import knobs.reports.format.SummaryJsonWriter;
 import knobs.reports.summary.Ceilings;
@@ -61,6 +62,7 @@ public final class SummaryJsonReader {
         Map<RunData.Key, List<Integer>> forkOf = new LinkedHashMap<>();
         Map<RunData.Key, String> units = new LinkedHashMap<>();
         Map<RunData.Key, List<Double>> flags = new LinkedHashMap<>();
+        Map<RunData.Key, List<Double>> probes = new LinkedHashMap<>();
         for (int i = 0; i < samples.size(); i++) {
             String where = file + ": all_samples[" + i + "]";
             JsonNode s = JsonFields.element(samples.get(i), where);
@@ -87,6 +89,10 @@ public final class SummaryJsonReader {
                         + ", expected a number (1 contended, 0 not)");
             }
             flags.computeIfAbsent(key, k -> new ArrayList<>()).add(flag.isNumber() ? flag.doubleValue() : Double.NaN);
+            JsonNode gemm = s.path("secondary").path(ProbeMetrics.GEMM);
+            JsonNode copy = s.path("secondary").path(ProbeMetrics.COPY);
+            probes.computeIfAbsent(key, k -> new ArrayList<>()).add(gemm.isNumber() && copy.isNumber()
+                    ? ProbeMetrics.index(gemm.doubleValue(), copy.doubleValue()) : Double.NaN);
         }
 
         List<RunData.Series> series = new ArrayList<>();
@@ -109,7 +115,7 @@ public final class SummaryJsonReader {
             series.add(new RunData.Series(key, unit, raw, RunData.seconds(raw, unit, file, key), Statistics.of(raw), forkSizes,
                     JsonFields.optionalNumber(row, "flops", where), JsonFields.optionalNumber(row, "bytes", where),
                     JsonFields.optionalNumber(row, "tokens", where),
-                    secondary(row, where), file, contended(flags.get(key))));
+                    secondary(row, where), file, contended(flags.get(key)), contended(probes.get(key))));
         }
         if (!values.isEmpty()) {
             throw new ReportException(file + ": all_samples hold " + values.keySet().iterator().next().describe()
@@ -126,7 +132,7 @@ public final class SummaryJsonReader {
         return new Contents(file, series, (ObjectNode) env, ceilings, failed);
     }
 
-    /** The samples' contention flags, or null when no sample of the configuration has one (not captured). */
+    /** Per-sample values (contention flags, probe indexes), or null when no sample of the configuration has one (not captured). */
     private static double[] contended(List<Double> flags) {
         if (flags.stream().allMatch(f -> Double.isNaN(f))) {
             return null;

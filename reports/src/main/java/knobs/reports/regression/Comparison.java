@@ -66,13 +66,22 @@ public record Comparison(RunData baseline, RunData current, double threshold, do
         /** Times as measured: both runs on the same machine. */
         NONE,
         /** Each time × its run's own ceiling: runs on (slightly) different machines. */
-        CEILINGS;
+        CEILINGS,
+        /**
+         * Each iteration's time divided by the drift probe's speed index measured right after it (and
+         * times the baseline's median index, to stay in seconds): the machine's speed at that moment,
+         * so drift between minutes and JVMs, and between machines, cancels.
+         */
+        PROBE;
 
         /** The name used on the command line and in the outputs. */
         public String id() {
             return name().toLowerCase(Locale.ROOT);
         }
     }
+
+    /** What {@link Normalize#PROBE} divides by, as named in the outputs. */
+    public static final String PROBE_INDEX = "probe";
 
     /** Ceiling kinds, as named in the outputs. */
     public static final String FLOPS = "flops_per_s";
@@ -170,6 +179,18 @@ public record Comparison(RunData baseline, RunData current, double threshold, do
                 currentOnly.add(new OneSided(key, failureNote(baseline, key, "the baseline")));
             } else if (normalize == Normalize.CEILINGS && Knob.isCalibration(key.benchmark())) {
                 skipped.add(new Skipped(key, "defines the ceilings the times are normalized by"));
+            } else if (normalize == Normalize.PROBE) {
+                String missing = probeMissing(b, "the baseline");
+                missing = missing != null ? missing : probeMissing(c, "the current run");
+                if (missing != null) {
+                    skipped.add(new Skipped(key, missing));
+                    continue;
+                }
+                double reference = Statistics.median(b.probe());
+                double[] bv = perProbe(b.seconds(), b.probe(), reference);
+                double[] cv = perProbe(c.seconds(), c.probe(), reference);
+                entries.add(new Entry(key, b, c, PROBE_INDEX, bv, cv, ChangeDetector.of(bv, b.forkSizes(), Contention.of(b.contended()),
+                        cv, c.forkSizes(), Contention.of(c.contended()), threshold, alpha)));
             } else {
                 String by = normalize == Normalize.CEILINGS ? ceilingFor(b, nb.ceilings(), nc.ceilings()) : null;
                 double[] bv = scaled(b.seconds(), by == null ? 1 : ceiling(nb.ceilings(), by));
@@ -344,6 +365,30 @@ public record Comparison(RunData baseline, RunData current, double threshold, do
         double[] out = new double[values.length];
         for (int i = 0; i < values.length; i++) {
             out[i] = values[i] * factor;
+        }
+        return out;
+    }
+
+    /** Why a side cannot be normalized by the probe, or null when every sample has a probe index. */
+    private static String probeMissing(RunData.Series s, String side) {
+        double[] p = s.probe();
+        if (p == null) {
+            return "--normalize probe: " + side + " has no drift probe (probe.gemmNs, probe.copyNs): a run from before"
+                    + " the probe, or with -Dknobs.probe=off";
+        }
+        for (double v : p) {
+            if (!(v > 0) || !Double.isFinite(v)) {
+                return "--normalize probe: " + side + " lacks the probe in some iterations";
+            }
+        }
+        return null;
+    }
+
+    /** seconds[i] × reference / probe[i]. */
+    private static double[] perProbe(double[] seconds, double[] probe, double reference) {
+        double[] out = new double[seconds.length];
+        for (int i = 0; i < seconds.length; i++) {
+            out[i] = seconds[i] * reference / probe[i];
         }
         return out;
     }

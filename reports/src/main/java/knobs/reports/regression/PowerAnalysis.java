@@ -8,6 +8,7 @@ import knobs.reports.input.JmhRun;
 import knobs.reports.input.JsonFields;
 import knobs.reports.input.Metric;
 import knobs.reports.input.RunData;
+import knobs.reports.input.RunLoader;
 import knobs.reports.summary.Units;
 
 import java.nio.file.Files;
@@ -50,7 +51,9 @@ import java.util.TreeMap;
  *
  * <pre>java -cp reports.jar knobs.reports.regression.PowerAnalysis [--forks 2,3,4] [--iterations 3,5]
  *     [--trials 2000] [--change 0.2] [--threshold 0.1] [--alpha 0.01] [--seed 1] [--ignore-contention true]
- *     RECORDING...</pre>
+ *     [--normalize probe] RECORDING...</pre>
+ * ({@code --normalize probe}: every iteration's time divided by the drift probe measured after it, as
+ * {@code compare --normalize probe} does.)
  * ({@code --ignore-contention true}: the test alone, every draw judged as if contention had not been captured).
  * where each RECORDING is a JMH JSON file or a folder of them.
  */
@@ -95,6 +98,17 @@ public final class PowerAnalysis {
      * @return per recording, per configuration, its pool
      */
     public static List<Map<RunData.Key, Pool>> read(List<Path> recordings) throws ReportException {
+        return read(recordings, false);
+    }
+
+    /**
+     * Reads recordings as {@link #read(List)}; with {@code probe}, every iteration's time is divided by the
+     * drift probe's speed index measured right after it, as {@code compare --normalize probe} does (the test
+     * is scale-free, so the constant factor compare applies does not matter).
+     *
+     * @throws ReportException with {@code probe}, naming a run without the probe in every iteration
+     */
+    public static List<Map<RunData.Key, Pool>> read(List<Path> recordings, boolean probe) throws ReportException {
         List<Map<RunData.Key, Pool>> all = new ArrayList<>();
         for (Path recording : recordings) {
             List<Path> files = Files.isDirectory(recording) ? JsonFields.files(recording, "*.json", recording.toString())
@@ -109,11 +123,17 @@ public final class PowerAnalysis {
                     RunData.Key key = RunData.Key.of(run.benchmark(), run.params(), run.mode());
                     Metric flag = run.secondary().get(ContentionMetrics.CONTENDED);
                     boolean aligned = flag != null && flag.alignedWith(run.primary());
+                    double[] index = probe ? RunLoader.probe(run) : null;
+                    if (probe && (index == null || java.util.Arrays.stream(index).anyMatch(x -> !(x > 0) || !Double.isFinite(x)))) {
+                        throw new ReportException(file + ": " + key.describe() + " has no drift probe (probe.gemmNs,"
+                                + " probe.copyNs) in every iteration; --normalize probe needs it");
+                    }
+                    int at = 0;
                     for (int f = 0; f < run.primary().values().size(); f++) {
                         List<Double> v = run.primary().values().get(f);
                         double[] seconds = new double[v.size()];
                         for (int i = 0; i < seconds.length; i++) {
-                            seconds[i] = Units.secondsPerOp(v.get(i), run.primary().unit());
+                            seconds[i] = Units.secondsPerOp(v.get(i), run.primary().unit()) / (index == null ? 1 : index[at++]);
                             if (!(seconds[i] > 0) || !Double.isFinite(seconds[i])) {
                                 throw new ReportException(file + ": " + key.describe() + ": sample " + v.get(i) + " "
                                         + run.primary().unit() + " is not a positive, finite time per operation");
@@ -341,6 +361,7 @@ public final class PowerAnalysis {
         double alpha = ChangeDetector.DEFAULT_ALPHA;
         long seed = 1;
         boolean ignore = false;
+        boolean probe = false;
         List<Path> recordings = new ArrayList<>();
         for (int a = 0; a < args.length; a++) {
             String arg = args[a];
@@ -358,9 +379,15 @@ public final class PowerAnalysis {
                     case "--alpha" -> alpha = number(arg, v);
                     case "--seed" -> seed = Long.parseLong(v);
                     case "--ignore-contention" -> ignore = Boolean.parseBoolean(v);
+                    case "--normalize" -> {
+                        if (!v.equals("probe") && !v.equals("none")) {
+                            throw new IllegalArgumentException("--normalize '" + v + "' is unknown; allowed: none, probe");
+                        }
+                        probe = v.equals("probe");
+                    }
                     default -> throw new IllegalArgumentException("unknown option " + arg
                             + "; allowed: --forks, --iterations, --trials, --change, --threshold, --alpha, --seed,"
-                            + " --ignore-contention true|false");
+                            + " --ignore-contention true|false, --normalize none|probe");
                 }
             } else {
                 recordings.add(Path.of(arg));
@@ -370,7 +397,7 @@ public final class PowerAnalysis {
             throw new IllegalArgumentException("no recording given; usage: PowerAnalysis [--forks 2,3,4] [--iterations 3,5]"
                     + " [--trials 2000] [--change 0.2] [--seed 1] RECORDING...");
         }
-        List<Map<RunData.Key, Pool>> pools = read(recordings);
+        List<Map<RunData.Key, Pool>> pools = read(recordings, probe);
         if (ignore) {
             pools = pools.stream().map(PowerAnalysis::withoutContention).toList();
         }

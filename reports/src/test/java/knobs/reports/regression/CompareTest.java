@@ -97,6 +97,60 @@ class CompareTest {
         assertFalse(html.contains("<script"));
     }
 
+    /**
+     * A run whose machine drifts (forks 0–60 % slower) with the drift probe recorded: as measured it
+     * looks slower; normalized by the probe the same code is unchanged, and a +20 % change in the code
+     * under the same drift is a regression. Without the probe on a side the configuration is skipped.
+     */
+    @Test
+    void theDriftProbeRemovesTheMachinesDriftAndKeepsACodeChange() throws IOException {
+        double[] baselineDrift = {1.00, 1.02, 0.99, 1.01, 1.00, 0.98};
+        double[] currentDrift = {1.30, 1.55, 1.10, 1.60, 1.25, 1.40};
+        JmhFixture.write(dir.resolve("pa/r.json"), JmhFixture.file(probed(baselineDrift, 1.0)));
+        JmhFixture.write(dir.resolve("pb/r.json"), JmhFixture.file(probed(currentDrift, 1.0)));
+        JmhFixture.write(dir.resolve("pc/r.json"), JmhFixture.file(probed(currentDrift, 1.2)));
+        JmhFixture.write(dir.resolve("pn/r.json"), JmhFixture.file(JmhFixture.run("knobs.benchmarks.SeqLenScaling.prefill", "avgt", "ms/op")
+                .params("seqLen", "64").primary(times(currentDrift, 1.0))));
+
+        String label = "SeqLenScaling.prefill seqLen=64";
+        assertEquals("regression", verdicts(compare(1, "pa", "pb")).get(label), "as measured, the drift looks like a regression");
+        JsonNode same = compare(0, "pa", "pb", "--normalize", "probe");
+        assertEquals("unchanged", verdicts(same).get(label));
+        assertEquals("probe", same.get("normalize").asText());
+        assertEquals(Comparison.PROBE_INDEX, find(same.get("comparisons"), label).get("normalized_by").asText());
+        JsonNode slower = compare(1, "pa", "pc", "--normalize", "probe");
+        assertEquals("regression", verdicts(slower).get(label));
+        assertEquals(1.2, find(slower.get("comparisons"), label).get("ratio").asDouble(), 0.01);
+        JsonNode none = compare(0, "pa", "pn", "--normalize", "probe");
+        assertEquals(0, none.get("comparisons").size());
+        assertTrue(Files.readString(dir.resolve("cmp/comparison.md")).contains("the current run has no drift probe"),
+                Files.readString(dir.resolve("cmp/comparison.md")));
+    }
+
+    /** 6 forks × 3 iterations of 10 ms × drift × code, with ±1 % iteration noise the probe does not see. */
+    private static double[][] times(double[] drift, double code) {
+        double[][] t = new double[drift.length][3];
+        for (int f = 0; f < drift.length; f++) {
+            for (int i = 0; i < 3; i++) {
+                t[f][i] = 10 * drift[f] * code * (1 + 0.01 * ((f + i) % 3 - 1));
+            }
+        }
+        return t;
+    }
+
+    private static JmhFixture.Run probed(double[] drift, double code) {
+        double[][] gemm = new double[drift.length][3];
+        double[][] copy = new double[drift.length][3];
+        for (int f = 0; f < drift.length; f++) {
+            for (int i = 0; i < 3; i++) {
+                gemm[f][i] = 500_000 * drift[f];
+                copy[f][i] = 2_000_000 * drift[f];
+            }
+        }
+        return JmhFixture.run("knobs.benchmarks.SeqLenScaling.prefill", "avgt", "ms/op").params("seqLen", "64")
+                .primary(times(drift, code)).metric("probe.gemmNs", "ns", gemm).metric("probe.copyNs", "ns", copy);
+    }
+
     @Test
     void aFasterMachineLooksFasterUntilNormalizedByItsOwnCeilings() throws IOException {
         JmhFixture.writeComparisonInputs(dir);
