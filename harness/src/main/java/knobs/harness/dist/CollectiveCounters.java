@@ -42,17 +42,10 @@ public class CollectiveCounters {
      * {@code bytes} with bus factor {@code busFactor}.
      */
     public void add(long[][] times, long bytes, double busFactor) {
-        int steps = times.length == 0 ? 0 : times[0].length;
-        for (int s = 0; s < steps; s++) {
-            long max = Long.MIN_VALUE;
-            long min = Long.MAX_VALUE;
-            for (long[] rank : times) {
-                max = Math.max(max, rank[s]);
-                min = Math.min(min, rank[s]);
-            }
+        long steps = RankSums.addExtremes(times, (max, min) -> {
             slowestRankNs += max;
             fastestRankNs += min;
-        }
+        });
         ops += steps;
         algBytes += steps * bytes;
         busBytes += Math.round(steps * bytes * busFactor);

@@ -141,6 +141,20 @@ public final class DistTrial implements AutoCloseable {
     }
 
     /**
+     * The end of a benchmark's trial: verifies every rank's result once more (unless a step failed:
+     * the failure is already the trial's error), then {@link #close()}s whatever happened.
+     */
+    public void finish() {
+        try {
+            if (!lockstep.failed()) {
+                lockstep.verify();
+            }
+        } finally {
+            close();
+        }
+    }
+
+    /**
      * Stops the other ranks (unless a step failed: they are then ended, not asked), leaves the
      * group, and waits for or ends the local children.
      */
