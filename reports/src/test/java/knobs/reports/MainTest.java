@@ -126,7 +126,7 @@ class MainTest {
         Cli cli = Cli.run(dir, "compare", "a.json", "b.json", "--thresh", "0.2");
         assertEquals(2, cli.exit());
         assertEquals(List.of("reports: compare: unknown option '--thresh'; did you mean '--threshold'?",
-                "usage: java -jar reports.jar compare [-h] [--threshold=T] [--alpha=A] [--normalize=ceilings]",
+                "usage: java -jar reports.jar compare [-h] [--threshold=T] [--alpha=A] [--normalize=ceilings|probe]",
                 "                                     [--out=DIR] BASELINE CURRENT",
                 "Try 'java -jar reports.jar compare --help' for more."), cli.err().lines().toList());
         cli.assertShortUsage();
