@@ -2,6 +2,7 @@ package knobs.benchmarks;
 
 import java.io.IOException;
 import java.io.PrintStream;
+import java.lang.management.ManagementFactory;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
@@ -55,6 +56,8 @@ import org.openjdk.jmh.util.Utils;
  *   <li>The result file ({@code -rf}/{@code -rff}) is written under a temporary name beside it and
  *       renamed only when the run succeeded: a failed run leaves no empty or partial file, and an
  *       older file of that name untouched.</li>
+ *   <li>Every fork maps a class-data archive of this jar ({@link ClassDataArchive}), made once per
+ *       jar build and JVM before the first fork; {@code -Dknobs.cds=off} goes without.</li>
  *   <li>Stack traces, the launcher's and the forks', are left out unless {@code -Dknobs.debug=true}.</li>
  * </ul>
  * Exit status: 0 success, 1 a benchmark failed while running, 2 the command line or a
@@ -85,6 +88,7 @@ public final class Main {
         List<String> args;
         CommandLineOptions options;
         try {
+            ClassDataArchive.enabled(System.getProperty(ClassDataArchive.SWITCH_PROPERTY)); // a bad value stops here, before any work
             args = AsyncProfilerLib.complete(arguments(argv, System.getProperty(ContentionProfiler.SWITCH_PROPERTY)),
                     note -> err.println("knobs: note: " + note));
             options = new CommandLineOptions(args.toArray(new String[0]));
@@ -149,6 +153,14 @@ public final class Main {
         builder.parent(options).shouldFailOnError(options.shouldFailOnError().orElse(true));
         if (result != null) {
             builder.result(result.part.toString());
+        }
+        // Last before the forks: every check has passed, so a run that stops early never pays for the archive.
+        List<String> cds = ClassDataArchive.forkArgs(options, ManagementFactory.getRuntimeMXBean().getInputArguments(),
+                note -> err.println("knobs: note: " + note));
+        if (!cds.isEmpty()) { // before the user's own -jvmArgsPrepend, so that theirs win
+            List<String> prepend = new ArrayList<>(cds);
+            prepend.addAll(options.getJvmArgsPrepend().orElse(List.of()));
+            builder.jvmArgsPrepend(prepend.toArray(new String[0]));
         }
         Options run = builder.build();
         LaunchOutput out = new LaunchOutput(

@@ -34,6 +34,8 @@ import org.junit.jupiter.api.io.TempDir;
 class BenchmarksJarTest {
     private static final String JAR_PROPERTY = "knobs.benchmarksJar";
     private static final String FAST = "-f 1 -wi 0 -i 1 -r 100ms";
+    /** These cases are about the launcher's messages, not start-up: ClassDataArchiveJarTest makes and checks the archive. */
+    private static final String CDS_OFF = "-D" + ClassDataArchive.SWITCH_PROPERTY + "=off";
 
     /** Command line (before the timing and result options), and the start of the one line on stderr. */
     private static final String[][] INVALID = {
@@ -99,7 +101,7 @@ class BenchmarksJarTest {
 
     private Run run(String... args) throws IOException, InterruptedException {
         List<String> cmd = new ArrayList<>(List.of(Paths.get(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Djmh.ignoreLock=true", "-jar", jar.toString())); // the lock: other JMH runs may share this machine
+                "-Djmh.ignoreLock=true", CDS_OFF, "-jar", jar.toString())); // the lock: other JMH runs may share this machine
         cmd.addAll(List.of(args));
         Path out = dir.resolve("stdout.txt");
         Path err = dir.resolve("stderr.txt");
@@ -247,7 +249,7 @@ class BenchmarksJarTest {
 
     @Test
     void theDebugSwitchShowsTheTraceAndTheCheckLoadsNoNatives() throws Exception {
-        List<String> cmd = List.of("-Dknobs.debug=true", "-Dorg.bytedeco.javacpp.logger.debug=true");
+        List<String> cmd = List.of("-Dknobs.debug=true", "-Dorg.bytedeco.javacpp.logger.debug=true", CDS_OFF);
         Path out = dir.resolve("debug.txt");
         List<String> full = new ArrayList<>(List.of(Paths.get(System.getProperty("java.home"), "bin", "java").toString()));
         full.addAll(cmd);
@@ -297,7 +299,7 @@ class BenchmarksJarTest {
     void aRankKilledMidTrialIsOneLineNamingItAndNoProcessIsLeft() throws Exception {
         Path tmp = Files.createDirectories(dir.resolve("tmp"));
         List<String> cmd = new ArrayList<>(List.of(Paths.get(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Djmh.ignoreLock=true", "-jar", jar.toString()));
+                "-Djmh.ignoreLock=true", CDS_OFF, "-jar", jar.toString()));
         cmd.addAll(List.of(args("Collectives -p worldSize=2 -p collective=all_reduce -p bytes=1024 -f 1 -wi 0 -i 1 -r 60s"
                 + " -rf json -rff x.json -jvmArgsAppend")));
         cmd.add("-Djava.io.tmpdir=" + tmp + " -Dknobs.dist.timeout=20"); // one value: JMH splits it
