@@ -158,8 +158,7 @@ public final class ClassDataArchive {
         if (!enabled(System.getProperty(SWITCH_PROPERTY))) {
             return List.of();
         }
-        Path jar = launcherJar(System.getProperty("java.class.path"), Main.class.getProtectionDomain().getCodeSource() == null
-                ? null : Main.class.getProtectionDomain().getCodeSource().getLocation().getPath());
+        Path jar = launcherJar();
         if (jar == null || !appliesTo(options, inputArgs)) {
             return List.of();
         }
@@ -168,13 +167,22 @@ public final class ClassDataArchive {
     }
 
     /**
-     * The forks' flags that map {@code archive}. {@code ArchiveRelocationMode=0} maps the archives at
-     * the address they were made for when it is free; mode 1 (the default of this JDK 17 build, for
-     * address-space randomisation) patches every pointer of the base and the ~30 MB dynamic archive
-     * at each start, ~0.1 s here ({@code -Xlog:cds} shows both).
+     * The forks' flags that map {@code archive}. Not {@code -XX:ArchiveRelocationMode=0} (map at the
+     * archive's own address instead of relocating it): it made JVM-to-main ~0.1 s shorter but the
+     * whole start longer here (docs/performance.md §5).
      */
     static List<String> useArgs(Path archive) {
-        return List.of("-XX:SharedArchiveFile=" + archive, "-Xshare:auto", QUIET, "-XX:+UnlockDiagnosticVMOptions", "-XX:ArchiveRelocationMode=0");
+        return List.of("-XX:SharedArchiveFile=" + archive, "-Xshare:auto", QUIET);
+    }
+
+    /** {@link #launcherJar(String, String)} of this JVM. */
+    static Path launcherJar() {
+        java.security.CodeSource source = Main.class.getProtectionDomain().getCodeSource();
+        try {
+            return launcherJar(System.getProperty("java.class.path"), source == null ? null : Paths.get(source.getLocation().toURI()));
+        } catch (java.net.URISyntaxException | RuntimeException e) { // not a file: not the jar
+            return null;
+        }
     }
 
     /**
@@ -184,14 +192,14 @@ public final class ClassDataArchive {
      * @param classPath    {@code java.class.path}
      * @param launcherPath where {@link Main} was loaded from (its code source), or null
      */
-    static Path launcherJar(String classPath, String launcherPath) {
+    static Path launcherJar(String classPath, Path launcherPath) {
         if (classPath == null || classPath.isEmpty() || classPath.contains(File.pathSeparator) || launcherPath == null
                 || !classPath.endsWith(".jar")) {
             return null;
         }
         try {
             Path jar = Paths.get(classPath);
-            if (!Files.isRegularFile(jar) || !Files.isSameFile(jar, Paths.get(launcherPath))) {
+            if (!Files.isRegularFile(jar) || !Files.isSameFile(jar, launcherPath)) {
                 return null;
             }
             return jar;
@@ -301,20 +309,31 @@ public final class ClassDataArchive {
             notes.accept("forks start without a class-data archive: creating it failed: " + Main.reason(e));
             return null;
         } catch (Failure e) {
+            String marked = "";
             if (!e.retry) {
-                Files.writeString(failed, e.getMessage() + "\n", StandardCharsets.UTF_8);
+                try {
+                    Files.writeString(failed, e.getMessage() + "\n", StandardCharsets.UTF_8);
+                    marked = "; later runs of this jar will not try again until " + failed + " is deleted";
+                } catch (IOException m) {
+                    marked = "; cannot write " + failed + " (" + Main.reason(m) + "), so the next run tries again";
+                }
             }
             notes.accept("forks start without a class-data archive: creating it failed: " + e.getMessage()
-                    + (Files.exists(log) ? " (its output: " + log + ")" : "")
-                    + (e.retry ? "" : "; later runs of this jar will not try again until " + failed + " is deleted"));
+                    + (Files.exists(log) ? " (its output: " + log + ")" : "") + marked);
             return null;
         } finally {
             Files.deleteIfExists(tmp);
         }
-        Files.deleteIfExists(log);
-        prune(dir, key);
-        notes.accept(String.format(Locale.ROOT, "made a class-data archive of this jar for its forks in %.1f s, once per jar build and JVM"
-                + " (-D%s=off to go without): %s", (System.nanoTime() - start) / 1e9, SWITCH_PROPERTY, archive));
+        String made = String.format(Locale.ROOT, "made a class-data archive of this jar for its forks in %.1f s, once per jar build and JVM"
+                + " (-D%s=off to go without): %s", (System.nanoTime() - start) / 1e9, SWITCH_PROPERTY, archive);
+        try { // housekeeping: the archive is in place whatever happens here
+            Files.deleteIfExists(log);
+            prune(dir, key);
+        } catch (IOException e) {
+            Main.debug(e);
+            made += " (older archives in " + dir + " could not be deleted: " + Main.reason(e) + ")";
+        }
+        notes.accept(made);
         return archive;
     }
 
@@ -471,14 +490,30 @@ public final class ClassDataArchive {
     }
 
     /**
-     * The training run's JVM: {@code ClassDataArchive ARCHIVE SIDECAR_DIR}. One fork of
-     * {@code ModelSize size=tiny pass=train_step} (natives, a model built, forward, backward and
-     * the optimizer, the contention profiler, the environment sidecar) with the forks' own
-     * {@code @Fork} flags, dumping every class it loaded to ARCHIVE at exit.
+     * Two uses. {@code java -cp benchmarks.jar knobs.benchmarks.ClassDataArchive --fork-args}: the
+     * archive the launcher's forks would map, made first if missing, its flags printed one per line
+     * (nothing, with the reason as a note on stderr, when there is none): for scripts that time a
+     * fork's start outside JMH ({@code scripts/startup-ab.sh}). {@code ... ARCHIVE SIDECAR_DIR}: the
+     * training run's JVM, one fork of {@code ModelSize size=tiny pass=train_step} (natives, a model
+     * built, forward, backward and the optimizer, the contention profiler, the environment sidecar)
+     * with the forks' own {@code @Fork} flags, dumping every class it loaded to ARCHIVE at exit.
      */
     public static void main(String[] args) throws RunnerException {
+        if (args.length == 1 && args[0].equals("--fork-args")) {
+            Path jar = launcherJar();
+            if (jar == null) {
+                System.err.println("knobs: --fork-args needs the class path to be benchmarks.jar alone (java -cp benchmarks.jar ...)");
+                System.exit(2);
+            }
+            Path archive = ensure(jar, cacheDir(), new ForkTrainer(ManagementFactory.getRuntimeMXBean().getInputArguments()),
+                    note -> System.err.println("knobs: note: " + note));
+            if (archive != null) {
+                useArgs(archive).forEach(System.out::println);
+            }
+            return;
+        }
         if (args.length != 2) {
-            System.err.println("usage: java -cp benchmarks.jar " + ClassDataArchive.class.getName() + " ARCHIVE SIDECAR_DIR");
+            System.err.println("usage: java -cp benchmarks.jar " + ClassDataArchive.class.getName() + " --fork-args | ARCHIVE SIDECAR_DIR");
             System.exit(2);
         }
         Options options = new OptionsBuilder()

@@ -147,14 +147,16 @@ class ClassDataArchiveTest {
     @Test
     void itAppliesOnlyToForksOfThisJvmFromOneJarWithoutTheUsersOwnSharingFlags() throws Exception {
         Path jar = jar();
-        assertEquals(jar, ClassDataArchive.launcherJar(jar.toString(), jar.toString()));
-        assertNull(ClassDataArchive.launcherJar(jar + java.io.File.pathSeparator + dir, jar.toString()), "more than one entry");
-        assertNull(ClassDataArchive.launcherJar(dir.toString(), dir.toString()), "class folders (an IDE, surefire)");
+        assertEquals(jar, ClassDataArchive.launcherJar(jar.toString(), jar));
+        assertEquals(jar, ClassDataArchive.launcherJar(jar.toString(), dir.resolve(".").resolve("benchmarks.jar")), "the same file");
+        assertNull(ClassDataArchive.launcherJar(jar + java.io.File.pathSeparator + dir, jar), "more than one entry");
+        assertNull(ClassDataArchive.launcherJar(dir.toString(), dir), "class folders (an IDE, surefire)");
         Path booter = Files.write(dir.resolve("surefirebooter.jar"), new byte[] {1});
-        assertNull(ClassDataArchive.launcherJar(booter.toString(), dir.resolve("classes/").toString()),
+        assertNull(ClassDataArchive.launcherJar(booter.toString(), dir.resolve("classes")),
                 "a manifest-only jar whose classes come from elsewhere");
-        assertNull(ClassDataArchive.launcherJar(dir.resolve("missing.jar").toString(), dir.resolve("missing.jar").toString()));
+        assertNull(ClassDataArchive.launcherJar(dir.resolve("missing.jar").toString(), dir.resolve("missing.jar")));
         assertNull(ClassDataArchive.launcherJar(jar.toString(), null));
+        assertNull(ClassDataArchive.launcherJar(), "this test runs from class folders");
 
         assertTrue(ClassDataArchive.appliesTo(new CommandLineOptions("MoeTopK"), List.of("-Dknobs.threads=1")));
         assertTrue(ClassDataArchive.appliesTo(new CommandLineOptions("MoeTopK", "-f", "2", "-jvmArgsAppend", "-Xmx1g"), List.of()));

@@ -24,6 +24,7 @@ import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
 import java.util.zip.ZipFile;
+import knobs.benchmarks.ClassDataArchive;
 import org.openjdk.jmh.runner.BenchmarkList;
 import org.openjdk.jmh.util.Version;
 import picocli.CommandLine;
@@ -245,8 +246,13 @@ public final class SweepMain implements Callable<Integer> {
                     // The sweep holds JMH's lock for all its runs (see JmhLock).
                     "-Djmh.ignoreLock=true",
                     // Children run in results/: paths in knob values stay relative to where the user started.
-                    "-D" + knobs.kernels.UserPaths.BASE_DIR + "=" + Paths.get("").toAbsolutePath(),
-                    "-cp", absoluteClassPath(), LAUNCHER));
+                    "-D" + knobs.kernels.UserPaths.BASE_DIR + "=" + Paths.get("").toAbsolutePath()));
+            for (String p : List.of(ClassDataArchive.SWITCH_PROPERTY, ClassDataArchive.CACHE_PROPERTY)) { // the forks' archive, as asked
+                if (System.getProperty(p) != null) {
+                    java.add("-D" + p + "=" + System.getProperty(p));
+                }
+            }
+            java.addAll(List.of("-cp", absoluteClassPath(), LAUNCHER));
             SweepRunner.Outcome o;
             try {
                 o = new SweepRunner(store, java, settings, stdout, quiet).run(mine);
