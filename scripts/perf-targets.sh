@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Measures the performance targets of issue 18 (docs/performance.md) in interleaved rounds, in one sitting.
 #   scripts/perf-targets.sh --out DIR [--rounds N] [--targets LIST] [--no-build] [--jmh ARGS] [--eager ARGS]
+#   scripts/perf-targets.sh --self-test     # tests of the aggregation and case tables (no torch, no JVM)
 # Each round runs every selected item once, the order rotated by one item per round; a paired case
 # runs Knobs (one JMH fork: --jmh, default '-f 1 -wi 2 -i 5 -r 1') and then its eager twin
 # (scripts/pytorch-parity.py --case KEY --threads 1; --eager, default '--samples 5 --min-run-time 1').
@@ -13,7 +14,7 @@
 set -euo pipefail
 
 usage() {
-  sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'
+  awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"
 }
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -32,8 +33,9 @@ while [[ $# -gt 0 ]]; do
     --jmh) need "$@"; jmh_args="$2"; shift ;;
     --eager) need "$@"; eager_args="$2"; shift ;;
     --no-build) build=0 ;;
+    --self-test) exec "$(command -v python3 || echo /usr/bin/python3)" "$root/scripts/perf_ratios.py" --self-test ;;
     -h|--help) usage; exit 0 ;;
-    *) echo "perf-targets: unknown option '$1'; allowed: --out DIR, --rounds N, --targets LIST, --jmh ARGS, --eager ARGS, --no-build, --help" >&2; exit 2 ;;
+    *) echo "perf-targets: unknown option '$1'; allowed: --out DIR, --rounds N, --targets LIST, --jmh ARGS, --eager ARGS, --no-build, --self-test, --help" >&2; exit 2 ;;
   esac
   shift
 done
@@ -115,7 +117,11 @@ for round in $(seq 1 "$rounds"); do
         fi ;;
       startup)
         # natives cache filled once, then fresh JVMs, each timed by StartupProbe itself
-        java -Dorg.bytedeco.javacpp.maxphysicalbytes=0 -cp "$jar" knobs.benchmarks.StartupProbe moe-cpu > /dev/null
+        if ! java -Dorg.bytedeco.javacpp.maxphysicalbytes=0 -cp "$jar" knobs.benchmarks.StartupProbe moe-cpu > "$dir/startup.log" 2>&1; then
+          echo "perf-targets: StartupProbe failed (see $dir/startup.log)" >&2
+          failed=1
+          continue
+        fi
         for ((s = 0; s < 5; s++)); do
           java -Dorg.bytedeco.javacpp.maxphysicalbytes=0 -cp "$jar" knobs.benchmarks.StartupProbe moe-cpu
         done > "$dir/startup.txt.part" && mv "$dir/startup.txt.part" "$dir/startup.txt" || failed=1 ;;
