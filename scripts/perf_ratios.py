@@ -311,6 +311,11 @@ def fmt(x, digits=2):
     return "—" if x is None else ("%.*f" % (digits, x))
 
 
+def sig(x):
+    """An absolute time in ms to 4 significant digits (a tiny op is ~0.001 ms, a train step ~3000)."""
+    return "—" if x is None else "%.4g" % x
+
+
 def markdown(doc):
     lines = ["# Performance targets (issue 18): interleaved rounds", "",
              "Ratio = Knobs median / eager median of the same round; median (range) over rounds. "
@@ -324,8 +329,8 @@ def markdown(doc):
                 c["label"], c["id"], "≤ %.2f" % c["limit"] if c["limit"] is not None else "— (info)",
                 " / ".join(fmt(r["ratio"]) for r in c["rounds"]) or "—",
                 "—" if s is None else "%s (%s–%s)" % (fmt(s["median"]), fmt(s["min"]), fmt(s["max"])),
-                len(c["rounds"]), " / ".join(fmt(r["knobs_ms"], 3) for r in c["rounds"]) or "—",
-                " / ".join(fmt(r["eager_ms"], 3) for r in c["rounds"]) or "—",
+                len(c["rounds"]), " / ".join(sig(r["knobs_ms"]) for r in c["rounds"]) or "—",
+                " / ".join(sig(r["eager_ms"]) for r in c["rounds"]) or "—",
                 {True: "yes", False: "**no**", None: "—"}[c["flops_equal"]], c["status"]))
         lines.append("")
         for c in doc["cases"]:

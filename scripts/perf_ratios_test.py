@@ -124,8 +124,10 @@ class AggregateTest(unittest.TestCase):
         d = self.round_dir(1)
         jmh_file(os.path.join(d, "tiny-op.knobs.json"), [0.002], None, unit="us/op")  # written as 2 us
         eager_file(os.path.join(d, "tiny-op.eager", "summary.json"), self.pairs["tiny-op"], 0.001, None)
-        c = by_id(pr.aggregate(self.dir, 1, ["tinyop"]), "tiny-op")
+        doc = pr.aggregate(self.dir, 1, ["tinyop"])
+        c = by_id(doc, "tiny-op")
         self.assertAlmostEqual(c["rounds"][0]["knobs_ms"], 0.002)
+        self.assertIn("| 0.002 | 0.001 |", pr.markdown(doc))  # absolute times keep their significant digits
         self.assertAlmostEqual(c["ratio"]["median"], 2.0)
         self.assertEqual(c["status"], "not met")
         self.assertIsNone(c["flops_equal"])

@@ -482,7 +482,7 @@ def decode_specs():
             return {"prefillNs": parts["prefill"] / runs * 1e9, "decodeNs": parts["decode"] / runs * 1e9}
         return Case(generate, tokens=new_tokens, extra=extra)
 
-    p = {"batch": 1, "device": "cpu", "maxNewTokens": new_tokens, "model": "decode-tiny", "promptLen": prompt_len}
+    p = {"batch": 1, "device": "cpu", "maxNewTokens": new_tokens, "model": "decode-tiny", "promptLen": prompt_len, "tokens": "random"}
     return [Spec("decode", "OutputTokens.generate", p, "ms/op", make)]
 
 
