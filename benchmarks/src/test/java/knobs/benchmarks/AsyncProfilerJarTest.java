@@ -33,7 +33,8 @@ class AsyncProfilerJarTest {
         Path out = dir.resolve("out.txt");
         // ModelSize tiny, one 1 s iteration: enough samples at async-profiler's 10 ms interval to hold the matmuls.
         List<String> cmd = List.of(Paths.get(System.getProperty("java.home"), "bin", "java").toString(), "-Djmh.ignoreLock=true",
-                "-D" + AsyncProfilerLib.CACHE_PROPERTY + "=" + dir.resolve("cache"), "-D" + ClassDataArchive.SWITCH_PROPERTY + "=off", "-jar", Paths.get(path).toString(),
+                "-D" + AsyncProfilerLib.CACHE_PROPERTY + "=" + dir.resolve("cache"), "-D" + ClassDataArchive.SWITCH_PROPERTY + "=off",
+                "-jar", Paths.get(path).toString(),
                 "ModelSize", "-p", "size=tiny", "-p", "pass=forward", "-p", "batchSize=1", "-p", "contextLength=64",
                 "-f", "1", "-wi", "0", "-i", "1", "-r", "1s", "-prof", "async:output=flamegraph;direction=forward;dir=" + dir.resolve("prof"));
         Process p = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true).redirectOutput(out.toFile()).start();

@@ -259,6 +259,24 @@ class ClassDataArchiveTest {
     }
 
     @Test
+    void aTrainingRunThatFailsIsReportedWithItsLastLineAndLog() throws Exception {
+        Path jar = jar(); // not benchmarks.jar: the training JVM cannot even find its main class
+        List<String> notes = new ArrayList<>();
+        assertNull(ClassDataArchive.ensure(jar, dir.resolve("cds"), new ClassDataArchive.ForkTrainer(List.of("-Dx=1", "-Xmx1g")), notes::add));
+        String name = ClassDataArchive.Key.of(jar).fileName();
+        Path log = dir.resolve("cds").resolve(name + ".log");
+        assertEquals(1, notes.size(), notes.toString());
+        assertTrue(notes.get(0).startsWith("forks start without a class-data archive: creating it failed: the training run ended with status 1: ")
+                && notes.get(0).contains("(its output: " + log + ")"), notes.get(0));
+        assertTrue(Files.readString(log).contains(ClassDataArchive.class.getName()), "the child's own words: " + Files.readString(log));
+        assertTrue(Files.exists(dir.resolve("cds").resolve(name + ".failed")));
+        try (Stream<Path> s = Files.list(dir.resolve("cds"))) {
+            assertFalse(s.anyMatch(p -> p.getFileName().toString().startsWith("training-") || p.toString().endsWith(".part")),
+                    "its work folder and temporary archive are gone");
+        }
+    }
+
+    @Test
     void aPassingCauseIsRetriedNextTimeAndAnUnwritableCacheIsOneNote() throws Exception {
         Path jar = jar();
         ClassDataArchive.Trainer locked = (j, archive, log) -> {
