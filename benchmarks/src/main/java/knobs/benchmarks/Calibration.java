@@ -160,9 +160,10 @@ public class Calibration implements KnobCheck {
     /**
      * Read bandwidth: {@code sum} of a {@link ReadSize#readMiB} fp32 buffer into a preallocated
      * scalar, counted as the buffer's bytes read. It runs on libtorch's intra-op pool with the
-     * trial's {@code intraOpThreads} (1 by default): on the 2-vCPU CI VM one thread's sum read as
-     * fast as two threads' or a BLAS {@code dot} or {@code mv} over the same buffer (about
-     * 27 GB/s each at 256 MiB, noisy). Where more threads read faster, sweep
+     * trial's {@code intraOpThreads} (1 by default): on the 2-vCPU CI VM, at 256 MiB, one thread's
+     * sum read 26-28 GB/s, at least as fast as two threads' sum (17-22), a BLAS {@code dot} (23-28)
+     * or {@code mv} (18-21) over the same buffer (best of 22 calls, two noisy runs, the other
+     * core partly busy). Where more threads read faster, sweep
      * {@code -p intraOpThreads=1,all}: the report's ceiling is the best param set.
      *
      * @param size binds the {@code readMiB} param to this method only (the buffer is allocated in {@link #setUp})
