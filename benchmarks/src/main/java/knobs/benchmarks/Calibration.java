@@ -23,11 +23,18 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
+import org.openjdk.jmh.infra.BenchmarkParams;
 
 /**
- * The machine's measured ceilings for the roofline: a large fp32 GEMM (FLOP/s) and a large
- * tensor copy (bytes/s), through the same libtorch, threads and device as the knobs. Run it in
- * the same sweep as the knobs so that percentages of the ceiling compare like with like.
+ * The machine's measured ceilings for the roofline: a large fp32 GEMM (FLOP/s), a large tensor
+ * copy (bytes/s read + written) and a large read-only reduction (bytes/s read), through the same
+ * libtorch, threads and device as the knobs. Run it in the same sweep as the knobs so that
+ * percentages of the ceiling compare like with like.
+ *
+ * <p>The read ceiling exists because a copy understates how fast memory can be read: weights
+ * streamed through a GEMM (an MoE layer at small top-k, a decode step) are reads, and a read-only
+ * stream runs faster than one that also writes. {@code reports summarize} takes the roofline's
+ * memory ceiling as the higher of the two.
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
@@ -48,6 +55,24 @@ public class Calibration implements KnobCheck {
     @Param("cpu")
     public String device;
 
+    /**
+     * The size of {@link #read}'s buffer, a state of its own so that the gemm and copy rows keep
+     * their params. 256 MiB: on the 2-vCPU CI VM a 64 MiB sum still ran partly from cache (about
+     * 1.5× the rate of 256 MiB and 1 GiB, which agreed).
+     */
+    @State(Scope.Thread)
+    public static class ReadSize implements KnobCheck {
+        @Param("256")
+        public int readMiB;
+
+        @Override
+        public void check() {
+            if (readMiB < 1) {
+                throw new IllegalArgumentException("readMiB=" + readMiB + " is not allowed: must be >= 1");
+            }
+        }
+    }
+
     private Harness.Session session;
     private Tensor a;
     private Tensor b;
@@ -57,6 +82,10 @@ public class Calibration implements KnobCheck {
     private long gemmFlops;
     private long gemmBytes;
     private long copyBytes;
+    private Tensor readBuffer;
+    private Tensor readOut;
+    private long readBytes;
+    private long readFlops;
     private DeviceTimer timer;
 
     /** Every check of this configuration that needs no natives (see {@link KnobCheck}). */
@@ -69,7 +98,7 @@ public class Calibration implements KnobCheck {
     }
 
     @Setup(Level.Trial)
-    public void setUp(ThreadKnobs threads) {
+    public void setUp(ThreadKnobs threads, BenchmarkParams params) {
         check();
         session = Harness.setUp(device, threads.request());
         TensorOptions on = new TensorOptions(torch.ScalarType.Float).device(new org.bytedeco.pytorch.DeviceOptional(session.device().torchDevice()));
@@ -84,6 +113,13 @@ public class Calibration implements KnobCheck {
         gemmFlops = 2 * n * n * n;
         gemmBytes = 3 * n * n * Float.BYTES;
         copyBytes = 2 * elements * Float.BYTES; // read + write
+        if (params.getBenchmark().endsWith(".read")) {
+            long readElements = Long.parseLong(params.getParam("readMiB")) * (1L << 20) / Float.BYTES;
+            readBuffer = torch.randn(new long[] {readElements}, on);
+            readOut = torch.empty(new long[] {}, on, new org.bytedeco.pytorch.MemoryFormatOptional());
+            readBytes = readElements * Float.BYTES; // read once; the 4-byte result stays in cache
+            readFlops = readElements - 1; // one add per element after the first
+        }
         timer = session.device().newTimer();
         session.device().sync();
     }
@@ -92,8 +128,10 @@ public class Calibration implements KnobCheck {
     public void tearDown() {
         session.device().sync();
         timer.close();
-        for (Tensor t : new Tensor[] {a, b, c, src, dst}) {
-            t.close();
+        for (Tensor t : new Tensor[] {a, b, c, src, dst, readBuffer, readOut}) {
+            if (t != null) {
+                t.close();
+            }
         }
     }
 
@@ -117,5 +155,27 @@ public class Calibration implements KnobCheck {
         }
         work.add(0, copyBytes, 0);
         return dst;
+    }
+
+    /**
+     * Read bandwidth: {@code sum} of a {@link ReadSize#readMiB} fp32 buffer into a preallocated
+     * scalar, counted as the buffer's bytes read. It runs on libtorch's intra-op pool with the
+     * trial's {@code intraOpThreads} (1 by default): on the 2-vCPU CI VM, at 256 MiB, one thread's
+     * sum read 26-28 GB/s, at least as fast as two threads' sum (17-22), a BLAS {@code dot} (23-28)
+     * or {@code mv} (18-21) over the same buffer (best of 22 calls, two noisy runs, the other
+     * core partly busy). Where more threads read faster, sweep
+     * {@code -p intraOpThreads=1,all}: the report's ceiling is the best param set.
+     *
+     * @param size binds the {@code readMiB} param to this method only (the buffer is allocated in {@link #setUp})
+     */
+    @Benchmark
+    public Tensor read(ReadSize size, WorkCounters work, DeviceTimeCounters time) {
+        try (PointerScope scope = new PointerScope()) {
+            timer.start();
+            torch.sum_out(readOut, readBuffer);
+            time.deviceNs += timer.stopAndSync();
+        }
+        work.add(readFlops, readBytes, 0);
+        return readOut;
     }
 }

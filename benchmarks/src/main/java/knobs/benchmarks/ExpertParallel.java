@@ -114,8 +114,11 @@ public class ExpertParallel implements KnobCheck {
         check();
         Harness.setUp(device);
         // MoeDispatch's analytic work of one layer call on all ranks' tokens: the FLOPs every rank
-        // does together, each expert's weights read once (on its rank)
-        work = MoeDispatch.work(Presets.getMoe(model).withTopK(topK), (long) tokens * worldSize, true);
+        // does together, each expert's weights read once (on its rank). The ranks route, not this
+        // JVM, so the bytes assume every expert that N·k pairs can reach is hit: an upper bound.
+        ModelConfig c = Presets.getMoe(model).withTopK(topK);
+        long n = (long) tokens * worldSize;
+        work = MoeDispatch.moeWork(c, n, Math.min(c.experts(), n * c.topK()));
         trial = DistTrial.start(worldSize, device, new ExpertParallelRank(), params());
         lockstep = trial.lockstep();
         lockstep.verify();

@@ -37,7 +37,9 @@ import org.openjdk.jmh.annotations.Warmup;
  * matmul FLOPs (the MoE layer adds the router's N·d·E), so
  * {@code time(dense) / time(moe)} is the MoE layer's throughput as a fraction of dense: what routing,
  * gathering, per-expert slicing and scattering back cost. docs/performance.md reports the ratio per
- * topK; the target is ≥ 0.8 for every topK.
+ * topK; the target is ≥ 0.8 for every topK. {@code reports summarize} also gives each {@code moe} row's
+ * {@code percent_of_roofline_bound}: max(FLOPs / GEMM ceiling, bytes / read ceiling) over the measured
+ * time, with bytes counting the weights of the experts this routing actually hits.
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
@@ -103,29 +105,50 @@ public class MoeDispatch implements KnobCheck {
         dense.to(dev, false);
         x = Inputs.activations(ModelStep.SEED + 1, 1, tokens, c.dModel()).to(dev, org.bytedeco.pytorch.global.torch.ScalarType.Float);
         timer = session.device().newTimer();
-        moeWork = work(c, tokens, true);
-        denseWork = work(c, tokens, false);
+        moeWork = moeWork(c, tokens, expertsHit(moe, x));
+        denseWork = denseWork(c, tokens);
     }
 
     /**
-     * {FLOPs, bytes} of one call: matmul FLOPs (2 per multiply-add) of the experts' (or the dense
-     * MLP's) projections, plus the router's (and a shared-expert gate's) for the MoE layer; bytes are
-     * fp32 weights read once (every expert hit, assuming N·k pairs reach min(E, N·k) experts, and
-     * the shared experts) plus the input and output activations.
+     * The distinct experts that {@code moe}'s routing sends {@code x}'s tokens to, from one real
+     * forward. Every timed call routes the same x with the same weights and mode, so this is the
+     * count each of them reads: under {@code router} and {@code skewed} routing a call can hit fewer
+     * than min(E, N·k) experts, and their unread weights are no part of its memory traffic.
      */
-    static long[] work(ModelConfig c, long tokens, boolean moe) {
+    static long expertsHit(MoeFeedForward moe, Tensor x) {
+        try (PointerScope scope = new PointerScope(); NoGradGuard noGrad = new NoGradGuard()) {
+            moe.forward(x);
+        }
+        return java.util.Arrays.stream(moe.lastTokensPerExpert()).filter(n -> n > 0).count();
+    }
+
+    /**
+     * {FLOPs, bytes} of one MoE layer call that hits {@code expertsHit} distinct experts: matmul
+     * FLOPs (2 per multiply-add) of the k routed experts per token, the shared experts, the router
+     * and a shared-expert gate; bytes are the fp32 weights read once (every matrix of each expert
+     * hit, the shared experts, the router and the gate) plus the input and output activations.
+     * Intermediates (gathered rows, hidden activations) are assumed to stay in cache: a lower bound.
+     */
+    static long[] moeWork(ModelConfig c, long tokens, long expertsHit) {
+        if (expertsHit < 1 || expertsHit > Math.min(c.experts(), tokens * c.topK())) {
+            throw new IllegalArgumentException("expertsHit=" + expertsHit + " is impossible for " + tokens + " tokens, topK="
+                    + c.topK() + ", " + c.experts() + " experts: must be in 1.." + Math.min(c.experts(), tokens * c.topK()));
+        }
+        long d = c.dModel();
+        long m = c.activation().matrices;
+        long gate = c.sharedExpertGate() ? 1 : 0;
+        long flops = 2L * tokens * d * ((long) c.topK() * c.expertDFf() + c.sharedDFf()) * m;
+        return new long[] {flops + 2L * tokens * d * (c.experts() + gate),
+                4L * (expertsHit * d * c.expertDFf() * m + (long) c.sharedDFf() * d * m + (c.experts() + gate) * d
+                        + 2L * tokens * d)};
+    }
+
+    /** {FLOPs, bytes} of one call of the dense equivalent: its matmuls, its fp32 weights once, input and output. */
+    static long[] denseWork(ModelConfig c, long tokens) {
         long d = c.dModel();
         long m = c.activation().matrices;
         long active = (long) c.topK() * c.expertDFf() + c.sharedDFf();
-        long flops = 2L * tokens * d * active * m;
-        long activations = 2L * tokens * d;
-        if (!moe) {
-            return new long[] {flops, 4L * (d * active * m + activations)};
-        }
-        long gate = c.sharedExpertGate() ? 1 : 0;
-        long hit = Math.min(c.experts(), tokens * c.topK());
-        return new long[] {flops + 2L * tokens * d * (c.experts() + gate),
-                4L * (hit * d * c.expertDFf() * m + (long) c.sharedDFf() * d * m + (c.experts() + gate) * d + activations)};
+        return new long[] {2L * tokens * d * active * m, 4L * (d * active * m + 2L * tokens * d)};
     }
 
     /**

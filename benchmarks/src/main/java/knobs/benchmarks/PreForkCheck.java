@@ -214,6 +214,9 @@ final class PreForkCheck {
 
     /** The problem of one configuration for one checked state class, or null when it passes its check. */
     private static String problem(Class<?> type, Map<String, String> config) {
+        if (!usedBy(type, config)) {
+            return null; // a state that only some methods of the class take (Calibration.ReadSize), not this one
+        }
         KnobCheck benchmark;
         try {
             benchmark = (KnobCheck) type.getDeclaredConstructor().newInstance();
@@ -235,6 +238,20 @@ final class PreForkCheck {
             Main.debug(e);
             return e instanceof IllegalArgumentException ? e.getMessage() : e.getClass().getSimpleName() + ": " + e.getMessage();
         }
+    }
+
+    /**
+     * Whether a configuration belongs to a benchmark that takes this {@code @State}: JMH puts every
+     * {@code @Param} of each state a benchmark takes into its configurations, so a state with a param
+     * the configuration lacks is not one of them.
+     */
+    private static boolean usedBy(Class<?> state, Map<String, String> config) {
+        for (Field f : state.getFields()) {
+            if (f.isAnnotationPresent(Param.class) && !config.containsKey(f.getName())) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static Field paramField(Class<?> type, String name) {

@@ -9,10 +9,18 @@ import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.Set;
 import java.util.stream.Stream;
+import knobs.harness.ModelStep;
 import knobs.kernels.CostModel;
+import knobs.kernels.Inputs;
+import knobs.kernels.ModelConfig;
+import knobs.kernels.MoeFeedForward;
+import knobs.kernels.Natives;
 import knobs.kernels.Phase;
 import knobs.kernels.Precision;
 import knobs.kernels.Presets;
+import knobs.kernels.RoutingMode;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.global.torch;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -77,12 +85,24 @@ class BenchmarkSmokeTest {
             int k = run.at("/params/topK").asInt();
             seen.add((moe ? "moe/" : "dense/") + k);
             assertTrue(run.at("/primaryMetric/score").asDouble() > 0);
-            long[] work = MoeDispatch.work(Presets.get("tiny-moe").withTopK(k), 16, moe);
+            ModelConfig c = Presets.get("tiny-moe").withTopK(k);
+            long[] work = moe ? MoeDispatch.moeWork(c, 16, expertsHitInTrial(c, 16)) : MoeDispatch.denseWork(c, 16);
             assertEquals(work[0], JmhRuns.perOp(run, "flops"), 0.0);
             assertEquals(work[1], JmhRuns.perOp(run, "bytes"), 0.0);
             assertEquals(16, JmhRuns.perOp(run, "tokens"), 0.0);
         }
         assertEquals(Set.of("moe/1", "moe/2", "dense/1", "dense/2"), seen);
+    }
+
+    /** The experts MoeDispatch's trial routes its tokens to: the same seeds and construction as its setup. */
+    private static long expertsHitInTrial(ModelConfig c, int tokens) {
+        Natives.load();
+        try (PointerScope s = new PointerScope()) {
+            torch.manual_seed(ModelStep.SEED);
+            MoeFeedForward layer = new MoeFeedForward(c);
+            layer.setRouting(RoutingMode.ROUTER);
+            return MoeDispatch.expertsHit(layer, Inputs.activations(ModelStep.SEED + 1, 1, tokens, c.dModel()));
+        }
     }
 
     @Test
@@ -101,19 +121,28 @@ class BenchmarkSmokeTest {
     }
 
     @Test
-    void calibrationMeasuresGemmAndCopy() throws Exception {
+    void calibrationMeasuresGemmCopyAndRead() throws Exception {
         JsonNode runs = jmh.run(jmh.options("knobs.benchmarks.Calibration")
-                .param("gemmSize", "64").param("copyMiB", "1"));
-        assertEquals(2, runs.size());
+                .param("gemmSize", "64").param("copyMiB", "1").param("readMiB", "2"));
+        assertEquals(3, runs.size());
+        Set<String> seen = new HashSet<>();
         for (JsonNode run : runs) {
-            if (run.get("benchmark").asText().endsWith(".gemm")) {
+            String name = run.get("benchmark").asText();
+            seen.add(name.substring(name.lastIndexOf('.') + 1));
+            // the read buffer's size is a param of the read rows only, so gemm and copy keep their keys
+            assertEquals(name.endsWith(".read"), run.path("params").has("readMiB"), name);
+            if (name.endsWith(".gemm")) {
                 assertEquals(2.0 * 64 * 64 * 64, JmhRuns.perOp(run, "flops"), 0.0);
-            } else {
-                assertTrue(run.get("benchmark").asText().endsWith(".copy"));
+            } else if (name.endsWith(".copy")) {
                 assertEquals(0.0, JmhRuns.perOp(run, "flops"), 0.0);
                 assertEquals(2.0 * (1 << 20), JmhRuns.perOp(run, "bytes"), 0.0);
+            } else {
+                long elements = 2L * (1 << 20) / Float.BYTES;
+                assertEquals(elements - 1, JmhRuns.perOp(run, "flops"), 0.0);
+                assertEquals(2.0 * (1 << 20), JmhRuns.perOp(run, "bytes"), 0.0); // read only, once
             }
         }
+        assertEquals(Set.of("gemm", "copy", "read"), seen);
     }
 
     @Test

@@ -92,6 +92,7 @@ class MainTest {
                 Map.entry("WarmupComparison -p warmupSteps=-1", "WarmupComparison: warmupSteps=-1 is not allowed: must be >= 0"),
                 Map.entry("MoeDispatch -p tokens=0", "MoeDispatch: tokens=0 is not allowed: must be >= 1"),
                 Map.entry("Calibration -p gemmSize=0", "Calibration: gemmSize=0, copyMiB=64: both must be >= 1"),
+                Map.entry("Calibration.read -p readMiB=0", "Calibration: readMiB=0 is not allowed: must be >= 1"),
                 Map.entry("MoeTopK -p topk=1", "-p topk: no selected benchmark has this parameter; they have: batch, blasThreads, device, intraOpThreads, model"),
                 Map.entry("SeqLenScaling -p blasThreads=half", "SeqLenScaling: blasThreads=half is not allowed; allowed: auto, all or a whole number 1.."),
                 Map.entry("Calibration -p intraOpThreads=-2", "Calibration: intraOpThreads=-2 is out of range; allowed: auto, all or 1.."),

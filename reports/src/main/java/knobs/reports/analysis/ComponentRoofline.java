@@ -147,13 +147,13 @@ public record ComponentRoofline(Ceilings ceilings, List<String> missing, List<En
             if (pctF < OVERHEAD_PERCENT && pctB < OVERHEAD_PERCENT) {
                 bound = Bound.OVERHEAD;
             }
-            double ridge = c.flopsPerS() / c.bytesPerS();
+            double ridge = c.flopsPerS() / c.memoryBytesPerS();
             boolean compute = bytes == 0 || flops / bytes >= ridge;
             if (bound == null) {
                 bound = compute ? Bound.COMPUTE : Bound.MEMORY;
             }
             // fraction of the roof at this intensity: the time the roof allows over the time taken
-            fraction = Math.max(flops / c.flopsPerS(), bytes / c.bytesPerS()) / seconds;
+            fraction = c.boundSeconds(flops, bytes) / seconds;
         }
         return new Part(name, seconds, share, flops, bytes, flopsPerS, bytesPerS, pctF, pctB, intensity, bound, fraction);
     }

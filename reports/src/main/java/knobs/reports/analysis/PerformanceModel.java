@@ -105,7 +105,7 @@ public record PerformanceModel(List<String> missing, List<Group> groups, List<Pr
         for (RowGroup rows : RowGroup.of(modelled, r -> Knob.of(r.benchmark()).map(Knob::param).orElse(null))) {
             double sum = 0;
             for (SummaryRow r : rows.rows()) {
-                sum += r.secondsPerOp() - Math.max(r.flops() / c.flopsPerS(), r.bytes() / c.bytesPerS());
+                sum += r.secondsPerOp() - c.boundSeconds(r.flops(), r.bytes());
             }
             double mean = sum / rows.rows().size();
             double overhead = Math.max(0, mean);
@@ -113,7 +113,7 @@ public record PerformanceModel(List<String> missing, List<Group> groups, List<Pr
             List<Prediction> members = new ArrayList<>();
             for (SummaryRow r : rows.rows()) {
                 double compute = r.flops() / c.flopsPerS();
-                double memory = r.bytes() / c.bytesPerS();
+                double memory = r.bytes() / c.memoryBytesPerS();
                 double predicted = Math.max(compute, memory) + overhead;
                 double error = 100 * (predicted - r.secondsPerOp()) / r.secondsPerOp();
                 squares += error * error;

@@ -12,7 +12,8 @@ import java.util.List;
  * The roofline of every summary row that has FLOPs and bytes: arithmetic intensity, which ceiling
  * bounds it (compute or memory, by the ridge point) and how close it gets to that bound.
  *
- * <p>With ceilings F (FLOP/s) and B (bytes/s) the ridge is F/B FLOPs per byte; a row of intensity
+ * <p>With ceilings F (FLOP/s) and B (bytes/s; {@link Ceilings#memoryBytesPerS()}: the read bandwidth
+ * of {@code Calibration.read} when it is faster than the copy's) the ridge is F/B FLOPs per byte; a row of intensity
  * I = flops/bytes can reach at most min(F, I·B) FLOP/s, so it is compute-bound when I ≥ F/B and
  * memory-bound below. Its fraction of the bound is achieved FLOP/s over that attainable rate, which
  * equals the bound time max(flops/F, bytes/B) over the measured time. Without both ceilings the
@@ -67,7 +68,7 @@ public record Roofline(Ceilings ceilings, Double ridge, List<String> missing, Li
         Ceilings c = report.environment().ceilings();
         List<String> missing = missingCeilings(c);
         boolean complete = missing.isEmpty();
-        Double ridge = complete ? c.flopsPerS() / c.bytesPerS() : null;
+        Double ridge = complete ? c.flopsPerS() / c.memoryBytesPerS() : null;
         List<Point> points = new ArrayList<>();
         List<Skipped> skipped = new ArrayList<>();
         for (SummaryRow row : report.summary()) {
@@ -82,8 +83,8 @@ public record Roofline(Ceilings ceilings, Double ridge, List<String> missing, Li
                 continue;
             }
             String bound = intensity >= ridge ? "compute" : "memory";
-            double attainable = Math.min(c.flopsPerS(), intensity * c.bytesPerS());
-            double boundSeconds = Math.max(row.flops() / c.flopsPerS(), row.bytes() / c.bytesPerS());
+            double attainable = Math.min(c.flopsPerS(), intensity * c.memoryBytesPerS());
+            double boundSeconds = c.boundSeconds(row.flops(), row.bytes()); // = the row's roofline_seconds
             points.add(new Point(row, intensity, bound, attainable, boundSeconds, row.achievedFlopsPerS() / attainable));
         }
         return new Roofline(c, ridge, missing, points, skipped);

@@ -71,7 +71,7 @@ public final class AnalysisJsonWriter {
     static ObjectNode componentRoofline(ComponentRoofline b) {
         ObjectNode root = Json.NODES.objectNode();
         Ceilings c = b.ceilings();
-        root.set("ceilings", b.missing().isEmpty() ? ceilings(c, c.flopsPerS() / c.bytesPerS()) : ceilings(c, null));
+        root.set("ceilings", b.missing().isEmpty() ? ceilings(c, c.flopsPerS() / c.memoryBytesPerS()) : ceilings(c, null));
         root.set("missing", strings(b.missing()));
         root.put("overhead_percent", ComponentRoofline.OVERHEAD_PERCENT);
         ArrayNode entries = root.putArray("entries");
@@ -238,8 +238,8 @@ public final class AnalysisJsonWriter {
 
     static ObjectNode model(PerformanceModel m, Ceilings ceilings) {
         ObjectNode root = Json.NODES.objectNode();
-        root.put("formula", "predicted_seconds = max(flops / flops_per_s, bytes / bytes_per_s) + overhead_seconds");
-        root.set("ceilings", m.missing().isEmpty() ? ceilings(ceilings, ceilings.flopsPerS() / ceilings.bytesPerS())
+        root.put("formula", "predicted_seconds = max(flops / flops_per_s, bytes / max(bytes_per_s, read_bytes_per_s)) + overhead_seconds");
+        root.set("ceilings", m.missing().isEmpty() ? ceilings(ceilings, ceilings.flopsPerS() / ceilings.memoryBytesPerS())
                 : ceilings(ceilings, null));
         root.set("missing", strings(m.missing()));
         root.set("off_threshold_percent", Json.number(PerformanceModel.OFF_PERCENT));
@@ -354,6 +354,7 @@ public final class AnalysisJsonWriter {
         ObjectNode node = Json.NODES.objectNode();
         node.set("flops_per_s", Json.numberOrNull(c.flopsPerS()));
         node.set("bytes_per_s", Json.numberOrNull(c.bytesPerS()));
+        node.set("read_bytes_per_s", Json.numberOrNull(c.readBytesPerS()));
         node.put("source", c.source());
         node.set("ridge_flops_per_byte", Json.numberOrNull(ridge));
         return node;

@@ -29,7 +29,8 @@ public final class SummaryCsvWriter {
             "q1", "q3", "iqr", "ci99_low", "ci99_high", "ci_coverage", "n", "forks", "noisy", "trustworthy",
             "quality_reasons", "seconds_per_op",
             "flops", "bytes", "tokens", "achieved_flops_per_s", "achieved_bytes_per_s", "tokens_per_s",
-            "percent_of_flops_ceiling", "percent_of_bytes_ceiling");
+            "percent_of_flops_ceiling", "percent_of_bytes_ceiling",
+            "roofline_seconds", "roofline_bound", "percent_of_roofline_bound");
 
     private SummaryCsvWriter() {
     }
@@ -77,9 +78,11 @@ public final class SummaryCsvWriter {
             line.add(q.describe());
             for (Double v : new Double[] {r.secondsPerOp(), r.flops(), r.bytes(), r.tokens(),
                     r.achievedFlopsPerS(), r.achievedBytesPerS(), r.tokensPerS(),
-                    r.percentOfFlopsCeiling(), r.percentOfBytesCeiling()}) {
+                    r.percentOfFlopsCeiling(), r.percentOfBytesCeiling(), r.rooflineSeconds()}) {
                 line.add(Csv.number(v));
             }
+            line.add(r.rooflineBound());
+            line.add(Csv.number(r.percentOfRooflineBound()));
             for (String column : secondary) {
                 line.add(secondaryCell(r, column));
             }

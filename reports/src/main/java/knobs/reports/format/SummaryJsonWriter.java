@@ -64,6 +64,7 @@ public final class SummaryJsonWriter {
             ObjectNode ceilings = node.putObject("ceilings");
             ceilings.set("flops_per_s", Json.numberOrNull(c.flopsPerS()));
             ceilings.set("bytes_per_s", Json.numberOrNull(c.bytesPerS()));
+            ceilings.set("read_bytes_per_s", Json.numberOrNull(c.readBytesPerS()));
             ceilings.put("source", c.source());
         }
         Environment.SidecarSummary s = env.sidecar();
@@ -155,6 +156,13 @@ public final class SummaryJsonWriter {
         node.set("tokens_per_s", Json.numberOrNull(r.tokensPerS()));
         node.set("percent_of_flops_ceiling", Json.numberOrNull(r.percentOfFlopsCeiling()));
         node.set("percent_of_bytes_ceiling", Json.numberOrNull(r.percentOfBytesCeiling()));
+        node.set("roofline_seconds", Json.numberOrNull(r.rooflineSeconds()));
+        if (r.rooflineBound() == null) {
+            node.putNull("roofline_bound");
+        } else {
+            node.put("roofline_bound", r.rooflineBound());
+        }
+        node.set("percent_of_roofline_bound", Json.numberOrNull(r.percentOfRooflineBound()));
         ObjectNode secondary = node.putObject("secondary");
         r.secondary().forEach((name, stat) -> {
             secondary.set(name, Json.number(stat.median()));

@@ -8,8 +8,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 
 /**
  * Reads the file of {@code summarize --ceilings}: an object with positive numbers
- * {@code flops_per_s} and/or {@code bytes_per_s}, the machine's limits when the run has no
- * {@code Calibration} rows of its own.
+ * {@code flops_per_s}, {@code bytes_per_s} (copy bandwidth) and/or {@code read_bytes_per_s} (read
+ * bandwidth), the machine's limits when the run has no {@code Calibration} rows of its own.
  */
 public final class CeilingsFile {
 
@@ -24,13 +24,14 @@ public final class CeilingsFile {
     public static Ceilings read(String given, CommandContext context) throws ReportException {
         JsonNode root = JsonFields.read(context.resolve(given), given);
         if (!root.isObject()) {
-            throw new ReportException(given + ": expected a JSON object {\"flops_per_s\": x, \"bytes_per_s\": y}");
+            throw new ReportException(given + ": expected a JSON object {\"flops_per_s\": x, \"bytes_per_s\": y, \"read_bytes_per_s\": z}");
         }
         Double flops = JsonFields.positiveOrNull(root, "flops_per_s", given);
         Double bytes = JsonFields.positiveOrNull(root, "bytes_per_s", given);
-        if (flops == null && bytes == null) {
-            throw new ReportException(given + ": holds neither 'flops_per_s' nor 'bytes_per_s'");
+        Double read = JsonFields.positiveOrNull(root, "read_bytes_per_s", given);
+        if (flops == null && bytes == null && read == null) {
+            throw new ReportException(given + ": holds none of 'flops_per_s', 'bytes_per_s', 'read_bytes_per_s'");
         }
-        return new Ceilings(flops, bytes, given);
+        return new Ceilings(flops, bytes, read, given);
     }
 }

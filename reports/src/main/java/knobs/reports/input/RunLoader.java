@@ -230,7 +230,8 @@ public final class RunLoader {
             return a == null ? b : a;
         }
         Set<String> sources = new LinkedHashSet<>(List.of(a.source(), b.source()));
-        return new Ceilings(max(a.flopsPerS(), b.flopsPerS()), max(a.bytesPerS(), b.bytesPerS()), String.join("; ", sources));
+        return new Ceilings(max(a.flopsPerS(), b.flopsPerS()), max(a.bytesPerS(), b.bytesPerS()),
+                max(a.readBytesPerS(), b.readBytesPerS()), String.join("; ", sources));
     }
 
     private static Double max(Double a, Double b) {

@@ -172,10 +172,11 @@ public final class SummaryJsonReader {
         JsonNode c = JsonFields.object(env, "ceilings", file + ": environment");
         Double flops = JsonFields.positiveOrNull(c, "flops_per_s", file + ": environment.ceilings");
         Double bytes = JsonFields.positiveOrNull(c, "bytes_per_s", file + ": environment.ceilings");
-        if (flops == null && bytes == null) {
+        Double read = JsonFields.positiveOrNull(c, "read_bytes_per_s", file + ": environment.ceilings");
+        if (flops == null && bytes == null && read == null) {
             return null;
         }
         JsonNode source = c.path("source");
-        return new Ceilings(flops, bytes, source.isTextual() ? source.asText() + " (" + file + ")" : file);
+        return new Ceilings(flops, bytes, read, source.isTextual() ? source.asText() + " (" + file + ")" : file);
     }
 }

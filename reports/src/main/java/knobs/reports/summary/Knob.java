@@ -38,11 +38,13 @@ public record Knob(String benchmarkClass, String param, String unit, String alte
 
     /**
      * The benchmark that measures the machine's ceilings rather than a knob: its {@code gemm} rows give
-     * the FLOP/s ceiling, its {@code copy} rows the bytes/s ceiling.
+     * the FLOP/s ceiling, its {@code copy} rows the bytes/s ceiling, its {@code read} rows the read bandwidth.
      */
     public static final String CALIBRATION = "Calibration";
     public static final String CALIBRATION_GEMM = CALIBRATION + ".gemm";
     public static final String CALIBRATION_COPY = CALIBRATION + ".copy";
+    /** Its read-only reduction: the read-bandwidth ceiling, which the roofline prefers to a copy's when faster. */
+    public static final String CALIBRATION_READ = CALIBRATION + ".read";
 
     /**
      * The benchmark of the first calls, which is no size knob: its {@code warmupSteps} untimed steps

@@ -114,6 +114,11 @@ public final class Summarizer {
             }
             warnAboveCeiling(row, "FLOP/s", row.percentOfFlopsCeiling(), warnings);
             warnAboveCeiling(row, "bytes/s", row.percentOfBytesCeiling(), warnings);
+            if (row.percentOfRooflineBound() != null && row.percentOfRooflineBound() > 100 && !Knob.isCalibration(row.benchmark())) {
+                warnings.add(String.format(Locale.ROOT, "%s from %s reaches %.1f%% of its roofline bound (it ran faster than"
+                        + " the bound allows): check its analytic count and the calibration, or whether its data stays in cache",
+                        row.describe(), row.source(), row.percentOfRooflineBound()));
+            }
         }
         return new Result(rows, samples, ceilings);
     }
@@ -285,14 +290,17 @@ public final class Summarizer {
     private static Ceilings calibrationCeilings(List<Measured> measured) throws ReportException {
         Double flops = null;
         Double bytes = null;
+        Double read = null;
         for (Measured m : measured) {
             if (m.run().benchmark().equals(Knob.CALIBRATION_GEMM)) {
                 flops = max(flops, medianRate(m, FLOPS));
             } else if (m.run().benchmark().equals(Knob.CALIBRATION_COPY)) {
                 bytes = max(bytes, medianRate(m, BYTES));
+            } else if (m.run().benchmark().equals(Knob.CALIBRATION_READ)) {
+                read = max(read, medianRate(m, BYTES));
             }
         }
-        return flops == null && bytes == null ? null : new Ceilings(flops, bytes, SAME_RUN);
+        return flops == null && bytes == null && read == null ? null : new Ceilings(flops, bytes, read, SAME_RUN);
     }
 
     private static double medianRate(Measured m, String counter) throws ReportException {
@@ -325,11 +333,14 @@ public final class Summarizer {
         Double flopsPerS = flops == null ? null : flops / m.secondsPerOp();
         Double bytesPerS = bytes == null ? null : bytes / m.secondsPerOp();
         Double tokensPerS = tokens == null ? null : tokens / m.secondsPerOp();
+        Double boundSeconds = ceilings == null ? null : ceilings.boundSeconds(flops, bytes);
         return new SummaryRow(m.run().benchmark(), m.run().params(), m.run().mode(), m.run().primary().unit(),
                 m.stats(), m.run().primary().values().size(), m.secondsPerOp(), flops, bytes, tokens,
                 flopsPerS, bytesPerS, tokensPerS,
                 Ceilings.percentOf(flopsPerS, ceilings == null ? null : ceilings.flopsPerS()),
                 Ceilings.percentOf(bytesPerS, ceilings == null ? null : ceilings.bytesPerS()),
+                boundSeconds, ceilings == null ? null : ceilings.boundSide(flops, bytes),
+                boundSeconds == null ? null : 100 * boundSeconds / m.secondsPerOp(),
                 m.secondary(), m.run().source());
     }
 

@@ -24,6 +24,11 @@ import java.util.TreeMap;
  * @param tokensPerS           tokens / secondsPerOp, or null
  * @param percentOfFlopsCeiling 100 · achievedFlopsPerS / ceiling, or null
  * @param percentOfBytesCeiling 100 · achievedBytesPerS / ceiling, or null
+ * @param rooflineSeconds      the roofline bound, max(flops / FLOP/s ceiling, bytes / memory ceiling) with the memory
+ *                             ceiling {@link Ceilings#memoryBytesPerS()} (read bandwidth when calibrated), or null
+ * @param rooflineBound        which side of the bound is larger: {@code compute} or {@code memory}, or null
+ * @param percentOfRooflineBound 100 · rooflineSeconds / secondsPerOp: how close the measured time gets to the
+ *                             least time the ceilings allow, or null
  * @param secondary            other secondary metrics by name
  * @param source               the input file the row came from
  */
@@ -31,6 +36,7 @@ public record SummaryRow(String benchmark, Params params, String mode, String un
                          double secondsPerOp, Double flops, Double bytes, Double tokens,
                          Double achievedFlopsPerS, Double achievedBytesPerS, Double tokensPerS,
                          Double percentOfFlopsCeiling, Double percentOfBytesCeiling,
+                         Double rooflineSeconds, String rooflineBound, Double percentOfRooflineBound,
                          SortedMap<String, SecondaryStat> secondary, String source) {
 
     public SummaryRow {

@@ -28,7 +28,7 @@ class HeadlinesTest {
         }
         Statistics stats = Statistics.of(new double[] {ms * (1 - spread), ms, ms, ms * (1 + spread)});
         return new SummaryRow(benchmark, Params.of(raw), "avgt", "ms/op", stats, 1, ms * 1e-3, flops, null, null,
-                null, null, null, null, null, new TreeMap<>(), "in.json");
+                null, null, null, null, null, null, null, null, new TreeMap<>(), "in.json");
     }
 
     private static Report report(SummaryRow... rows) {

@@ -161,9 +161,87 @@ class SummarizeTest {
         assertEquals("MoeTopK.forward", model.get("benchmark").asText());
         assertEquals(10.0, model.get("percent_of_flops_ceiling").asDouble(), 1e-9);
         assertEquals(10.0, model.get("percent_of_bytes_ceiling").asDouble(), 1e-9);
+        assertTrue(ceilings.get("read_bytes_per_s").isNull(), "no Calibration.read among the inputs");
+        // Without a read ceiling the roofline's memory side is the copy's: max(1e9 / 1e12, 1e9 / 1e12) s.
+        assertEquals(1e-3, model.get("roofline_seconds").asDouble(), 1e-15);
+        assertEquals("compute", model.get("roofline_bound").asText(), "a tie counts as compute, as the roofline's ridge does");
+        assertEquals(10.0, model.get("percent_of_roofline_bound").asDouble(), 1e-9);
         // Calibration rows stay in the summary.
         assertEquals("Calibration.copy", out.at("/summary/0/benchmark").asText());
         assertEquals(50.0, out.at("/summary/2/percent_of_flops_ceiling").asDouble(), 1e-9);
+    }
+
+    /**
+     * Calibration.read at 2 ms for 4e9 bytes read: a 2e12 B/s read ceiling, twice the copy's. A row of
+     * 1e9 FLOPs and 4e9 bytes at 10 ms is bound by max(1e9 / 1e12, 4e9 / 2e12) = 2 ms on the memory
+     * side: 20 % of its bound, while its percent of the (copy) bytes/s ceiling stays 40 %.
+     */
+    @Test
+    void theRooflineBoundUsesTheReadCeilingWhenItIsFaster() throws IOException {
+        calibrationAndModel();
+        double[][] ops = {{1000, 1000, 1000}};
+        write(dir.resolve("read.json"), file(run("k.Calibration.read", "avgt", "ms/op").params("readMiB", "256")
+                .primary(new double[][] {{2, 2, 2}}).counter("ops", ops).counter("flops", JmhFixture.scaled(ops, 1e9))
+                .counter("bytes", JmhFixture.scaled(ops, 4e9))));
+        double[][] modelOps = {{100, 100, 100}};
+        write(dir.resolve("moe.json"), file(run("k.MoeDispatch.moe", "avgt", "ms/op").primary(TEN_MS)
+                .counter("ops", modelOps).counter("flops", JmhFixture.scaled(modelOps, 1e9))
+                .counter("bytes", JmhFixture.scaled(modelOps, 4e9))));
+        Cli cli = cli("moe.json", "cal.json", "read.json");
+        assertEquals(0, cli.exit(), cli.err());
+        JsonNode out = JmhFixture.MAPPER.readTree(dir.resolve("out/summary.json").toFile());
+        JsonNode ceilings = out.at("/environment/ceilings");
+        assertEquals(2e12, ceilings.get("read_bytes_per_s").asDouble(), 1);
+        assertEquals(1e12, ceilings.get("bytes_per_s").asDouble(), 1);
+        JsonNode moe = out.at("/summary/4");
+        assertEquals("MoeDispatch.moe", moe.get("benchmark").asText());
+        assertEquals(2e-3, moe.get("roofline_seconds").asDouble(), 1e-15);
+        assertEquals("memory", moe.get("roofline_bound").asText());
+        assertEquals(20.0, moe.get("percent_of_roofline_bound").asDouble(), 1e-9);
+        assertEquals(40.0, moe.get("percent_of_bytes_ceiling").asDouble(), 1e-9, "the copy ceiling's percentage is unchanged");
+        // The analyses put the row under the same roof: roofline.json's bound and fraction agree with the row's.
+        JsonNode roofline = JmhFixture.MAPPER.readTree(dir.resolve("out/roofline.json").toFile());
+        assertEquals(0.5, roofline.at("/ceilings/ridge_flops_per_byte").asDouble(), 1e-12);
+        int found = 0;
+        for (JsonNode p : roofline.get("points")) {
+            if (p.get("benchmark").asText().equals("MoeDispatch.moe")) {
+                assertEquals(2e-3, p.get("roofline_seconds").asDouble(), 1e-15);
+                assertEquals(0.2, p.get("fraction_of_bound").asDouble(), 1e-12);
+                found++;
+            }
+        }
+        assertEquals(1, found, roofline.toString());
+        String csv = Files.readString(dir.resolve("out/summary.csv"));
+        assertTrue(csv.lines().findFirst().orElseThrow().contains(",roofline_seconds,roofline_bound,percent_of_roofline_bound,"), csv);
+        List<String> header = List.of(csv.lines().findFirst().orElseThrow().split(","));
+        String[] line = csv.lines().filter(l -> l.startsWith("MoeDispatch.moe,")).findFirst().orElseThrow().split(",");
+        assertEquals("memory", line[header.indexOf("roofline_bound")]);
+        assertEquals(20.0, Double.parseDouble(line[header.indexOf("percent_of_roofline_bound")]), 1e-9);
+    }
+
+    @Test
+    void aCeilingsFileMayGiveTheReadBandwidthAlone() throws IOException {
+        calibrationAndModel();
+        write(dir.resolve("ceil.json"), "{\"read_bytes_per_s\": 5e11}");
+        JsonNode out = summarize("model.json", "--ceilings", "ceil.json");
+        assertEquals(5e11, out.at("/environment/ceilings/read_bytes_per_s").asDouble());
+        assertTrue(out.at("/summary/0/percent_of_bytes_ceiling").isNull(), "no copy ceiling");
+        assertTrue(out.at("/summary/0/percent_of_roofline_bound").isNull(), "no FLOP/s ceiling: no bound is guessed");
+        assertTrue(out.at("/summary/0/roofline_bound").isNull());
+        write(dir.resolve("ceil.json"), "{\"flops_per_s\": 1e12, \"read_bytes_per_s\": 5e11}");
+        out = summarize("model.json", "--ceilings", "ceil.json");
+        assertEquals(2e-3, out.at("/summary/0/roofline_seconds").asDouble(), 1e-15); // 1e9 bytes / 5e11
+        assertEquals(20.0, out.at("/summary/0/percent_of_roofline_bound").asDouble(), 1e-9);
+    }
+
+    @Test
+    void aRowFasterThanItsRooflineBoundIsWarnedAbout() throws IOException {
+        calibrationAndModel();
+        write(dir.resolve("ceil.json"), "{\"flops_per_s\": 1e12, \"read_bytes_per_s\": 5e10}");
+        Cli cli = cli("model.json", "--ceilings", "ceil.json");
+        assertEquals(0, cli.exit(), cli.err());
+        // bound 1e9 bytes / 5e10 B/s = 20 ms against 10 ms measured
+        assertTrue(cli.err().contains("MoeTopK.forward (avgt) from model.json reaches 200.0% of its roofline bound"), cli.err());
     }
 
     @Test
@@ -382,6 +460,14 @@ class SummarizeTest {
                 assertClose(flops / seconds, row.get("achieved_flops_per_s").asDouble());
                 assertClose(100 * flops / seconds / ceilings.get("flops_per_s").asDouble(),
                         row.get("percent_of_flops_ceiling").asDouble());
+                if (!row.get("bytes").isNull()) {
+                    double bytes = row.get("bytes").asDouble();
+                    double memory = ceilings.get("read_bytes_per_s").isNull() ? ceilings.get("bytes_per_s").asDouble()
+                            : Math.max(ceilings.get("bytes_per_s").asDouble(), ceilings.get("read_bytes_per_s").asDouble());
+                    double bound = Math.max(flops / ceilings.get("flops_per_s").asDouble(), bytes / memory);
+                    assertClose(bound, row.get("roofline_seconds").asDouble());
+                    assertClose(100 * bound / seconds, row.get("percent_of_roofline_bound").asDouble());
+                }
                 if (row.get("benchmark").asText().equals("Calibration.gemm")) {
                     double[] rates = samples.stream().mapToDouble(s -> s.at("/secondary/flops").asDouble()
                             / s.at("/secondary/ops").asDouble() / (s.get("value").asDouble() / 1e3)).toArray();

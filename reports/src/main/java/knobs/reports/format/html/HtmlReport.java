@@ -359,7 +359,9 @@ public final class HtmlReport {
             raw("none (no Calibration results among the inputs and no <code>--ceilings</code> file)");
         } else {
             text((c.flopsPerS() == null ? "FLOP/s unknown" : Format.si(c.flopsPerS(), "FLOP/s")) + ", "
-                    + (c.bytesPerS() == null ? "bytes/s unknown" : Format.si(c.bytesPerS(), "B/s")) + " — " + c.source());
+                    + (c.bytesPerS() == null ? "bytes/s unknown" : Format.si(c.bytesPerS(), "B/s"))
+                    + (c.readBytesPerS() == null ? "" : ", read " + Format.si(c.readBytesPerS(), "B/s"))
+                    + " — " + c.source());
         }
         raw("</td></tr>\n");
         env.varies().forEach((name, values) -> raw("<tr><th>").text(name + " (varies)").raw("</th><td>")
@@ -433,7 +435,7 @@ public final class HtmlReport {
         List<String> secondary = rows.stream().flatMap(r -> r.secondary().keySet().stream())
                 .filter(name -> !ComponentMetrics.isComponentMetric(name)).distinct().sorted().toList();
         raw("<table>\n<tr><th>params</th><th>median</th><th>IQR</th><th>IQR/median</th><th>n</th><th>FLOP/s</th>")
-                .raw("<th>% FLOP/s ceiling</th><th>bytes/s</th><th>% bytes/s ceiling</th><th>tokens/s</th>");
+                .raw("<th>% FLOP/s ceiling</th><th>bytes/s</th><th>% bytes/s ceiling</th><th>% roofline bound</th><th>tokens/s</th>");
         secondary.forEach(s -> raw("<th>").text(isTime(s, rows) ? s.substring(0, s.length() - 2) + " time" : s).raw("</th>"));
         raw("</tr>\n");
         for (SummaryRow r : rows) {
@@ -449,6 +451,8 @@ public final class HtmlReport {
                     .raw("</td><td class=\"n\">").text(pct(r.percentOfFlopsCeiling()))
                     .raw("</td><td class=\"n\">").text(opt(r.achievedBytesPerS(), "B/s"))
                     .raw("</td><td class=\"n\">").text(pct(r.percentOfBytesCeiling()))
+                    .raw("</td><td class=\"n\">").text(r.percentOfRooflineBound() == null ? "—"
+                            : Format.percent(r.percentOfRooflineBound()) + " (" + r.rooflineBound() + ")")
                     .raw("</td><td class=\"n\">").text(r.tokensPerS() == null ? "—" : Format.sig(r.tokensPerS())).raw("</td>");
             for (String name : secondary) {
                 raw("<td class=\"n\">").text(secondary(name, r.secondary().get(name), isTime(name, rows))).raw("</td>");

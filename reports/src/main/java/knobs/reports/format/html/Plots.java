@@ -241,7 +241,7 @@ public final class Plots {
         chart.getStyler().setXAxisLogarithmic(true).setYAxisLogarithmic(true);
         chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideSE);
         double fc = r.ceilings().flopsPerS();
-        double bc = r.ceilings().bytesPerS();
+        double bc = r.ceilings().memoryBytesPerS();
         double lo = Math.min(r.ridge(), r.points().stream().mapToDouble(Roofline.Point::intensity).min().orElseThrow()) / 4;
         double hi = Math.max(r.ridge(), r.points().stream().mapToDouble(Roofline.Point::intensity).max().orElseThrow()) * 4;
         XYSeries roof = chart.addSeries("roof: " + Format.si(fc, "FLOP/s") + ", " + Format.si(bc, "B/s"),
