@@ -1,15 +1,13 @@
 package knobs.kernels;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Function;
 import java.util.function.Supplier;
-import org.bytedeco.pytorch.AdamW;
-import org.bytedeco.pytorch.AdamWOptions;
 import org.bytedeco.pytorch.AutoGradMode;
 import org.bytedeco.pytorch.Module;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
-import org.bytedeco.pytorch.TensorVector;
 
 /**
  * One step of a model in a {@link Pass}, the same code for every knob:
@@ -27,8 +25,11 @@ import org.bytedeco.pytorch.TensorVector;
  * {@link Components#OPTIMIZER} spans; the loss opens its own {@link Components#LOSS} span
  * ({@link Training#loss}). The caller owns the pointer scope of {@link #run}.
  *
- * <p>AdamW is libtorch's, with learning rate {@link #LEARNING_RATE} and its defaults otherwise
- * (betas 0.9 and 0.999, eps 1e-8, weight decay 0.01); its moments take the parameters' dtype.
+ * <p>AdamW is {@link InPlaceAdamW}: libtorch's {@code torch::optim::AdamW} arithmetic op for op, without
+ * its two fresh parameter-sized temporaries per parameter and step (checked against libtorch's
+ * AdamW in InPlaceAdamWTest), with learning rate {@link #LEARNING_RATE} and libtorch's defaults
+ * otherwise (betas 0.9 and 0.999, eps 1e-8, weight decay 0.01); its moments take the parameters'
+ * dtype.
  */
 public final class PassRunner implements AutoCloseable {
     /** AdamW's learning rate: small, so that repeated steps keep the random model's activations finite. */
@@ -36,7 +37,7 @@ public final class PassRunner implements AutoCloseable {
 
     private final Pass pass;
     private final List<Module> modules;
-    private final AdamW optimizer;
+    private final InPlaceAdamW optimizer;
     private final Runnable afterBackward;
 
     /**
@@ -60,13 +61,13 @@ public final class PassRunner implements AutoCloseable {
         this.pass = pass;
         this.modules = List.copyOf(modules);
         if (pass == Pass.TRAIN_STEP) {
-            TensorVector parameters = new TensorVector();
+            List<Tensor> parameters = new ArrayList<>();
             for (Module m : this.modules) {
                 for (Tensor p : m.parameters().get()) {
-                    parameters.push_back(p);
+                    parameters.add(p);
                 }
             }
-            optimizer = new AdamW(parameters, new AdamWOptions(LEARNING_RATE));
+            optimizer = new InPlaceAdamW(parameters, LEARNING_RATE);
         } else {
             optimizer = null;
         }
@@ -97,12 +98,8 @@ public final class PassRunner implements AutoCloseable {
 
     private Tensor backward(Supplier<Tensor> forward, Function<Tensor, Tensor> loss) {
         try (Components.Span s = Components.span(Components.OPTIMIZER)) {
-            if (optimizer != null) {
-                optimizer.zero_grad(true);
-            } else {
-                for (Module m : modules) {
-                    m.zero_grad(true);
-                }
+            for (Module m : modules) {
+                m.zero_grad(true);
             }
         }
         Tensor l = loss.apply(forward.get());
