@@ -58,7 +58,7 @@ public final class EnvironmentBuilder {
             }
             if (run.jvmArgs() != null) {
                 ArrayNode args = NODES.arrayNode();
-                run.jvmArgs().forEach(args::add);
+                run.jvmArgs().forEach(a -> args.add(withoutArchivePath(a)));
                 b.add("jvm_args", args);
             }
         }
@@ -136,5 +136,18 @@ public final class EnvironmentBuilder {
         if (!distinct.contains(value)) {
             distinct.add(value);
         }
+    }
+
+    /** The launcher's class-data archive flag, whose value names a cache file that changes with every build. */
+    static final String ARCHIVE_FLAG = "-XX:SharedArchiveFile=";
+
+    /**
+     * A JVM argument as the environment records it: the class-data archive's path (a file in the
+     * launcher's cache, named by the jar's build and the JVM; docs/architecture.md) is replaced by
+     * {@code <class-data archive>}, so that runs of different builds do not read as a varying
+     * environment; whether forks used an archive stays visible.
+     */
+    static String withoutArchivePath(String arg) {
+        return arg.startsWith(ARCHIVE_FLAG) ? ARCHIVE_FLAG + "<class-data archive>" : arg;
     }
 }

@@ -305,6 +305,26 @@ class SummarizeTest {
     }
 
     @Test
+    void theClassDataArchivesPathIsNotAVaryingEnvironmentButOtherJvmArgsAre() throws IOException {
+        String archiveA = "-XX:SharedArchiveFile=/home/u/.cache/knobs/cds/benchmarks-1a2b.jsa";
+        String archiveB = "-XX:SharedArchiveFile=/home/u/.cache/knobs/cds/benchmarks-9f8e.jsa";
+        write(dir.resolve("a.json"), file(run("p.A.b", "avgt", "ms/op").primary(TEN_MS).jvmArgs("-Xmx2g", archiveA, "-Xshare:auto")));
+        write(dir.resolve("b.json"), file(run("p.A.c", "avgt", "ms/op").primary(TEN_MS).jvmArgs("-Xmx2g", archiveB, "-Xshare:auto")));
+        sidecars(JmhFixture.sidecar("2026-11-23T12:00:00Z"));
+        Cli cli = cli("a.json", "b.json");
+        assertEquals(0, cli.exit(), cli.err());
+        JsonNode env = JmhFixture.MAPPER.readTree(dir.resolve("out/summary.json").toFile()).get("environment");
+        assertEquals("[\"-Xmx2g\",\"-XX:SharedArchiveFile=<class-data archive>\",\"-Xshare:auto\"]", env.get("jvm_args").toString());
+        assertFalse(env.get("varies").has("jvm_args"), env.toString());
+        assertFalse(cli.err().contains("jvm_args"), cli.err());
+
+        write(dir.resolve("c.json"), file(run("p.A.d", "avgt", "ms/op").primary(TEN_MS).jvmArgs("-Xmx4g", archiveB, "-Xshare:auto")));
+        Cli varying = cli("a.json", "c.json");
+        assertEquals(0, varying.exit(), varying.err());
+        assertTrue(varying.err().contains("environment field 'jvm_args' differs"), varying.err());
+    }
+
+    @Test
     void eachForksStartIsSummarizedByTheBusiestNotReportedAsVarying() throws IOException {
         write(dir.resolve("a.json"), file(run("p.A.b", "avgt", "ms/op").primary(TEN_MS)));
         var first = JmhFixture.sidecar("2026-11-23T12:00:00Z");
