@@ -159,21 +159,35 @@ public class Calibration implements KnobCheck {
 
     /**
      * Read bandwidth: {@code sum} of a {@link ReadSize#readMiB} fp32 buffer into a preallocated
-     * scalar, counted as the buffer's bytes read. It runs on libtorch's intra-op pool with the
-     * trial's {@code intraOpThreads} (1 by default): on the 2-vCPU CI VM, at 256 MiB, one thread's
-     * sum read 26-28 GB/s, at least as fast as two threads' sum (17-22), a BLAS {@code dot} (23-28)
-     * or {@code mv} (18-21) over the same buffer (best of 22 calls, two noisy runs, the other
-     * core partly busy). Where more threads read faster, sweep
-     * {@code -p intraOpThreads=1,all}: the report's ceiling is the best param set.
+     * scalar, counted as the buffer's bytes read. The sum runs on as many intra-op threads as the
+     * fork's BLAS pool has ({@code max(intraOpThreads, blasThreads)}, set for the call and restored
+     * after it): the knobs' memory-bound kernels — OpenBLAS streaming an MoE layer's expert weights —
+     * read with that many threads, so a one-thread read would understate the ceiling and overstate
+     * every row's share of it. Measured on the 2-vCPU VM, quiet, 5 interleaved rounds in one JVM, a
+     * 400 MB sum: two threads took 0.50–0.53× the time of one (~60 against ~31 GB/s); under load
+     * (the other core busy) two threads can be slower, which such a run's contention flags show.
+     * At 256 MiB: a 64 MiB sum still ran partly from cache (about 1.5× the rate of 256 MiB and
+     * 1 GiB, which agreed). A BLAS {@code dot} or {@code mv} over the buffer read no faster than the sum.
      *
      * @param size binds the {@code readMiB} param to this method only (the buffer is allocated in {@link #setUp})
      */
     @Benchmark
     public Tensor read(ReadSize size, WorkCounters work, DeviceTimeCounters time) {
         try (PointerScope scope = new PointerScope()) {
-            timer.start();
-            torch.sum_out(readOut, readBuffer);
-            time.deviceNs += timer.stopAndSync();
+            int intraOp = torch.get_num_threads();
+            int readers = Math.max(intraOp, session.threads().blas());
+            if (readers != intraOp) {
+                torch.set_num_threads(readers);
+            }
+            try {
+                timer.start();
+                torch.sum_out(readOut, readBuffer);
+                time.deviceNs += timer.stopAndSync();
+            } finally {
+                if (readers != intraOp) {
+                    torch.set_num_threads(intraOp);
+                }
+            }
         }
         work.add(readFlops, readBytes, 0);
         return readOut;
