@@ -51,11 +51,13 @@ public final class InPlaceAdamW implements AutoCloseable {
     private static final class State {
         final Tensor expAvg;
         final Tensor expAvgSq;
+        final String scratchKey;
         long step;
 
         State(Tensor p) {
             expAvg = Ops.pinned(torch.zeros_like(p));
             expAvgSq = Ops.pinned(torch.zeros_like(p));
+            scratchKey = scratchKey(p);
         }
     }
 
@@ -69,9 +71,13 @@ public final class InPlaceAdamW implements AutoCloseable {
             throw new IllegalArgumentException("invalid AdamW options: lr=" + lr + ", betas=(" + beta1 + ", " + beta2
                     + "), eps=" + eps + ", weight_decay=" + weightDecay + " (lr, eps, weight_decay >= 0; betas in [0, 1))");
         }
-        this.parameters = new ArrayList<>(parameters);
-        // the wrappers may come from an open pointer scope (a benchmark's or test's); keep them past it
-        this.parameters.forEach(Tensor::retainReference);
+        // Owned copies (at::Tensor handles sharing each parameter's storage), pinned: the caller's
+        // wrappers may be views into a TensorVector (Module.parameters()) that is freed when it is
+        // collected, or belong to an open pointer scope.
+        this.parameters = new ArrayList<>(parameters.size());
+        for (Tensor p : parameters) {
+            this.parameters.add(Ops.pinned(new Tensor(p)));
+        }
         this.states = new State[this.parameters.size()];
         this.lr = lr;
         this.beta1 = beta1;
@@ -110,7 +116,7 @@ public final class InPlaceAdamW implements AutoCloseable {
                 }
                 s.expAvg.mul_(beta1Scalar).add_(g, oneMinusBeta1);
                 s.expAvgSq.mul_(beta2Scalar).addcmul_(g, g, oneMinusBeta2);
-                Tensor denom = scratchFor(p);
+                Tensor denom = scratchFor(p, s.scratchKey);
                 torch.sqrt_out(denom, s.expAvgSq);
                 denom.div_(new Scalar(Math.sqrt(biasCorrection2))).add_(epsScalar);
                 p.addcdiv_(s.expAvg, denom, new Scalar(-lr / biasCorrection1));
@@ -119,9 +125,7 @@ public final class InPlaceAdamW implements AutoCloseable {
     }
 
     /** A view of the scratch buffer shaped like {@code p} (same dtype and device), grown to the largest parameter. */
-    private Tensor scratchFor(Tensor p) {
-        // enums and devices from native calls are fresh objects each time: compare names (MoeFeedForward.Workspace)
-        String key = p.scalar_type().intern().name() + "@" + p.device().str().getString();
+    private Tensor scratchFor(Tensor p, String key) {
         long n = p.numel();
         Tensor buf = scratch.get(key);
         if (buf == null || buf.numel() < n) {
@@ -138,6 +142,12 @@ public final class InPlaceAdamW implements AutoCloseable {
             scratch.put(key, buf);
         }
         return buf.narrow(0, 0, n).view(p.sizes());
+    }
+
+    /** The scratch a parameter shares: by dtype and device, worked out once per parameter (two JNI calls). */
+    private static String scratchKey(Tensor p) {
+        // enums and devices from native calls are fresh objects each time: compare names (MoeFeedForward.Workspace)
+        return p.scalar_type().intern().name() + "@" + p.device().str().getString();
     }
 
     /** Bytes of optimizer state held now: the moments made so far and the scratch buffers. */

@@ -93,6 +93,27 @@ class InPlaceAdamWTest {
     }
 
     @Test
+    void itKeepsItsParametersPastTheTensorVectorAndScopeTheyCameFrom() {
+        org.bytedeco.pytorch.LinearImpl linear = new org.bytedeco.pytorch.LinearImpl(4, 3);
+        Tensor before = linear.weight().detach().clone();
+        InPlaceAdamW adamw;
+        try (PointerScope scope = new PointerScope()) {
+            // Module.parameters() is a temporary vector; its get() wrappers point into it
+            adamw = new InPlaceAdamW(java.util.Arrays.asList(linear.parameters().get()), 1e-2);
+        }
+        System.gc();
+        try (PointerScope scope = new PointerScope()) {
+            linear.forward(torch.ones(2, 4)).sum().backward();
+            Tensor grad = linear.weight().grad().detach().clone();
+            adamw.step();
+            // the first AdamW step: p·(1 − lr·wd) − lr·m̂/(sqrt(v̂) + ε) = p·(1 − lr·wd) − lr·sign(g), up to ε
+            Tensor expected = before.mul(new org.bytedeco.pytorch.Scalar(1 - 1e-2 * 1e-2)).sub(grad.sign().mul(new org.bytedeco.pytorch.Scalar(1e-2)));
+            assertTrue(TestTensors.maxAbsDiff(expected, linear.weight().detach()) < 1e-6);
+        }
+        adamw.close();
+    }
+
+    @Test
     void aStepAllocatesNoParameterSizedTensorAfterTheFirst() {
         try (PointerScope scope = new PointerScope()) {
             List<Tensor> ps = parameters(3, false);
