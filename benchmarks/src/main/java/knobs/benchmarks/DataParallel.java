@@ -165,7 +165,6 @@ public class DataParallel implements KnobCheck {
         lockstep = trial.lockstep();
         gradientBytes = rank0.gradientBytes();
         lockstep.verify();
-        lockstep.gatherCounters(); // the verification's steps are not timed ones
     }
 
     /** The barrier before a step: rank 0's command reaches every rank (untimed). */

@@ -147,7 +147,8 @@ public final class Lockstep {
     }
 
     /**
-     * Runs {@link RankStep#verify} on every rank.
+     * Runs {@link RankStep#verify} on every rank, then gathers and drops the counters its steps
+     * accumulated, so that the next {@link #gatherCounters} covers timed steps only.
      *
      * @throws DistException naming every rank whose result was wrong, and how
      */
@@ -155,6 +156,7 @@ public final class Lockstep {
         command(VERIFY);
         guard("verification", this::verifyHere);
         verifications++;
+        gatherCounters(); // the verification's steps are not timed ones
     }
 
     /** Ends the followers' loops; they leave the group and exit (or, serving, join the next trial's). */
