@@ -158,6 +158,19 @@ def read_jmh(path):
     return median(values) * UNIT_MS[r["scoreUnit"]], per_op
 
 
+def contended(path):
+    """Whether the contention profiler flagged any measured iteration of a JMH result as contended."""
+    with open(path) as f:
+        doc = json.load(f)
+    score = doc[0].get("secondaryMetrics", {}).get("contention.contended", {}).get("score")
+    return bool(score) and score > 0
+
+
+def straddles(s, ok):
+    """Whether the rounds fall on both sides of a target (ok(value) says a value meets it): no verdict then."""
+    return s is not None and s["n"] > 1 and ok(s["min"]) != ok(s["max"])
+
+
 def read_eager(path, key):
     """(median ms, flops) of the twin row whose key is `key` in pytorch-parity.py's summary.json."""
     with open(path) as f:
@@ -179,7 +192,7 @@ def read_startup(path):
 
 
 def read_roofline(path):
-    """{(routing, topK): percent} of the MoeDispatch.moe rows of a `reports summarize` summary.json, or
+    """{(routing, topK): (percent, trustworthy)} of the MoeDispatch.moe rows of a `reports summarize` summary.json, or
     None when its rows have no percent_of_roofline_bound (the report does not compute it yet)."""
     with open(path) as f:
         doc = json.load(f)
@@ -190,7 +203,7 @@ def read_roofline(path):
     for r in rows:
         v = r.get(ROOFLINE_FIELD)
         if v is not None:
-            out[(str(r["params"].get("routing", "router")), int(r["params"]["topK"]))] = float(v)
+            out[(str(r["params"].get("routing", "router")), int(r["params"]["topK"]))] = (float(v), r.get("trustworthy", True) is not False)
     return out
 
 
@@ -241,17 +254,19 @@ def aggregate(out_dir, rounds, targets):
             except (ValueError, KeyError, json.JSONDecodeError) as e:
                 problems.append("round %d, %s: %s" % (i, p.id, e))
                 continue
-            row = {"round": i, "knobs_ms": k_ms, "eager_ms": e_ms, "ratio": k_ms / e_ms,
+            row = {"round": i, "knobs_ms": k_ms, "eager_ms": e_ms, "ratio": k_ms / e_ms, "contended": contended(knobs_file),
                    "knobs_flops": k_flops, "eager_flops": e_flops, "flops_equal": flops_equal(k_flops, e_flops)}
             if p.ceiling_min is not None:
                 row["percent_of_gemm_ceiling"] = ceiling_percent(d, k_ms, k_flops, problems, i)
             per_round.append(row)
-        ratios = [r["ratio"] for r in per_round]
+        # a round whose Knobs iterations were contended is shown but not counted
+        ratios = [r["ratio"] for r in per_round if not r["contended"]]
         s = spread(ratios)
         fe = [r["flops_equal"] for r in per_round if r["flops_equal"] is not None]
         ceiling = None
         if p.ceiling_min is not None:
-            ceiling = spread([r["percent_of_gemm_ceiling"] for r in per_round if r["percent_of_gemm_ceiling"] is not None])
+            ceiling = spread([r["percent_of_gemm_ceiling"] for r in per_round
+                              if r["percent_of_gemm_ceiling"] is not None and not r["contended"]])
         if s is None:
             status = "no data"
         elif p.limit is None:
@@ -263,6 +278,7 @@ def aggregate(out_dir, rounds, targets):
             status = "met" if met else "not met"
         cases.append({"id": p.id, "target": p.target, "label": p.label, "benchmark": p.benchmark, "params": p.params,
                       "limit": p.limit, "rounds": per_round, "ratio": s, "status": status,
+                      "straddles": p.limit is not None and straddles(s, lambda x, lim=p.limit: x <= lim),
                       "flops_equal": (all(fe) if fe else None),
                       "gemm_ceiling": None if p.ceiling_min is None else {"min_percent": p.ceiling_min, "percent": ceiling}})
     doc = {"rounds_requested": rounds, "targets": list(targets), "cases": cases, "problems": problems}
@@ -281,6 +297,7 @@ def aggregate(out_dir, rounds, targets):
             per_round.append({"round": i, "total_ms": totals, "median_ms": median(totals)})
         s = spread([r["median_ms"] for r in per_round])
         doc["startup"] = {"limit_ms": STARTUP_LIMIT_MS, "jvms_per_round": STARTUP_JVMS, "rounds": per_round, "median_ms": s,
+                          "straddles": straddles(s, lambda x: x <= STARTUP_LIMIT_MS),
                           "status": "no data" if s is None else ("met" if s["median"] <= STARTUP_LIMIT_MS else "not met")}
     if "moe" in targets:
         found, per = False, {}
@@ -293,14 +310,16 @@ def aggregate(out_dir, rounds, targets):
             if got is None:
                 continue
             found = True
-            for key, v in got.items():
-                per.setdefault(key, []).append({"round": i, "percent": v})
+            for key, (v, trusted) in got.items():
+                per.setdefault(key, []).append({"round": i, "percent": v, "trustworthy": trusted})
         rows = []
         for routing in ROUTINGS:
             for k in TOPKS:
                 rs = per.get((routing, k), [])
-                s = spread([r["percent"] for r in rs])
+                # rounds whose row the report marks untrustworthy (noisy or contended) are shown, not counted
+                s = spread([r["percent"] for r in rs if r["trustworthy"]])
                 rows.append({"routing": routing, "topK": k, "rounds": rs, "percent": s,
+                             "straddles": straddles(s, lambda x: x >= ROOFLINE_MIN_PERCENT),
                              "status": "no data" if s is None else ("met" if s["median"] >= ROOFLINE_MIN_PERCENT else "not met")})
         doc["moe_roofline"] = {"field": ROOFLINE_FIELD, "min_percent": ROOFLINE_MIN_PERCENT, "available": found,
                                "rows": rows if found else []}
@@ -316,10 +335,15 @@ def sig(x):
     return "—" if x is None else "%.4g" % x
 
 
+def status_cell(status, straddling):
+    return status + (" (rounds on both sides of the target: not a verdict)" if straddling else "")
+
+
 def markdown(doc):
     lines = ["# Performance targets (issue 18): interleaved rounds", "",
              "Ratio = Knobs median / eager median of the same round; median (range) over rounds. "
-             "Rounds requested: %d." % doc["rounds_requested"], ""]
+             "Rounds requested: %d. A round marked * had contended Knobs iterations (or, for the MoE rows, a row "
+             "the report marks untrustworthy) and is shown but not counted." % doc["rounds_requested"], ""]
     if doc["cases"]:
         lines += ["| case | target | per-round ratios | median (range) | rounds | Knobs ms per round | eager ms per round | FLOPs equal | status |",
                   "|---|---|---|---|---:|---|---|---|---|"]
@@ -327,11 +351,11 @@ def markdown(doc):
             s = c["ratio"]
             lines.append("| %s (`%s`) | %s | %s | %s | %d | %s | %s | %s | %s |" % (
                 c["label"], c["id"], "≤ %.2f" % c["limit"] if c["limit"] is not None else "— (info)",
-                " / ".join(fmt(r["ratio"]) for r in c["rounds"]) or "—",
+                " / ".join(fmt(r["ratio"]) + ("*" if r.get("contended") else "") for r in c["rounds"]) or "—",
                 "—" if s is None else "%s (%s–%s)" % (fmt(s["median"]), fmt(s["min"]), fmt(s["max"])),
                 len(c["rounds"]), " / ".join(sig(r["knobs_ms"]) for r in c["rounds"]) or "—",
                 " / ".join(sig(r["eager_ms"]) for r in c["rounds"]) or "—",
-                {True: "yes", False: "**no**", None: "—"}[c["flops_equal"]], c["status"]))
+                {True: "yes", False: "**no**", None: "—"}[c["flops_equal"]], status_cell(c["status"], c.get("straddles"))))
         lines.append("")
         for c in doc["cases"]:
             g = c.get("gemm_ceiling")
@@ -348,7 +372,7 @@ def markdown(doc):
                   "| per-round medians (ms) | median (range) | rounds | status |", "|---|---|---:|---|",
                   "| %s | %s | %d | %s |" % (" / ".join(fmt(r["median_ms"], 0) for r in st["rounds"]) or "—",
                                            "—" if s is None else "%s (%s–%s)" % (fmt(s["median"], 0), fmt(s["min"], 0), fmt(s["max"], 0)),
-                                           len(st["rounds"]), st["status"]), ""]
+                                           len(st["rounds"]), status_cell(st["status"], st.get("straddles"))), ""]
     if "moe_roofline" in doc:
         m = doc["moe_roofline"]
         lines += ["## MoE layer against its roofline bound (MoeDispatch.moe; target ≥ %.0f %%)" % m["min_percent"], ""]
@@ -360,9 +384,10 @@ def markdown(doc):
             for r in m["rows"]:
                 s = r["percent"]
                 lines.append("| %s | %d | %s | %s | %d | %s |" % (
-                    r["routing"], r["topK"], " / ".join(fmt(x["percent"], 1) for x in r["rounds"]) or "—",
+                    r["routing"], r["topK"], " / ".join(fmt(x["percent"], 1) + ("" if x.get("trustworthy", True) else "*")
+                                                        for x in r["rounds"]) or "—",
                     "—" if s is None else "%s (%s–%s)" % (fmt(s["median"], 1), fmt(s["min"], 1), fmt(s["max"], 1)),
-                    len(r["rounds"]), r["status"]))
+                    len(r["rounds"]), status_cell(r["status"], r.get("straddles"))))
             lines.append("")
     if doc["problems"]:
         lines += ["## Problems", ""] + ["- " + p for p in doc["problems"]] + [""]

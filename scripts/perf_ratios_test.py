@@ -183,6 +183,40 @@ class AggregateTest(unittest.TestCase):
         self.assertEqual(row["status"], "met")
         self.assertEqual(next(r for r in m["rows"] if r["topK"] == 1)["status"], "no data")
 
+    def test_a_contended_round_is_shown_but_not_counted_and_straddling_rounds_are_no_verdict(self):
+        self.pair_round(1, "tiny-op", [0.9], 1.0)   # 0.9
+        self.pair_round(2, "tiny-op", [1.2], 1.0)   # 1.2
+        self.pair_round(3, "tiny-op", [5.0], 1.0)   # 5.0, contended
+        f = os.path.join(self.round_dir(3), "tiny-op.knobs.json")
+        with open(f) as fh:
+            doc = json.load(fh)
+        doc[0]["secondaryMetrics"]["contention.contended"] = {"score": 0.2}
+        with open(f, "w") as fh:
+            json.dump(doc, fh)
+        out = pr.aggregate(self.dir, 3, ["tinyop"])
+        c = by_id(out, "tiny-op")
+        self.assertEqual([r["contended"] for r in c["rounds"]], [False, False, True])
+        self.assertEqual(c["ratio"]["n"], 2)
+        self.assertAlmostEqual(c["ratio"]["max"], 1.2)
+        self.assertTrue(c["straddles"])
+        md = pr.markdown(out)
+        self.assertIn("5.00*", md)
+        self.assertIn("not a verdict", md)
+
+    def test_an_untrustworthy_moe_round_is_shown_but_not_counted(self):
+        for i, (pct, trusted) in enumerate(((70.0, True), (20.0, False)), 1):
+            rep = os.path.join(self.round_dir(i), "moe-report")
+            os.makedirs(rep)
+            rows = [{"benchmark": "knobs.benchmarks.MoeDispatch.moe", "params": {"topK": "8", "routing": "router"},
+                     pr.ROOFLINE_FIELD: pct, "trustworthy": trusted}]
+            with open(os.path.join(rep, "summary.json"), "w") as f:
+                json.dump({"summary": rows}, f)
+        out = pr.aggregate(self.dir, 2, ["moe"])
+        row = next(r for r in out["moe_roofline"]["rows"] if r["routing"] == "router" and r["topK"] == 8)
+        self.assertEqual(row["percent"]["n"], 1)
+        self.assertEqual(row["status"], "met")
+        self.assertIn("70.0 / 20.0*", pr.markdown(out))
+
     def test_main_writes_both_files_and_no_temporary(self):
         self.pair_round(1, "tiny-op", [1.0], 1.0)
         with contextlib.redirect_stdout(io.StringIO()):
